@@ -1,0 +1,133 @@
+import { IntrospectAndCompose, ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { signIdentity } from '@pipewright/auth';
+import type { Identity } from '@pipewright/contracts';
+import { formatGraphQLError, JsonLogger } from '@pipewright/platform';
+import express, { type RequestHandler } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { authenticate, verifierFor, type GatewayContext } from './auth';
+import { subgraphList, type GatewayConfig } from './config';
+import { attachWebSocketServer, type LiveGraph } from './websocket';
+
+/** The identity the gateway itself uses to introspect the subgraphs. */
+const GATEWAY_IDENTITY: Identity = { sub: 'system:gateway', roles: [] };
+
+export interface RunningGateway {
+  httpServer: Server;
+  url: string;
+  /** Resolves once the supergraph is composed and /graphql answers. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    url: string,
+    private readonly secret: string,
+  ) {
+    super({ url });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const identity = (context as Partial<GatewayContext> | undefined)?.identity ?? GATEWAY_IDENTITY;
+    for (const [k, v] of Object.entries(signIdentity(identity, this.secret))) request.http?.headers.set(k, v);
+  }
+}
+
+function createApollo(config: GatewayConfig, httpServer: Server, log: JsonLogger) {
+  const supergraphSdl = config.SUPERGRAPH_PATH
+    ? readFileSync(config.SUPERGRAPH_PATH, 'utf8')
+    : new IntrospectAndCompose({ subgraphs: subgraphList(config), pollIntervalInMs: config.SCHEMA_POLL_MS || undefined });
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ url }) => new SigningDataSource(url!, config.INTERNAL_SECRET),
+    logger: { debug: () => undefined, info: (m) => log.log(String(m), 'ApolloGateway'), warn: (m) => log.warn(String(m), 'ApolloGateway'), error: (m) => log.error(String(m), 'ApolloGateway') },
+  });
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => formatGraphQLError(formatted, (e) => log.error({ message: 'unexpected GraphQL error', error: e.message, path: e.path }, 'GraphQL')),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+  });
+  return { gateway, server };
+}
+
+/**
+ * Starts the gateway: health and metrics at once, /graphql (HTTP and graphql-ws) as soon as the
+ * four subgraphs compose. Until then it retries with backoff and /health/ready answers 503.
+ */
+export async function startGateway(config: GatewayConfig, log = new JsonLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
+  const verify = verifierFor(config);
+  const app = express();
+  const httpServer = createServer(app);
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'gateway' });
+  collectDefaultMetrics({ register: registry, prefix: 'pipewright_' });
+  const requests = new Counter({ name: 'pipewright_gateway_requests_total', help: 'GraphQL HTTP requests by status', labelNames: ['status'], registers: [registry] });
+
+  let graphql: RequestHandler | null = null;
+  let live: LiveGraph | null = null;
+  let stopped = false;
+
+  app.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/health/ready', (_req, res) => void res.status(graphql ? 200 : 503).json({ status: graphql ? 'ok' : 'composing' }));
+  app.get('/metrics', async (_req, res) => void res.type('text/plain; version=0.0.4').send(await registry.metrics()));
+  app.use('/graphql', express.json({ limit: '4mb' }), (req, res, next) => {
+    res.on('finish', () => requests.inc({ status: String(res.statusCode) }));
+    if (!graphql) {
+      res.status(503).json({ errors: [{ message: 'the gateway is still composing the subgraphs; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+      return;
+    }
+    graphql(req, res, next);
+  });
+
+  const ws = attachWebSocketServer(httpServer, verify, () => live, log);
+
+  await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}/graphql`;
+
+  const ready = (async () => {
+    for (let attempt = 1, delay = 500; !stopped; attempt++, delay = Math.min(delay * 2, 5000)) {
+      const { server, gateway } = createApollo(config, httpServer, log);
+      let schema: GraphQLSchema | null = null;
+      gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+        schema = apiSchema;
+        if (live) live.schema = apiSchema;
+      });
+      try {
+        await server.start();
+        live = { server, schema: schema! };
+        graphql = expressMiddleware(server, {
+          context: async ({ req }) => ({ identity: await authenticate(verify, req.headers.authorization) }),
+        });
+        log.log({ message: 'gateway ready', url }, 'Gateway');
+        return;
+      } catch (err) {
+        log.warn({ message: `subgraphs not composable yet (attempt ${attempt}); retrying in ${delay} ms`, error: (err as Error).message }, 'Gateway');
+        await server.stop().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  })();
+
+  return {
+    httpServer,
+    url,
+    ready,
+    stop: async () => {
+      stopped = true;
+      await ws.close();
+      if (live) await live.server.stop();
+      else await new Promise<void>((r) => httpServer.close(() => r()));
+    },
+  };
+}

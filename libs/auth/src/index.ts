@@ -1,0 +1,3 @@
+export * from './identity-signature';
+export * from './jwt';
+export * from './roles.guard';

@@ -1,0 +1,4 @@
+export * from './define';
+export * from './roles';
+export * from './subjects';
+export * from './validation';

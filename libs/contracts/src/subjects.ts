@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { event, query, type MessageDefinition, type SubjectKind } from './define';
+
+/** The services of the platform; each owns the subjects that carry its name. */
+export const serviceNameSchema = z.enum(['environments', 'pipelines', 'executions', 'builds']);
+export type ServiceName = z.infer<typeof serviceNameSchema>;
+
+export const environmentKindSchema = z.enum([
+  'source-repository',
+  'build-tool',
+  'image-registry',
+  'chart-repository',
+  'deployment-target',
+]);
+
+const isoDate = z.string().datetime({ offset: true });
+
+const environmentChanged = event(
+  z.object({
+    id: z.string().uuid(),
+    name: z.string().min(1),
+    change: z.enum(['created', 'updated', 'deleted']),
+    by: z.string().min(1),
+    at: isoDate,
+  }),
+);
+
+/**
+ * Every NATS subject, without the `NATS_PREFIX` that starts it on the wire, bound to its schema.
+ * A `.v1` schema is never edited in place: a changed payload gets a `.v2` subject.
+ */
+export const subjects = {
+  'evt.environments.source-repository.changed.v1': environmentChanged,
+  'evt.environments.build-tool.changed.v1': environmentChanged,
+  'evt.environments.image-registry.changed.v1': environmentChanged,
+  'evt.environments.chart-repository.changed.v1': environmentChanged,
+  'evt.environments.deployment-target.changed.v1': environmentChanged,
+
+  /** Liveness of a service over the bus: the gateway and operators ask it. */
+  'rpc.environments.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('environments'), at: isoDate })),
+  'rpc.pipelines.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('pipelines'), at: isoDate })),
+  'rpc.executions.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('executions'), at: isoDate })),
+  'rpc.builds.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('builds'), at: isoDate })),
+} as const;
+
+export type Subjects = typeof subjects;
+export type Subject = keyof Subjects;
+type KindOf<S extends Subject> = Subjects[S]['kind'];
+export type EventSubject = { [S in Subject]: KindOf<S> extends 'event' ? S : never }[Subject];
+export type CommandSubject = { [S in Subject]: KindOf<S> extends 'command' ? S : never }[Subject];
+export type QuerySubject = { [S in Subject]: KindOf<S> extends 'query' ? S : never }[Subject];
+export type LiveSubject = { [S in Subject]: KindOf<S> extends 'live' ? S : never }[Subject];
+/** Subjects that travel through JetStream, and so through the outbox. */
+export type DurableSubject = EventSubject | CommandSubject;
+export type PayloadOf<S extends Subject> = z.infer<Subjects[S]['payload']>;
+export type ReplyOf<S extends QuerySubject> = z.infer<Subjects[S]['reply']>;
+
+export function isSubject(name: string): name is Subject {
+  return Object.prototype.hasOwnProperty.call(subjects, name);
+}
+
+/** The definition of a subject, widened for code that handles any subject generically. */
+export function definitionOf(subject: Subject): MessageDefinition<SubjectKind, z.ZodTypeAny, z.ZodTypeAny> {
+  return subjects[subject] as MessageDefinition<SubjectKind, z.ZodTypeAny, z.ZodTypeAny>;
+}

@@ -1,0 +1,134 @@
+import { isSubject, subjects, type DurableSubject } from '@pipewright/contracts';
+import { OUTBOX_CHANNEL, OutboxEntity } from '@pipewright/persistence';
+import type { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { BusLogger, MessageBus } from './message-bus';
+
+export interface OutboxRelayOptions {
+  /** Rows published per transaction. */
+  batchSize?: number;
+  /** The backstop sweep, in case a NOTIFY was missed (e.g. while reconnecting). */
+  sweepIntervalMs?: number;
+  /** Published rows older than this are deleted by the sweep. */
+  keepPublishedMs?: number;
+}
+
+export interface RelayStats {
+  published: number;
+  /** Publishes JetStream acknowledged as duplicates of an earlier one (same Nats-Msg-Id). */
+  duplicates: number;
+  failed: number;
+}
+
+/**
+ * Moves committed outbox rows to JetStream. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so
+ * several replicas share the work; each is published with `Nats-Msg-Id` = row id and marked
+ * published in the same transaction that claimed it. A crash after the publish and before the
+ * commit republishes the row, and JetStream's duplicate window drops the copy.
+ */
+export class OutboxRelay {
+  readonly stats: RelayStats = { published: 0, duplicates: 0, failed: 0 };
+  private listener?: Client;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private pending: Promise<void> | null = null;
+  private again = false;
+  private readonly opts: Required<OutboxRelayOptions>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: MessageBus,
+    private readonly log: BusLogger,
+    opts: OutboxRelayOptions = {},
+  ) {
+    this.opts = { batchSize: 100, sweepIntervalMs: 5000, keepPublishedMs: 24 * 3600 * 1000, ...opts };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const driver = this.ds.driver as unknown as { master: { connect(): Promise<Client & { release(): void }> } };
+    const client = await driver.master.connect();
+    this.listener = client;
+    client.on('notification', () => this.kick());
+    client.on('error', (err) => this.log.warn('outbox listener connection failed', { error: err.message }));
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    this.timer = setInterval(() => {
+      this.kick();
+      void this.purge();
+    }, this.opts.sweepIntervalMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    if (this.listener) {
+      const client = this.listener as Client & { release(destroy?: boolean): void };
+      this.listener = undefined;
+      await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
+      client.release();
+    }
+    await this.pending;
+  }
+
+  /** Publishes until the outbox is empty; concurrent calls coalesce into one pass plus one more. */
+  kick(): void {
+    if (!this.running) return;
+    if (this.pending) {
+      this.again = true;
+      return;
+    }
+    this.pending = (async () => {
+      do {
+        this.again = false;
+        try {
+          while (this.running && (await this.publishBatch()) === this.opts.batchSize);
+        } catch (err) {
+          this.log.error('outbox relay pass failed; the sweep will retry', { error: (err as Error).message });
+        }
+      } while (this.again && this.running);
+    })().finally(() => (this.pending = null));
+  }
+
+  /** Waits for the pass under way, if any (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending) await this.pending;
+  }
+
+  /** Claims and publishes one batch; returns how many rows it handled. */
+  async publishBatch(): Promise<number> {
+    return this.ds.transaction(async (tx) => {
+      const rows: OutboxEntity[] = await tx
+        .getRepository(OutboxEntity)
+        .createQueryBuilder('o')
+        .where('o.published_at IS NULL')
+        .orderBy('o.seq', 'ASC')
+        .limit(this.opts.batchSize)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      for (const row of rows) {
+        if (!isSubject(row.subject) || !['event', 'command'].includes(subjects[row.subject].kind)) {
+          await tx.update(OutboxEntity, { seq: row.seq }, { lastError: `unknown subject ${row.subject}`, attempts: row.attempts + 1, publishedAt: new Date(0) });
+          this.stats.failed++;
+          this.log.error('outbox row has an unknown subject and was set aside', { id: row.id, subject: row.subject });
+          continue;
+        }
+        const ack = await this.bus.publish(row.subject as DurableSubject, row.payload as never, { msgId: row.id });
+        if (ack.duplicate) this.stats.duplicates++;
+        else this.stats.published++;
+        await tx.update(OutboxEntity, { seq: row.seq }, { publishedAt: new Date(), attempts: row.attempts + 1 });
+      }
+      return rows.length;
+    });
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await this.ds.query(`DELETE FROM outbox WHERE published_at < now() - ($1 || ' milliseconds')::interval`, [String(this.opts.keepPublishedMs)]);
+    } catch (err) {
+      this.log.warn('outbox purge failed', { error: (err as Error).message });
+    }
+  }
+}

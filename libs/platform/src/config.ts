@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+const urlWithScheme = (schemes: string[], example: string) =>
+  z.string({ required_error: `is required (e.g. ${example})` }).refine(
+    (v) => {
+      try {
+        return v.split(',').every((part) => schemes.includes(new URL(part.trim()).protocol));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL (e.g. ${example})` },
+  );
+
+export const postgresUrl = urlWithScheme(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/pipewright_environments');
+export const natsUrl = urlWithScheme(['nats:', 'tls:'], 'nats://127.0.0.1:4222');
+export const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int().min(1).max(65535);
+
+/** Variables every service reads. Each service's config.ts extends this. */
+export const serviceConfigSchema = z.object({
+  PORT: port,
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: postgresUrl,
+  /** Create the service's database at boot when it does not exist. */
+  DATABASE_CREATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  NATS_URL: natsUrl,
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"').default('pw'),
+  /** Shared with the gateway: the HMAC key of the forwarded identity. */
+  INTERNAL_SECRET: z.string({ required_error: 'is required (the secret shared with the gateway, 16+ characters)' }).min(16, 'must be at least 16 characters'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+/** Variables whose values never appear in an error message. */
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY/;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once into a frozen, typed config. Every problem is reported together,
+ * each naming its variable, so a bad deployment fails at boot with one readable message.
+ */
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Record<string, string | undefined> = process.env): Readonly<z.infer<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        const raw = env[name];
+        const got = raw === undefined ? 'unset' : SECRET_NAME.test(name) ? 'a hidden value' : JSON.stringify(raw);
+        return `${name} ${issue.message} (got ${got})`;
+      }),
+    );
+  }
+  return Object.freeze(result.data);
+}

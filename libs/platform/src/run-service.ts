@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { z } from 'zod';
+import { ConfigError, loadConfig, type ServiceConfig } from './config';
+import { JsonLogger } from './json-logger';
+import { signatureMiddleware } from './signature.middleware';
+
+export interface RunServiceOptions<S extends z.ZodType<ServiceConfig, z.ZodTypeDef, unknown>> {
+  service: string;
+  configSchema: S;
+  module: (config: z.infer<S>) => DynamicModule;
+}
+
+/**
+ * Boots a subgraph: validates the config (a bad variable stops it, naming the variable), opens the
+ * database and NATS, puts the signature check in front of /graphql and listens. Any failure at boot
+ * is logged as one JSON line and exits with status 1, so an orchestrator sees it.
+ */
+export async function runService<S extends z.ZodType<ServiceConfig, z.ZodTypeDef, unknown>>(opts: RunServiceOptions<S>): Promise<INestApplication> {
+  const bootLogger = new JsonLogger(opts.service, process.env.LOG_LEVEL ?? 'info', (line) => process.stderr.write(line + '\n'));
+  try {
+    const config = loadConfig(opts.configSchema);
+    const logger = new JsonLogger(opts.service, config.LOG_LEVEL);
+    const app = await NestFactory.create(opts.module(config), { logger, abortOnError: false });
+    app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET));
+    app.enableShutdownHooks();
+    await app.listen(config.PORT, config.HOST);
+    new Logger('Bootstrap').log({ message: `${opts.service} listening`, url: `http://${config.HOST}:${config.PORT}/graphql` });
+    return app;
+  } catch (err) {
+    const message = err instanceof ConfigError ? err.message : `cannot start: ${(err as Error).message}`;
+    bootLogger.fatal({ message }, 'Bootstrap');
+    process.exit(1);
+  }
+}

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where deploy/testenv/up writes the addresses of the real components (KEY=value lines). */
+export const TEST_ENV_FILE = join(__dirname, '..', '..', '..', 'deploy', 'testenv', '.state', 'env');
+
+/** Parses the test environment file; an absent file gives an empty map. */
+export function readTestEnvFile(file = TEST_ENV_FILE): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+/** Reads one address of the test environment, failing with the fix when it is missing. */
+export function testEnv(key: string): string {
+  const value = process.env[key] ?? readTestEnvFile()[key];
+  if (!value) {
+    throw new Error(`${key} is not set: run \`npm run testenv:up\` (it writes ${TEST_ENV_FILE})`);
+  }
+  return value;
+}

@@ -1,0 +1,19 @@
+// Development secrets for `npm start` and `npm run token`: generated once per checkout and kept in
+// .pipewright/dev-secrets.json (git-ignored), so tokens stay valid across restarts.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const home = process.env.PIPEWRIGHT_HOME ?? join(root, '.pipewright');
+
+export function devSecrets() {
+  const file = join(home, 'dev-secrets.json');
+  if (!existsSync(file)) {
+    mkdirSync(home, { recursive: true });
+    const secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), INTERNAL_SECRET: randomBytes(32).toString('base64url') };
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8'));
+}

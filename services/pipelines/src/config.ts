@@ -1,0 +1,5 @@
+import { serviceConfigSchema } from '@pipewright/platform';
+
+/** The pipelines service's environment variables (validated at boot). */
+export const configSchema = serviceConfigSchema;
+export type Config = typeof configSchema._output;
