@@ -1,0 +1,6 @@
+export * from './database';
+export * from './nats';
+export * from './platform';
+export * from './processes';
+export * from './test-env';
+export * from './wait';
