@@ -23,4 +23,5 @@ module.exports = {
   setupFiles: ['<rootDir>/libs/testing/src/jest-env.ts'],
   testTimeout: 120_000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
 };

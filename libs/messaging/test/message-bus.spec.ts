@@ -1,5 +1,5 @@
 import { MessageValidationError } from '@pipewright/contracts';
-import { MessageBus, QueryError, type BusLogger } from '@pipewright/messaging';
+import { MessageBus, QueryError, type BusLogger } from '../src';
 import { connectTestNats, deleteStreams, uniquePrefix } from '@pipewright/testing';
 import type { NatsConnection } from 'nats';
 

@@ -1,4 +1,4 @@
-import { MessageBus, OutboxRelay, type BusLogger } from '@pipewright/messaging';
+import { MessageBus, OutboxRelay, type BusLogger } from '../src';
 import { createDataSource, openDatabase, OutboxEntity, writeOutbox } from '@pipewright/persistence';
 import { connectTestNats, deleteStreams, freshDatabase, uniquePrefix, waitFor, type TestDatabase } from '@pipewright/testing';
 import type { NatsConnection } from 'nats';

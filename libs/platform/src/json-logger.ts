@@ -9,7 +9,7 @@ export class JsonLogger implements LoggerService {
 
   constructor(
     private readonly service: string,
-    level: string = 'info',
+    level = 'info',
     private readonly out: (line: string) => void = (line) => process.stdout.write(line + '\n'),
   ) {
     this.min = ORDER[level] ?? 20;
@@ -21,7 +21,10 @@ export class JsonLogger implements LoggerService {
   debug(message: unknown, ...rest: unknown[]) { this.write('debug', message, rest); }
   verbose(message: unknown, ...rest: unknown[]) { this.write('verbose', message, rest); }
   fatal(message: unknown, ...rest: unknown[]) { this.write('fatal', message, rest); }
-  setLogLevels(_levels: LogLevel[]) {}
+  /** Levels come from LOG_LEVEL at construction; Nest's per-level list is not used. */
+  setLogLevels(_levels: LogLevel[]) {
+    return undefined;
+  }
 
   private write(level: string, message: unknown, rest: unknown[]) {
     if ((ORDER[level] ?? 20) < this.min) return;

@@ -1,0 +1,63 @@
+import { SERVICE_NAMES, dropDatabase, freePort, startProcess, testEnv, uniquePrefix, waitForHttpOk } from '@pipewright/testing';
+
+const goodEnv = async () => ({
+  PORT: String(await freePort()),
+  HOST: '127.0.0.1',
+  NATS_URL: testEnv('NATS_URL'),
+  NATS_PREFIX: uniquePrefix('boot'),
+  INTERNAL_SECRET: 'boot-spec-internal-secret',
+});
+
+describe('service boot', () => {
+  it.each(SERVICE_NAMES)('%s exits non-zero naming DATABASE_URL when it is not a URL', async (service) => {
+    const proc = startProcess(`services/${service}/dist/main.js`, { ...(await goodEnv()), DATABASE_URL: 'not-a-url' });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(proc.output()).toContain('(got \\"not-a-url\\")');
+  });
+
+  it('exits non-zero naming DATABASE_URL, without its password, when the server cannot be reached', async () => {
+    const port = await freePort(); // nothing listens there
+    const proc = startProcess('services/pipelines/dist/main.js', { ...(await goodEnv()), DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/pipewright_pipelines` });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/DATABASE_URL \(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/pipewright_pipelines\): cannot open the database/);
+    expect(proc.output()).not.toContain('s3cret-pw');
+  });
+
+  it('reports every bad variable at once and hides secret values', async () => {
+    const proc = startProcess('services/builds/dist/main.js', { PORT: 'eighty', DATABASE_URL: 'mysql://x', NATS_URL: testEnv('NATS_URL'), INTERNAL_SECRET: 'short' });
+    expect(await proc.exited).toBe(1);
+    const out = proc.output();
+    expect(out).toMatch(/PORT must be a port number|PORT Expected number/);
+    expect(out).toMatch(/DATABASE_URL must be a postgres/);
+    expect(out).toMatch(/INTERNAL_SECRET must be at least 16 characters \(got a hidden value\)/);
+    expect(out).not.toContain('short');
+  });
+
+  it('the gateway exits non-zero when it has no way to verify tokens', async () => {
+    const proc = startProcess('gateway/dist/main.js', { PORT: String(await freePort()), INTERNAL_SECRET: 'boot-spec-internal-secret' });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/JWT_SECRET or JWT_JWKS_URL is required/);
+  });
+
+  it('creates its database and runs its migrations at boot, then reports ready', async () => {
+    const env = await goodEnv();
+    const db = `${env.NATS_PREFIX}_executions`;
+    const url = new URL(testEnv('DATABASE_URL'));
+    url.pathname = `/${db}`;
+    const proc = startProcess('services/executions/dist/main.js', { ...env, DATABASE_URL: url.toString() });
+    try {
+      await waitForHttpOk(`http://127.0.0.1:${env.PORT}/health/ready`, proc);
+      const ready = await (await fetch(`http://127.0.0.1:${env.PORT}/health/ready`)).json();
+      expect(ready).toEqual({ status: 'ok', checks: { database: 'up', nats: 'up' } });
+      const metrics = await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text();
+      expect(metrics).toContain('pipewright_http_request_duration_seconds');
+      const lines = proc.output().trim().split('\n').filter((l) => l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(0);
+      expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ service: 'executions', level: 'info' });
+    } finally {
+      await proc.stop();
+      await dropDatabase(db);
+    }
+  });
+});
