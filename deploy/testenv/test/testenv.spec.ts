@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { testEnv } from '../../../libs/testing/src/test-env';
+import { testEnv, waitFor } from '@pipewright/testing';
 
 const RUN = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const FAIL_ANNOTATION = 'testenv.pipewright.dev/fail';
@@ -39,24 +39,6 @@ async function ok(file: string, args: string[], opts: Parameters<typeof run>[2] 
   const r = await run(file, args, opts);
   if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
   return r.stdout;
-}
-
-/** Polls `check` until it yields a value, failing after `timeoutMs` with what it waited for. */
-async function poll<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== null && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-  }
 }
 
 const statusOf = (e: unknown): number | undefined => {
@@ -114,7 +96,7 @@ describe('kubernetes (API server, controllers, kubelet stand-in)', () => {
   }
 
   async function replicaSetOf(dep: k8s.V1Deployment): Promise<k8s.V1ReplicaSet> {
-    return poll(`a ReplicaSet owned by deployment ${dep.metadata?.name}`, async () => {
+    return waitFor(`a ReplicaSet owned by deployment ${dep.metadata?.name}`, async () => {
       const { body } = await apps.listNamespacedReplicaSet(ns);
       return body.items.find((rs) =>
         rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && o.uid === dep.metadata?.uid && o.controller),
@@ -129,7 +111,7 @@ describe('kubernetes (API server, controllers, kubelet stand-in)', () => {
     const rs = await replicaSetOf(dep);
     expect(rs.spec?.template?.spec?.containers[0].image).toBe(testEnv('BASE_IMAGE'));
 
-    const pod = await poll('a Ready pod of the ReplicaSet', async () => {
+    const pod = await waitFor('a Ready pod of the ReplicaSet', async () => {
       const pods = await podsOf(rs);
       return pods.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     });
@@ -139,7 +121,7 @@ describe('kubernetes (API server, controllers, kubelet stand-in)', () => {
     expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'main', ready: true, restartCount: 0 });
     expect(pod.status?.containerStatuses?.[0].state?.running).toBeDefined();
 
-    const available = await poll('the Deployment to be available', async () => {
+    const available = await waitFor('the Deployment to be available', async () => {
       const { body } = await apps.readNamespacedDeployment('probe', ns);
       return (body.status?.availableReplicas ?? 0) >= 1 && body.status?.observedGeneration === body.metadata?.generation && body;
     });
@@ -150,7 +132,7 @@ describe('kubernetes (API server, controllers, kubelet stand-in)', () => {
   it('keeps a pod not Ready when its template carries the fail annotation', async () => {
     const { body: dep } = await apps.createNamespacedDeployment(ns, deployment('broken', { [FAIL_ANNOTATION]: 'CrashLoopBackOff' }));
     const rs = await replicaSetOf(dep);
-    const pod = await poll('the failing pod to report CrashLoopBackOff', async () => {
+    const pod = await waitFor('the failing pod to report CrashLoopBackOff', async () => {
       const pods = await podsOf(rs);
       return pods.find((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
     });
@@ -165,7 +147,7 @@ describe('kubernetes (API server, controllers, kubelet stand-in)', () => {
 
   it('deletes the namespace with everything in it', async () => {
     await core.deleteNamespace(ns);
-    await poll(
+    await waitFor(
       `namespace ${ns} to be gone`,
       async () => {
         try {
@@ -379,7 +361,7 @@ describe('jenkins fake', () => {
     const queueUrl = new URL(res.headers.get('location') ?? '');
     expect(queueUrl.pathname).toMatch(/^\/queue\/item\/\d+\/$/);
 
-    const executable = await poll('the queue item to start a build', async () => {
+    const executable = await waitFor('the queue item to start a build', async () => {
       const item = await getJson<{ executable: { number: number; url: string } | null }>(`${queueUrl.pathname}api/json`);
       return item.executable ?? undefined;
     });
@@ -387,7 +369,7 @@ describe('jenkins fake', () => {
 
     let log = '';
     let sizesAgree = true;
-    const build = await poll('the build to finish', async () => {
+    const build = await waitFor('the build to finish', async () => {
       const r = await fetch(`${base()}/job/${job}/${executable.number}/logText/progressiveText?start=${Buffer.byteLength(log)}`, {
         headers: { Authorization: auth() },
       });

@@ -1,15 +1,15 @@
 /**
- * Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`
+ * Polls `check` until it returns a value other than undefined, null or false, or fails after `timeoutMs`
  * naming what it waited for. For conditions with no event to listen to (a port opening, a row
  * appearing); it never sleeps a fixed time before checking.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value as T;
+      if (value !== undefined && value !== null && value !== false) return value as T;
     } catch (err) {
       lastError = err;
     }
