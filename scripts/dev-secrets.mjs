@@ -15,5 +15,11 @@ export function devSecrets() {
     const secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), INTERNAL_SECRET: randomBytes(32).toString('base64url') };
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
-  return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = JSON.parse(readFileSync(file, 'utf8'));
+  if (!secrets.SECRETS_KEYS) {
+    // The key that seals stored credentials (environments service); kept with the other dev secrets.
+    secrets.SECRETS_KEYS = `dev1:${randomBytes(32).toString('base64')}`;
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return secrets;
 }

@@ -140,7 +140,8 @@ try {
     INTERNAL_SECRET: process.env.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
   };
   for (const [service, port] of SERVICES) {
-    run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
+    const own = service === 'environments' ? { SECRETS_KEYS: process.env.SECRETS_KEYS ?? secrets.SECRETS_KEYS } : {};
+    run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, ...own, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
   }
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
   run('gateway', join(root, 'gateway', 'dist', 'main.js'), {

@@ -1,4 +1,5 @@
 export * from './define';
+export * from './environments';
 export * from './roles';
 export * from './subjects';
 export * from './validation';

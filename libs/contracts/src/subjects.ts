@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import { event, query, type MessageDefinition, type SubjectKind } from './define';
+import {
+  referencesReplySchema,
+  referencesRequestSchema,
+  resolveRequestSchema,
+  resolvedBuildToolSchema,
+  resolvedChartRepositorySchema,
+  resolvedDeploymentTargetSchema,
+  resolvedImageRegistrySchema,
+  resolvedSourceRepositorySchema,
+} from './environments';
 
 /** The services of the platform; each owns the subjects that carry its name. */
 export const serviceNameSchema = z.enum(['environments', 'pipelines', 'executions', 'builds']);
 export type ServiceName = z.infer<typeof serviceNameSchema>;
 
-export const environmentKindSchema = z.enum([
-  'source-repository',
-  'build-tool',
-  'image-registry',
-  'chart-repository',
-  'deployment-target',
-]);
 
 const isoDate = z.string().datetime({ offset: true });
 
@@ -35,6 +38,16 @@ export const subjects = {
   'evt.environments.image-registry.changed.v1': environmentChanged,
   'evt.environments.chart-repository.changed.v1': environmentChanged,
   'evt.environments.deployment-target.changed.v1': environmentChanged,
+
+  /** A resource with its decrypted credentials, for services on the bus only (never GraphQL). */
+  'rpc.environments.source-repository.resolve': query(resolveRequestSchema, resolvedSourceRepositorySchema),
+  'rpc.environments.build-tool.resolve': query(resolveRequestSchema, resolvedBuildToolSchema),
+  'rpc.environments.image-registry.resolve': query(resolveRequestSchema, resolvedImageRegistrySchema),
+  'rpc.environments.chart-repository.resolve': query(resolveRequestSchema, resolvedChartRepositorySchema),
+  'rpc.environments.deployment-target.resolve': query(resolveRequestSchema, resolvedDeploymentTargetSchema),
+
+  /** The pipelines that reference an environment resource (delete protection). */
+  'rpc.pipelines.references': query(referencesRequestSchema, referencesReplySchema),
 
   /** Liveness of a service over the bus: the gateway and operators ask it. */
   'rpc.environments.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('environments'), at: isoDate })),

@@ -1,4 +1,6 @@
 export * from './config';
+export * from './domain-error';
+export * from './pagination';
 export * from './graphql-errors';
 export * from './health.controller';
 export * from './json-logger';

@@ -1,13 +1,14 @@
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import { Global, Logger, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider, type Type } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { RolesGuard } from '@pipewright/auth';
 import { MessagingModule } from '@pipewright/messaging';
 import { createDataSource, openDatabase, redactUrl, type DataSourceOptions } from '@pipewright/persistence';
 import { DataSource } from 'typeorm';
 import type { ServiceConfig } from './config';
+import { DomainErrorFilter } from './domain-error';
 import { formatGraphQLError } from './graphql-errors';
 import { HealthController } from './health.controller';
 import { HttpMetricsMiddleware, Metrics, MetricsController } from './metrics';
@@ -48,6 +49,7 @@ export class PlatformModule implements NestModule {
       { provide: DataSource, useFactory: () => dataSourceFactory(opts) },
       { provide: Metrics, useValue: metrics },
       { provide: APP_GUARD, useClass: RolesGuard },
+      { provide: APP_FILTER, useClass: DomainErrorFilter },
       createServiceInfoResolver(opts.service),
     ];
     return {

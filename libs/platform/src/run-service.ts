@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, type ServiceConfig } from './config';
 import { JsonLogger } from './json-logger';
@@ -22,7 +23,10 @@ export async function runService<S extends z.ZodType<ServiceConfig, z.ZodTypeDef
   try {
     const config = loadConfig(opts.configSchema);
     const logger = new JsonLogger(opts.service, config.LOG_LEVEL);
-    const app = await NestFactory.create(opts.module(config), { logger, abortOnError: false });
+    const app = await NestFactory.create<NestExpressApplication>(opts.module(config), { logger, abortOnError: false, bodyParser: false });
+    // The gateway accepts 4 MB; a subgraph must too, so an oversized field is refused by validation
+    // (BAD_USER_INPUT naming it) rather than by the body parser.
+    app.useBodyParser('json', { limit: '4mb' });
     app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET));
     app.enableShutdownHooks();
     await app.listen(config.PORT, config.HOST);

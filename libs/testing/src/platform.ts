@@ -16,6 +16,10 @@ export interface TestPlatform {
   jwtSecret: string;
   internalSecret: string;
   processes: Record<ServiceName | 'gateway', RunningProcess>;
+  /** The environment each service was started with (database URL, prefix, secrets). */
+  serviceEnvs: Record<ServiceName, Record<string, string>>;
+  /** Stops a service and starts it again on the same port, with `env` merged into its environment. */
+  restart(service: ServiceName, env?: Record<string, string>): Promise<void>;
   token(identity: Partial<Identity> & { roles: Identity['roles'] }, ttlSeconds?: number): Promise<string>;
   stop(): Promise<void>;
 }
@@ -24,14 +28,26 @@ export interface TestPlatform {
  * Starts the four services and the gateway from their built entry points, as `npm start` does, on
  * free ports, with fresh databases and a unique NATS prefix. `stop()` ends them and drops it all.
  */
-export async function startPlatform(label = 'platform', extraEnv: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startPlatform(
+  label = 'platform',
+  extraEnv: Record<string, string> = {},
+  serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<TestPlatform> {
   const prefix = uniquePrefix(label);
   const jwtSecret = randomBytes(24).toString('base64url');
   const internalSecret = randomBytes(24).toString('base64url');
+  const secretsKeys = `k1:${randomBytes(32).toString('base64')}`;
+  const own: Record<ServiceName, Record<string, string>> = {
+    environments: { SECRETS_KEYS: secretsKeys, PROBE_TIMEOUT_MS: '10000', ...serviceEnv.environments },
+    pipelines: { ...serviceEnv.pipelines },
+    executions: { ...serviceEnv.executions },
+    builds: { ...serviceEnv.builds },
+  };
   const common = { NATS_URL: testEnv('NATS_URL'), NATS_PREFIX: prefix, INTERNAL_SECRET: internalSecret, LOG_LEVEL: 'warn', ...extraEnv };
   const databases: string[] = [];
   const processes = {} as TestPlatform['processes'];
   const serviceUrls = {} as Record<ServiceName, string>;
+  const serviceEnvs = {} as Record<ServiceName, Record<string, string>>;
   const started: RunningProcess[] = [];
   const stop = async () => {
     await Promise.all(started.map((p) => p.stop()));
@@ -47,7 +63,9 @@ export async function startPlatform(label = 'platform', extraEnv: Record<string,
       databases.push(db);
       const url = new URL(testEnv('DATABASE_URL'));
       url.pathname = `/${db}`;
-      const proc = startProcess(`services/${service}/dist/main.js`, { ...common, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url.toString() });
+      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url.toString() };
+      serviceEnvs[service] = env;
+      const proc = startProcess(`services/${service}/dist/main.js`, env);
       started.push(proc);
       processes[service] = proc;
       serviceUrls[service] = `http://127.0.0.1:${port}`;
@@ -72,6 +90,17 @@ export async function startPlatform(label = 'platform', extraEnv: Record<string,
       jwtSecret,
       internalSecret,
       processes,
+      serviceEnvs,
+      restart: async (service, env = {}) => {
+        const old = processes[service];
+        await old.stop();
+        started.splice(started.indexOf(old), 1);
+        serviceEnvs[service] = { ...serviceEnvs[service], ...env };
+        const proc = startProcess(`services/${service}/dist/main.js`, serviceEnvs[service]);
+        started.push(proc);
+        processes[service] = proc;
+        await waitForHttpOk(`${serviceUrls[service]}/health/ready`, proc);
+      },
       token: (id, ttl) => issueDevToken({ sub: id.sub ?? 'tester', name: id.name, roles: id.roles }, jwtSecret, ttl),
       stop,
     };

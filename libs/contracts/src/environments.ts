@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Kinds of environment resource, as they appear in subjects (`evt.environments.<kind>.changed.v1`). */
+export const environmentKinds = ['source-repository', 'build-tool', 'image-registry', 'chart-repository', 'deployment-target'] as const;
+export const environmentKindSchema = z.enum(environmentKinds);
+export type EnvironmentKind = z.infer<typeof environmentKindSchema>;
+
+const base = { id: z.string().uuid(), name: z.string() };
+
+/** What `rpc.environments.<kind>.resolve` answers: the resource with its secrets decrypted. */
+export const resolvedSourceRepositorySchema = z.object({
+  ...base,
+  provider: z.enum(['GITHUB', 'GITLAB']),
+  url: z.string(),
+  defaultBranch: z.string(),
+  token: z.string().nullable(),
+});
+export const resolvedBuildToolSchema = z.object({
+  ...base,
+  kind: z.literal('JENKINS'),
+  url: z.string(),
+  username: z.string().nullable(),
+  apiToken: z.string().nullable(),
+});
+export const resolvedImageRegistrySchema = z.object({
+  ...base,
+  url: z.string(),
+  namespace: z.string().nullable(),
+  insecure: z.boolean(),
+  username: z.string().nullable(),
+  password: z.string().nullable(),
+});
+export const resolvedChartRepositorySchema = z.object({
+  ...base,
+  url: z.string(),
+  username: z.string().nullable(),
+  password: z.string().nullable(),
+});
+export const resolvedDeploymentTargetSchema = z.object({
+  ...base,
+  apiServerUrl: z.string(),
+  caCertificate: z.string().nullable(),
+  insecureSkipTlsVerify: z.boolean(),
+  token: z.string().nullable(),
+  clientCertificate: z.string().nullable(),
+  clientKey: z.string().nullable(),
+  defaultNamespace: z.string(),
+});
+export type ResolvedSourceRepository = z.infer<typeof resolvedSourceRepositorySchema>;
+export type ResolvedBuildTool = z.infer<typeof resolvedBuildToolSchema>;
+export type ResolvedImageRegistry = z.infer<typeof resolvedImageRegistrySchema>;
+export type ResolvedChartRepository = z.infer<typeof resolvedChartRepositorySchema>;
+export type ResolvedDeploymentTarget = z.infer<typeof resolvedDeploymentTargetSchema>;
+
+export const resolveRequestSchema = z.object({ id: z.string().uuid() });
+
+/** Which pipelines use an environment resource (answered by the pipelines service). */
+export const referencesRequestSchema = z.object({ kind: environmentKindSchema, id: z.string().uuid() });
+export const referencesReplySchema = z.object({
+  pipelines: z.array(z.object({ id: z.string(), name: z.string() })),
+});

@@ -1,0 +1,33 @@
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { MessageBus, QueryError } from '@pipewright/messaging';
+import type { Subscription } from 'nats';
+import { KINDS } from '../kinds';
+import { ResourceService } from './resource.service';
+
+/**
+ * Answers `rpc.environments.<kind>.resolve` with decrypted credentials. Only services on the bus
+ * can ask; nothing on GraphQL reaches this.
+ */
+@Injectable()
+export class ResolveResponder implements OnApplicationBootstrap, OnModuleDestroy {
+  private subs: Subscription[] = [];
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly resources: ResourceService,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.subs = KINDS.map((def) =>
+      this.bus.answer(def.resolveSubject, async ({ id }: { id: string }) => {
+        const resolved = await this.resources.resolve(def, id);
+        if (!resolved) throw new QueryError('NOT_FOUND', `no ${def.label} with id "${id}"`);
+        return resolved as never;
+      }),
+    );
+  }
+
+  onModuleDestroy() {
+    for (const s of this.subs) s.unsubscribe();
+  }
+}
