@@ -16,7 +16,10 @@ export const configSchema = serviceConfigSchema
         }
       }),
     /** The key id new secrets are sealed with; defaults to the last key in SECRETS_KEYS. */
-    SECRETS_ACTIVE_KEY: z.string().optional(),
+    SECRETS_ACTIVE_KEY: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || undefined),
     /** How long a `test<Kind>` probe may take. */
     PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** How long a delete waits for the pipelines service to say what references a resource. */

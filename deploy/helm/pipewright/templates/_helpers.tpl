@@ -79,7 +79,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* A secret value: the value given, else the one already in the release's Secret, else a new random one. Context: dict "root" $ "value" v "key" KEY. */}}
+{{/* A secret value: the value given, else the one already in the release's Secret, else a new random one (40 alphanumerics, or "generated" when given). Context: dict "root" $ "value" v "key" KEY ["generated" v]. */}}
 {{- define "pipewright.secretValue" -}}
 {{- if .value -}}
 {{- .value -}}
@@ -87,6 +87,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- $existing := lookup "v1" "Secret" .root.Release.Namespace (include "pipewright.secretName" .root) -}}
 {{- if and $existing $existing.data (hasKey $existing.data .key) -}}
 {{- index $existing.data .key | b64dec -}}
+{{- else if .generated -}}
+{{- .generated -}}
 {{- else -}}
 {{- randAlphaNum 40 -}}
 {{- end -}}
