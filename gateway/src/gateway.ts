@@ -1,5 +1,5 @@
 import { IntrospectAndCompose, ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -40,7 +40,7 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-function createApollo(config: GatewayConfig, httpServer: Server, log: JsonLogger) {
+function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: JsonLogger) {
   const supergraphSdl = config.SUPERGRAPH_PATH
     ? readFileSync(config.SUPERGRAPH_PATH, 'utf8')
     : new IntrospectAndCompose({ subgraphs: subgraphList(config), pollIntervalInMs: config.SCHEMA_POLL_MS || undefined });
@@ -54,7 +54,7 @@ function createApollo(config: GatewayConfig, httpServer: Server, log: JsonLogger
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => formatGraphQLError(formatted, (e) => log.error({ message: 'unexpected GraphQL error', error: e.message, path: e.path }, 'GraphQL')),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [drain, ApolloServerPluginInlineTraceDisabled()],
   });
   return { gateway, server };
 }
@@ -67,6 +67,8 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   const verify = verifierFor(config);
   const app = express();
   const httpServer = createServer(app);
+  // One drain plugin for every composition attempt: each instance hooks the HTTP server for good.
+  const drain = ApolloServerPluginDrainHttpServer({ httpServer });
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'gateway' });
   collectDefaultMetrics({ register: registry, prefix: 'pipewright_' });
@@ -97,7 +99,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
 
   const ready = (async () => {
     for (let attempt = 1, delay = 500; !stopped; attempt++, delay = Math.min(delay * 2, 5000)) {
-      const { server, gateway } = createApollo(config, httpServer, log);
+      const { server, gateway } = createApollo(config, drain, log);
       let schema: GraphQLSchema | null = null;
       gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
         schema = apiSchema;

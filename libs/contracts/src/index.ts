@@ -1,5 +1,7 @@
 export * from './define';
 export * from './environments';
+export * from './pipelines';
 export * from './roles';
 export * from './subjects';
 export * from './validation';
+export * from './stages';

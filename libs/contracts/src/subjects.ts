@@ -10,6 +10,7 @@ import {
   resolvedImageRegistrySchema,
   resolvedSourceRepositorySchema,
 } from './environments';
+import { existsReplySchema, existsRequestSchema, pipelineSnapshotRequestSchema, pipelineSnapshotSchema } from './pipelines';
 
 /** The services of the platform; each owns the subjects that carry its name. */
 export const serviceNameSchema = z.enum(['environments', 'pipelines', 'executions', 'builds']);
@@ -45,6 +46,22 @@ export const subjects = {
   'rpc.environments.image-registry.resolve': query(resolveRequestSchema, resolvedImageRegistrySchema),
   'rpc.environments.chart-repository.resolve': query(resolveRequestSchema, resolvedChartRepositorySchema),
   'rpc.environments.deployment-target.resolve': query(resolveRequestSchema, resolvedDeploymentTargetSchema),
+
+  /** Which of these environment resources do not exist (pipeline validation; no secrets). */
+  'rpc.environments.exists': query(existsRequestSchema, existsReplySchema),
+
+  'evt.pipelines.pipeline.changed.v1': event(
+    z.object({
+      id: z.string().uuid(),
+      name: z.string(),
+      revision: z.number().int(),
+      change: z.enum(['created', 'updated', 'deleted', 'restored', 'imported']),
+      by: z.string().min(1),
+      at: isoDate,
+    }),
+  ),
+  /** A frozen revision of a pipeline, for a run (the latest when no revision is given). */
+  'rpc.pipelines.pipeline.snapshot': query(pipelineSnapshotRequestSchema, pipelineSnapshotSchema),
 
   /** The pipelines that reference an environment resource (delete protection). */
   'rpc.pipelines.references': query(referencesRequestSchema, referencesReplySchema),

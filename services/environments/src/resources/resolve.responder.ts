@@ -5,7 +5,8 @@ import { KINDS } from '../kinds';
 import { ResourceService } from './resource.service';
 
 /**
- * Answers `rpc.environments.<kind>.resolve` with decrypted credentials. Only services on the bus
+ * Answers `rpc.environments.<kind>.resolve` with decrypted credentials, and
+ * `rpc.environments.exists` (which of some resources do not exist, for pipeline validation). Only services on the bus
  * can ask; nothing on GraphQL reaches this.
  */
 @Injectable()
@@ -18,13 +19,16 @@ export class ResolveResponder implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap() {
-    this.subs = KINDS.map((def) =>
+    this.subs = [
+      this.bus.answer('rpc.environments.exists', async ({ refs }) => ({ missing: await this.resources.missing(refs) })),
+    ];
+    this.subs.push(...KINDS.map((def) =>
       this.bus.answer(def.resolveSubject, async ({ id }: { id: string }) => {
         const resolved = await this.resources.resolve(def, id);
         if (!resolved) throw new QueryError('NOT_FOUND', `no ${def.label} with id "${id}"`);
         return resolved as never;
       }),
-    );
+    ));
   }
 
   onModuleDestroy() {

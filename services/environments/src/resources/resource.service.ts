@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventSubject, Identity } from '@pipewright/contracts';
+import type { EnvironmentKind, EventSubject, Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
 import { DomainError, encodeCursor, pageArgs, type Connection } from '@pipewright/platform';
@@ -125,6 +125,14 @@ export class ResourceService {
       const failure = err instanceof ProbeFailure ? err : new ProbeFailure(`probe failed: ${(err as Error).message}`, 'PROTOCOL');
       return { ok: false, message: this.redact(failure.message, row), latencyMs: Math.round(performance.now() - started), details: { reason: failure.reason, ...failure.details } };
     }
+  }
+
+  /** Which of `refs` name no resource of that kind. */
+  async missing(refs: { kind: EnvironmentKind; id: string }[]): Promise<{ kind: EnvironmentKind; id: string }[]> {
+    const ids = [...new Set(refs.map((r) => r.id).filter(isUuid))];
+    const found: { id: string; kind: string }[] = ids.length ? await this.ds.query('SELECT id::text, kind FROM resources WHERE id = ANY($1::uuid[])', [ids]) : [];
+    const have = new Set(found.map((f) => `${f.kind}/${f.id}`));
+    return refs.filter((r) => !have.has(`${r.kind}/${r.id}`));
   }
 
   /** The resource with decrypted credentials, for services on the bus. */

@@ -1,0 +1,30 @@
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { MessageBus, QueryError } from '@pipewright/messaging';
+import type { Subscription } from 'nats';
+import { PipelineService } from './pipeline.service';
+
+/** Answers the pipelines service's questions on the bus: references and run snapshots. */
+@Injectable()
+export class PipelinesResponder implements OnApplicationBootstrap, OnModuleDestroy {
+  private subs: Subscription[] = [];
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly pipelines: PipelineService,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.subs = [
+      this.bus.answer('rpc.pipelines.references', async ({ kind, id }) => ({ pipelines: await this.pipelines.referencing(kind, id) })),
+      this.bus.answer('rpc.pipelines.pipeline.snapshot', async ({ pipelineId, revision }) => {
+        const view = await this.pipelines.get(pipelineId, revision);
+        if (!view) throw new QueryError('NOT_FOUND', revision ? `pipeline ${pipelineId} has no revision ${revision}` : `no pipeline with id "${pipelineId}"`);
+        return { pipelineId, revision: view.revision.revision, document: view.revision.document };
+      }),
+    ];
+  }
+
+  onModuleDestroy() {
+    for (const s of this.subs) s.unsubscribe();
+  }
+}
