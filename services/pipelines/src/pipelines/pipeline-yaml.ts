@@ -12,12 +12,13 @@ export function toYaml(document: PipelineDocument): string {
 /** Parses a pipeline's YAML; a syntax error names its line and column. */
 export function fromYaml(text: string): Record<string, unknown> {
   if (text.length > 4 * 1024 * 1024) throw DomainError.badInput([{ field: 'yaml', message: 'must be at most 4 MB' }]);
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
     const where = pos ? `line ${pos.line}, column ${pos.col}` : 'unknown position';
-    throw new DomainError('BAD_USER_INPUT', `yaml is not valid YAML at ${where}: ${error.message.split('\n')[0]}`, { field: 'yaml', line: pos?.line, column: pos?.col });
+    const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new DomainError('BAD_USER_INPUT', `yaml is not valid YAML at ${where}: ${reason}`, { field: 'yaml', line: pos?.line, column: pos?.col });
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw DomainError.badInput([{ field: 'yaml', message: 'must be a mapping (apiVersion, kind, name, stages, ...)' }]);

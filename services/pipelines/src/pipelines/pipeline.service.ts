@@ -54,12 +54,7 @@ export class PipelineService {
     const { document, references } = await this.check(input, id);
     return this.ds.transaction(async (tx) => {
       const pipeline = await this.lockOrThrow(tx, id);
-      if (expectedRevision !== null && pipeline.revision !== expectedRevision) {
-        throw new DomainError('CONFLICT', `pipeline "${pipeline.name}" is at revision ${pipeline.revision}, but this change was made to revision ${expectedRevision}; reload it and apply the change again`, {
-          field: 'expectedRevision',
-          currentRevision: pipeline.revision,
-        });
-      }
+      if (expectedRevision !== null && pipeline.revision !== expectedRevision) throw staleRevision(pipeline, expectedRevision);
       await this.assertNameFree(tx, document.name, id);
       Object.assign(pipeline, { name: document.name, revision: pipeline.revision + 1, updatedAt: new Date(), updatedBy: by.sub });
       await tx.save(PipelineEntity, pipeline).catch((e) => this.rethrowNameConflict(e, document.name));
@@ -72,7 +67,7 @@ export class PipelineService {
   /** Applies an edit to the stages of the revision the editor saw. */
   async editStages(id: string, expectedRevision: number, by: Identity, edit: (stages: Record<string, unknown>[]) => Record<string, unknown>[]): Promise<PipelineView> {
     const current = await this.getOrThrow(id);
-    if (current.pipeline.revision !== expectedRevision) return this.update(id, current.revision.document, expectedRevision, by);
+    if (current.pipeline.revision !== expectedRevision) throw staleRevision(current.pipeline, expectedRevision);
     const document = current.revision.document;
     return this.update(id, { ...document, stages: edit(document.stages.map((s) => ({ ...s }))) }, expectedRevision, by);
   }
@@ -245,6 +240,13 @@ export class PipelineService {
   private emit(tx: EntityManager, p: PipelineEntity, change: Change, by: Identity) {
     return writeOutbox(tx, 'evt.pipelines.pipeline.changed.v1', { id: p.id, name: p.name, revision: p.revision, change, by: by.sub, at: new Date().toISOString() });
   }
+}
+
+function staleRevision(pipeline: PipelineEntity, expectedRevision: number): DomainError {
+  return new DomainError('CONFLICT', `pipeline "${pipeline.name}" is at revision ${pipeline.revision}, but this change was made to revision ${expectedRevision}; reload it and apply the change again`, {
+    field: 'expectedRevision',
+    currentRevision: pipeline.revision,
+  });
 }
 
 /** A path from `from` to `to` in a directed graph, or null. */
