@@ -56,6 +56,37 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
     );
   const testRepo = async (id: string) => (await ok<{ testSourceRepository: Probe }>(`mutation($id: ID!) { testSourceRepository(id: $id) { ok message latencyMs details } }`, { id })).testSourceRepository;
 
+  describe('round trip of each kind', () => {
+    const cases: [string, string, string, () => Record<string, unknown>, Record<string, unknown>][] = [
+      ['SourceRepository', 'sourceRepository', 'sourceRepositories', () => ({ provider: 'GITLAB', url: 'https://gitlab.example.com/acme/app.git', defaultBranch: 'trunk', token: 't0ken' }), { defaultBranch: 'release' }],
+      ['BuildTool', 'buildTool', 'buildTools', () => ({ url: 'https://ci.example.com/', username: 'bot', apiToken: 'api-t0ken' }), { username: 'other-bot' }],
+      ['ImageRegistry', 'imageRegistry', 'imageRegistries', () => ({ url: 'registry.example.com:5000', namespace: 'team/apps', insecure: true, username: 'u', password: 'p4ss' }), { namespace: 'team/web' }],
+      ['ChartRepository', 'chartRepository', 'chartRepositories', () => ({ url: 'oci://registry.example.com/charts', username: 'u', password: 'p4ss' }), { username: 'v' }],
+      ['DeploymentTarget', 'deploymentTarget', 'deploymentTargets', () => ({ apiServerUrl: 'https://k8s.example.com:6443', insecureSkipTlsVerify: true, token: 'k8s-t0ken', defaultNamespace: 'apps' }), { defaultNamespace: 'web' }],
+    ];
+
+    it.each(cases)('%s: create, read, list, update, delete', async (type, singular, plural, createInput, change) => {
+      const name = unique(singular);
+      const fields = `id name hasCredentials version ${Object.keys(change).join(' ')}`;
+      const created = (await ok<Record<string, Record<string, unknown>>>(`mutation($input: Create${type}Input!) { create${type}(input: $input) { ${fields} } }`, { input: { name, ...createInput() } }))[`create${type}`];
+      expect(created).toMatchObject({ name, hasCredentials: true, version: 1 });
+
+      const read = (await ok<Record<string, Record<string, unknown>>>(`query($id: ID!) { ${singular}(id: $id) { ${fields} } }`, { id: created.id }, viewer))[singular];
+      expect(read).toEqual(created);
+
+      const listed = (await ok<Record<string, { totalCount: number; edges: { node: { id: string } }[] }>>(`query($s: String) { ${plural}(search: $s) { totalCount edges { node { id } } } }`, { s: name }, viewer))[plural];
+      expect(listed).toEqual({ totalCount: 1, edges: [{ node: { id: created.id } }] });
+
+      const updated = (await ok<Record<string, Record<string, unknown>>>(`mutation($id: ID!, $input: Update${type}Input!) { update${type}(id: $id, input: $input) { ${fields} } }`, { id: created.id, input: change }))[`update${type}`];
+      expect(updated).toEqual({ ...created, ...change, version: 2 });
+
+      expect((await ok<Record<string, string>>(`mutation($id: ID!) { delete${type}(id: $id, force: true) }`, { id: created.id }))[`delete${type}`]).toBe(created.id);
+      expect((await ok<Record<string, unknown>>(`query($id: ID!) { ${singular}(id: $id) { id } }`, { id: created.id }))[singular]).toBeNull();
+      const gone = await call(`mutation($id: ID!) { delete${type}(id: $id, force: true) }`, { id: created.id });
+      expect(gone.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    });
+  });
+
   describe('source repositories', () => {
     it('round-trips, probes the real git server, and keeps the token out of every answer and of the table', async () => {
       const token = testEnv('GIT_TOKEN');
@@ -278,7 +309,7 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
   });
 
   describe('delete protection, events and access', () => {
-    it('refuses to delete a resource a pipeline references, listing it, unless forced; emits changes without secrets', async () => {
+    it('refuses to delete a resource a pipeline uses, listing it, unless forced; emits changes without secrets', async () => {
       const events: { name: string; change: string; raw: string }[] = [];
       const arrived: (() => void)[] = [];
       const consumer = await bus.consume(['evt.environments.build-tool.changed.v1'], { durable: 'spec-env-events' }, async (p) => {
@@ -292,27 +323,32 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
         const id = (await ok<{ createBuildTool: { id: string } }>(`mutation($i: CreateBuildToolInput!) { createBuildTool(input: $i) { id } }`, { i: { name, url: 'https://ci.example.com', username: 'u', apiToken: 'super-secret-token' } })).createBuildTool.id;
         await created;
 
-        // Nobody answers for pipelines yet: the delete is refused rather than guessed.
-        const unavailable = await call(`mutation($id: ID!) { deleteBuildTool(id: $id) }`, { id });
-        expect(unavailable.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
-        expect(unavailable.errors?.[0].message).toMatch(/pipelines service did not answer.*force: true/);
+        // A real pipeline uses it: the pipelines service says so and the delete is refused.
+        const pipelineName = unique('uses-jenkins');
+        const pipelineId = (
+          await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, {
+            i: { name: pipelineName, stages: [{ refId: 'ci', name: 'CI', type: 'BUILD_JENKINS', config: { buildToolId: id, job: 'hello' } }] },
+          })
+        ).createPipeline.id;
+        const refused = await call(`mutation($id: ID!) { deleteBuildTool(id: $id) }`, { id });
+        expect(refused.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', pipelines: [{ id: pipelineId, name: pipelineName }] });
+        expect(refused.errors?.[0].message).toContain(`is used by 1 pipeline(s): "${pipelineName}" (${pipelineId})`);
+        expect((await ok<{ buildTool: { id: string } | null }>(`query($id: ID!) { buildTool(id: $id) { id } }`, { id })).buildTool).not.toBeNull();
 
-        const responder = bus.answer('rpc.pipelines.references', ({ kind, id: asked }) => ({
-          pipelines: kind === 'build-tool' && asked === id ? [{ id: 'p-1', name: 'checkout-service' }] : [],
-        }));
+        // With the pipelines service down, the delete is refused rather than guessed.
+        await platform.processes.pipelines.stop();
         try {
-          const refused = await call(`mutation($id: ID!) { deleteBuildTool(id: $id) }`, { id });
-          expect(refused.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', pipelines: [{ id: 'p-1', name: 'checkout-service' }] });
-          expect(refused.errors?.[0].message).toMatch(/is used by 1 pipeline\(s\): "checkout-service" \(p-1\)/);
-          expect((await ok<{ buildTool: { id: string } | null }>(`query($id: ID!) { buildTool(id: $id) { id } }`, { id })).buildTool).not.toBeNull();
-
-          const deleted = nextEvent();
-          expect((await ok<{ deleteBuildTool: string }>(`mutation($id: ID!) { deleteBuildTool(id: $id, force: true) }`, { id })).deleteBuildTool).toBe(id);
-          await deleted;
-          expect((await ok<{ buildTool: null }>(`query($id: ID!) { buildTool(id: $id) { id } }`, { id })).buildTool).toBeNull();
+          const unavailable = await call(`mutation($id: ID!) { deleteBuildTool(id: $id) }`, { id });
+          expect(unavailable.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+          expect(unavailable.errors?.[0].message).toMatch(/pipelines service did not answer.*force: true/);
         } finally {
-          responder.unsubscribe();
+          await platform.restart('pipelines');
         }
+
+        const deleted = nextEvent();
+        expect((await ok<{ deleteBuildTool: string }>(`mutation($id: ID!) { deleteBuildTool(id: $id, force: true) }`, { id })).deleteBuildTool).toBe(id);
+        await deleted;
+        expect((await ok<{ buildTool: null }>(`query($id: ID!) { buildTool(id: $id) { id } }`, { id })).buildTool).toBeNull();
         expect(events.map((e) => [e.name, e.change])).toEqual([
           [name, 'created'],
           [name, 'deleted'],

@@ -306,6 +306,22 @@ describe('pipelines service through the gateway', () => {
     expect(stale.errors?.[0].extensions?.code).toBe('CONFLICT');
   });
 
+  it('deletes a pipeline unless another runs it, and frees its name', async () => {
+    const name = unique('doomed');
+    const target = (await create({ name, stages: [] })).data!.createPipeline;
+    const callerName = unique('caller');
+    const caller = (await create({ name: callerName, stages: [{ refId: 'run', name: 'Run', type: 'RUN_PIPELINE', config: { pipelineId: target.id } }] })).data!.createPipeline;
+    const refused = await call(`mutation($id: ID!) { deletePipeline(id: $id) }`, { id: target.id });
+    expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(refused.errors?.[0].message).toContain(`is run by "${callerName}" (${caller.id})`);
+
+    expect((await ok<{ deletePipeline: string }>(`mutation($id: ID!) { deletePipeline(id: $id) }`, { id: caller.id })).deletePipeline).toBe(caller.id);
+    expect((await ok<{ deletePipeline: string }>(`mutation($id: ID!) { deletePipeline(id: $id) }`, { id: target.id })).deletePipeline).toBe(target.id);
+    expect((await ok<{ pipeline: null }>(`query($id: ID!) { pipeline(id: $id) { id } }`, { id: target.id })).pipeline).toBeNull();
+    const again = (await create({ name, stages: [] })).data!.createPipeline;
+    expect(again.id).not.toBe(target.id);
+  });
+
   it('tells environments which pipelines use a resource, so a used target cannot be deleted', async () => {
     const name = unique('uses-target');
     const p = (await create({ name, stages: [{ refId: 's', name: 'Scale', type: 'SCALE', config: { targetId: env.target, kind: 'Deployment', name: 'web', replicas: 1 } }] })).data!.createPipeline;
