@@ -1,5 +1,6 @@
 export * from './define';
 export * from './environments';
+export * from './executions';
 export * from './pipelines';
 export * from './roles';
 export * from './subjects';

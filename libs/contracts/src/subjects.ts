@@ -10,6 +10,7 @@ import {
   resolvedImageRegistrySchema,
   resolvedSourceRepositorySchema,
 } from './environments';
+import { runStatusChangedSchema, stageStatusChangedSchema } from './executions';
 import { existsReplySchema, existsRequestSchema, pipelineSnapshotRequestSchema, pipelineSnapshotSchema } from './pipelines';
 
 /** The services of the platform; each owns the subjects that carry its name. */
@@ -46,6 +47,9 @@ export const subjects = {
   'rpc.environments.image-registry.resolve': query(resolveRequestSchema, resolvedImageRegistrySchema),
   'rpc.environments.chart-repository.resolve': query(resolveRequestSchema, resolvedChartRepositorySchema),
   'rpc.environments.deployment-target.resolve': query(resolveRequestSchema, resolvedDeploymentTargetSchema),
+
+  'evt.executions.run.status-changed.v1': event(runStatusChangedSchema),
+  'evt.executions.stage.status-changed.v1': event(stageStatusChangedSchema),
 
   /** Which of these environment resources do not exist (pipeline validation; no secrets). */
   'rpc.environments.exists': query(existsRequestSchema, existsReplySchema),

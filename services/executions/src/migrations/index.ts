@@ -1,2 +1,4 @@
+import { CreateRuns1767300000000 } from './1767300000000-create-runs';
+
 /** The executions database's migrations, oldest first (the shared outbox migration is added for you). */
-export const migrations = [];
+export const migrations = [CreateRuns1767300000000];

@@ -1,0 +1,216 @@
+import { Injectable } from '@nestjs/common';
+import { TERMINAL_RUN_STATUSES, type RunStatus, type StageDocument, type StageStatus } from '@pipewright/contracts';
+import { writeOutbox } from '@pipewright/persistence';
+import type { EntityManager } from 'typeorm';
+import { RunEntity, StageRunEntity, type MessageKind } from '../runs/run.entity';
+import { stageExecutor, executableStageTypes } from '../stages';
+import { evaluate, ExpressionError, type ExpressionScope } from './expressions';
+import { runOutcome, schedule, type GraphStage } from './graph';
+
+/** Enqueues an engine message in the caller's transaction (NOTIFY wakes the workers on commit). */
+export async function enqueue(tx: EntityManager, kind: MessageKind, runId: string, refId: string | null = null, delayMs = 0, payload: Record<string, unknown> = {}): Promise<void> {
+  await tx.query(`INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at) VALUES ($1, $2, $3, $4, now() + ($5 || ' milliseconds')::interval)`, [kind, runId, refId, payload, String(Math.max(0, Math.round(delayMs)))]);
+}
+
+function getPath(value: unknown, path: string): unknown {
+  return path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+}
+
+/**
+ * The state transitions of runs and stages. Every method runs inside a transaction that holds the
+ * run's row lock, changes state, enqueues follow-ups and writes the events through the outbox.
+ */
+@Injectable()
+export class RunState {
+  async lockRun(tx: EntityManager, runId: string): Promise<RunEntity | null> {
+    return tx.getRepository(RunEntity).createQueryBuilder('r').where('r.id = :runId', { runId }).setLock('pessimistic_write').getOne();
+  }
+
+  stagesOf(tx: EntityManager, runId: string): Promise<StageRunEntity[]> {
+    return tx.getRepository(StageRunEntity).find({ where: { runId }, order: { position: 'ASC' } });
+  }
+
+  docOf(run: RunEntity, refId: string): StageDocument {
+    return run.snapshot.stages.find((s) => s.refId === refId)!;
+  }
+
+  private async nextSequence(tx: EntityManager, run: RunEntity): Promise<number> {
+    const [{ sequence }] = await tx.query(`UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence`, [run.id]);
+    run.sequence = sequence;
+    return sequence;
+  }
+
+  async emitRun(tx: EntityManager, run: RunEntity): Promise<void> {
+    const sequence = await this.nextSequence(tx, run);
+    await writeOutbox(tx, 'evt.executions.run.status-changed.v1', { runId: run.id, pipelineId: run.pipelineId, number: run.number, status: run.status, sequence, reason: run.reason, at: new Date().toISOString() });
+  }
+
+  async emitStage(tx: EntityManager, run: RunEntity, stage: StageRunEntity): Promise<void> {
+    const sequence = await this.nextSequence(tx, run);
+    await writeOutbox(tx, 'evt.executions.stage.status-changed.v1', {
+      runId: run.id,
+      pipelineId: run.pipelineId,
+      refId: stage.refId,
+      status: stage.status,
+      attempt: stage.attempt,
+      sequence,
+      error: stage.error,
+      at: new Date().toISOString(),
+    });
+  }
+
+  async setRunStatus(tx: EntityManager, run: RunEntity, status: RunStatus, reason: string | null = null): Promise<void> {
+    if (run.status === status) return;
+    run.status = status;
+    if (reason !== null) run.reason = reason;
+    if (status === 'RUNNING' && !run.startedAt) run.startedAt = new Date();
+    if (TERMINAL_RUN_STATUSES.includes(status)) run.finishedAt = new Date();
+    await tx.update(RunEntity, { id: run.id }, { status: run.status, reason: run.reason, startedAt: run.startedAt, finishedAt: run.finishedAt });
+    await this.emitRun(tx, run);
+  }
+
+  async setStage(tx: EntityManager, run: RunEntity, stage: StageRunEntity, changes: Partial<StageRunEntity>): Promise<void> {
+    const statusChanged = changes.status !== undefined && changes.status !== stage.status;
+    const attemptChanged = changes.attempt !== undefined && changes.attempt !== stage.attempt;
+    Object.assign(stage, changes);
+    const { runId: _r, refId: _f, ...columns } = stage;
+    await tx.update(StageRunEntity, { runId: run.id, refId: stage.refId }, columns as never);
+    if (statusChanged || attemptChanged) await this.emitStage(tx, run, stage);
+  }
+
+  /** Starts (or skips) every stage that can move, then ends the run when nothing can. */
+  async advance(tx: EntityManager, run: RunEntity): Promise<void> {
+    if (TERMINAL_RUN_STATUSES.includes(run.status)) return;
+    for (let changed = true; changed; ) {
+      changed = false;
+      const stages = await this.stagesOf(tx, run.id);
+      const { start, skip } = schedule(this.graph(run, stages));
+      for (const refId of skip) {
+        await this.setStage(tx, run, stages.find((s) => s.refId === refId)!, { status: 'SKIPPED', finishedAt: new Date(), error: 'skipped: a stage before it did not let it run' });
+        changed = true;
+      }
+      for (const refId of start) {
+        await this.startStage(tx, run, stages.find((s) => s.refId === refId)!, stages);
+        changed = true;
+      }
+    }
+    const stages = await this.stagesOf(tx, run.id);
+    const outcome = runOutcome(this.graph(run, stages));
+    if (outcome) {
+      const failedStage = stages.find((s) => s.status === 'FAILED');
+      await this.setRunStatus(tx, run, outcome, outcome === 'FAILED' && failedStage ? `stage "${failedStage.refId}" failed: ${failedStage.error ?? ''}` : null);
+      await this.afterRunEnded(tx, run);
+    } else {
+      const waitingNow = stages.some((s) => s.status === 'WAITING');
+      const busy = stages.some((s) => s.status === 'RUNNING');
+      if (waitingNow && !busy && run.status === 'RUNNING') await this.setRunStatus(tx, run, 'WAITING');
+      else if ((busy || !waitingNow) && run.status === 'WAITING') await this.setRunStatus(tx, run, 'RUNNING');
+    }
+  }
+
+  graph(run: RunEntity, stages: StageRunEntity[]): GraphStage[] {
+    return stages.map((s) => ({ refId: s.refId, dependsOn: this.docOf(run, s.refId).dependsOn, status: s.status, blocksDownstream: s.skipDownstream }));
+  }
+
+  /** Start condition, expressions, then RUNNING with a RunStage message; or a clear failure. */
+  private async startStage(tx: EntityManager, run: RunEntity, stage: StageRunEntity, stages: StageRunEntity[]): Promise<void> {
+    const doc = this.docOf(run, stage.refId);
+    const start = doc.startCondition as { artifacts: string[]; onMissing: 'SKIP' | 'FAIL' } | undefined;
+    const now = new Date();
+    if (start) {
+      const missing = start.artifacts.filter((a) => !(a in run.artifacts));
+      if (missing.length) {
+        const reason = `start condition: artifact(s) ${missing.join(', ')} missing`;
+        if (start.onMissing === 'SKIP') return this.setStage(tx, run, stage, { status: 'SKIPPED', error: reason, finishedAt: now });
+        return this.finishStage(tx, run, stage, { status: 'FAILED', error: reason });
+      }
+    }
+    if (!stageExecutor(stage.type)) {
+      return this.finishStage(tx, run, stage, {
+        status: 'FAILED',
+        error: `this version of Pipewright cannot run ${stage.type} stages yet (the executions service runs ${executableStageTypes.join(', ')})`,
+      });
+    }
+    let config: Record<string, unknown>;
+    try {
+      config = evaluate(doc.config, this.scope(run, stages), `stages.${stage.refId}.config`) as Record<string, unknown>;
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      return this.finishStage(tx, run, stage, { status: 'FAILED', error: err.message });
+    }
+    const deadlineAt = doc.timeoutSeconds ? new Date(now.getTime() + doc.timeoutSeconds * 1000) : null;
+    await this.setStage(tx, run, stage, { status: 'RUNNING', attempt: 1, config, state: {}, startedAt: now, deadlineAt, error: null });
+    await enqueue(tx, 'RunStage', run.id, stage.refId);
+  }
+
+  scope(run: RunEntity, stages: StageRunEntity[]): ExpressionScope {
+    return {
+      parameters: run.parameters,
+      stages: Object.fromEntries(stages.map((s) => [s.refId, { status: s.status, outputs: s.outputs ?? {} }])),
+      artifacts: run.artifacts,
+      run: { id: run.id, number: run.number },
+    };
+  }
+
+  /**
+   * Ends a stage: applies its failure policy and end condition, then lets the graph move on.
+   * FAIL_PIPELINE cancels what runs and skips what has not started; STOP_BRANCH skips what is
+   * below it; CONTINUE records FAILED_CONTINUE and carries on.
+   */
+  async finishStage(
+    tx: EntityManager,
+    run: RunEntity,
+    stage: StageRunEntity,
+    result: { status: StageStatus; outputs?: Record<string, unknown> | null; error?: string | null; skipDownstream?: boolean },
+  ): Promise<void> {
+    const doc = this.docOf(run, stage.refId);
+    let { status, error = null, skipDownstream = false } = result;
+    const outputs = result.outputs ?? stage.outputs ?? null;
+    const end = doc.endCondition as { artifacts: { name: string; from: string }[] } | undefined;
+    if (status === 'SUCCEEDED' && end) {
+      const artifacts = { ...run.artifacts };
+      const missing: string[] = [];
+      for (const a of end.artifacts) {
+        const value = getPath(outputs ?? {}, a.from);
+        if (value === undefined) missing.push(`${a.name} (from ${a.from})`);
+        else artifacts[a.name] = value;
+      }
+      if (missing.length) {
+        status = 'FAILED';
+        error = `end condition: output(s) missing for artifact(s) ${missing.join(', ')}`;
+      } else {
+        run.artifacts = artifacts;
+        await tx.update(RunEntity, { id: run.id }, { artifacts } as never);
+      }
+    }
+    let cancelOthers = false;
+    if (status === 'FAILED') {
+      if (doc.failurePolicy === 'CONTINUE') status = 'FAILED_CONTINUE';
+      else if (doc.failurePolicy === 'STOP_BRANCH') skipDownstream = true;
+      else cancelOthers = true;
+    }
+    if (status === 'STOPPED') cancelOthers = true;
+    await this.setStage(tx, run, stage, { status, outputs, error, skipDownstream, finishedAt: new Date() });
+    if (cancelOthers) await this.haltOthers(tx, run, stage.refId, status === 'STOPPED' ? 'the run was stopped' : `stage "${stage.refId}" failed`);
+    await this.advance(tx, run);
+  }
+
+  /** Cancels the stages still running and skips those not started (a failed or stopped run). */
+  async haltOthers(tx: EntityManager, run: RunEntity, except: string | null, why: string): Promise<void> {
+    for (const s of await this.stagesOf(tx, run.id)) {
+      if (s.refId === except) continue;
+      if (s.status === 'RUNNING' || s.status === 'WAITING') await this.setStage(tx, run, s, { status: 'CANCELED', error: `canceled: ${why}`, finishedAt: new Date() });
+      else if (s.status === 'NOT_STARTED') await this.setStage(tx, run, s, { status: 'SKIPPED', error: `not run: ${why}`, finishedAt: new Date() });
+    }
+  }
+
+  /** Lets the next queued run of the pipeline start. */
+  async afterRunEnded(tx: EntityManager, run: RunEntity): Promise<void> {
+    const [next] = await tx.query(`SELECT id FROM runs WHERE pipeline_id = $1 AND status = 'QUEUED' ORDER BY number LIMIT 1`, [run.pipelineId]);
+    if (next) await enqueue(tx, 'StartRun', next.id);
+  }
+}

@@ -1,0 +1,84 @@
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import GraphQLJSON from 'graphql-type-json';
+
+export enum RunStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  WAITING = 'WAITING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELED = 'CANCELED',
+  STOPPED = 'STOPPED',
+}
+registerEnumType(RunStatus, { name: 'RunStatus' });
+
+export enum StageStatus {
+  NOT_STARTED = 'NOT_STARTED',
+  RUNNING = 'RUNNING',
+  WAITING = 'WAITING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  FAILED_CONTINUE = 'FAILED_CONTINUE',
+  SKIPPED = 'SKIPPED',
+  CANCELED = 'CANCELED',
+  STOPPED = 'STOPPED',
+}
+registerEnumType(StageStatus, { name: 'StageStatus' });
+
+export enum Decision {
+  CONTINUE = 'CONTINUE',
+  STOP = 'STOP',
+}
+registerEnumType(Decision, { name: 'Decision' });
+
+@ObjectType('Pipeline')
+@Directive('@key(fields: "id", resolvable: false)')
+export class PipelineRef {
+  @Field(() => ID) id!: string;
+}
+
+@ObjectType({ description: 'A judgement or approval decision: who, when, what.' })
+export class StageDecision {
+  @Field(() => Decision) decision!: Decision;
+  @Field(() => String, { nullable: true }) value!: string | null;
+  @Field(() => String, { nullable: true }) comment!: string | null;
+  @Field() by!: string;
+  @Field() at!: string;
+}
+
+@ObjectType()
+export class StageRun {
+  @Field(() => ID) refId!: string;
+  @Field() name!: string;
+  @Field() type!: string;
+  @Field(() => StageStatus) status!: StageStatus;
+  @Field(() => Int) attempt!: number;
+  @Field(() => GraphQLJSON, { nullable: true }) outputs!: unknown;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'What a waiting stage asks (judgement options, approval message).' }) prompt!: unknown;
+  @Field(() => StageDecision, { nullable: true }) decision!: StageDecision | null;
+  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+}
+
+@ObjectType()
+@Directive('@key(fields: "id")')
+export class Run {
+  @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'Numbered per pipeline: 1, 2, 3, ...' }) number!: number;
+  @Field(() => RunStatus) status!: RunStatus;
+  @Field(() => ID) pipelineId!: string;
+  @Field(() => PipelineRef) pipeline!: PipelineRef;
+  @Field() pipelineName!: string;
+  @Field(() => Int, { description: 'The pipeline revision this run executes.' }) revision!: number;
+  @Field(() => GraphQLJSON) parameters!: Record<string, string>;
+  @Field(() => GraphQLJSON) artifacts!: Record<string, unknown>;
+  @Field(() => [StageRun]) stages!: StageRun[];
+  @Field(() => String, { nullable: true }) reason!: string | null;
+  @Field(() => Int, { description: 'The sequence number of the last event about this run.' }) sequence!: number;
+  @Field(() => ID, { nullable: true }) parentRunId!: string | null;
+  @Field() createdBy!: string;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+}

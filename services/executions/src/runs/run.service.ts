@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { TERMINAL_RUN_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
+import { MessageBus, QueryError } from '@pipewright/messaging';
+import { DomainError, encodeCursor, pageArgs, type Connection } from '@pipewright/platform';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { enqueue, RunState } from '../engine/run-state';
+import { resolveParameters } from './run-parameters';
+import { RunEntity, StageRunEntity, type Decision } from './run.entity';
+
+/** A stable id for the child run of a RUN_PIPELINE stage attempt, so a repeated start finds it. */
+function childRunId(parent: { runId: string; refId: string; attempt: number }): string {
+  const h = createHash('sha256').update(`${parent.runId}/${parent.refId}/${parent.attempt}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+
+/** Runs: starting one from a frozen snapshot, reading them, and the decisions people make on them. */
+@Injectable()
+export class RunService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: MessageBus,
+    private readonly state: RunState,
+  ) {}
+
+  async create(
+    pipelineId: string,
+    parameters: unknown,
+    revision: number | null,
+    by: Identity,
+    parent?: { runId: string; refId: string; attempt: number },
+  ): Promise<RunEntity> {
+    if (!isUuid(pipelineId)) throw new DomainError('NOT_FOUND', `no pipeline with id "${pipelineId}"`, { field: 'pipelineId' });
+    let snapshot: PipelineSnapshot;
+    try {
+      snapshot = await this.bus.request('rpc.pipelines.pipeline.snapshot', { pipelineId, ...(revision ? { revision } : {}) }, { timeoutMs: 5000 });
+    } catch (err) {
+      if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new DomainError('NOT_FOUND', err.message, { field: revision ? 'revision' : 'pipelineId' });
+      throw new DomainError('UNAVAILABLE', 'cannot read the pipeline: the pipelines service did not answer; try again');
+    }
+    const values = resolveParameters(snapshot.document.parameters, parameters);
+    const id = parent ? childRunId(parent) : randomUUID();
+    return this.ds.transaction(async (tx) => {
+      const existing = await tx.getRepository(RunEntity).findOneBy({ id });
+      if (existing) return existing;
+      const [{ last_number: number }] = await tx.query(
+        `INSERT INTO run_counters (pipeline_id, last_number) VALUES ($1, 1)
+         ON CONFLICT (pipeline_id) DO UPDATE SET last_number = run_counters.last_number + 1 RETURNING last_number`,
+        [pipelineId],
+      );
+      const run = Object.assign(new RunEntity(), {
+        id,
+        pipelineId,
+        pipelineName: snapshot.document.name,
+        revision: snapshot.revision,
+        number,
+        status: 'QUEUED' as RunStatus,
+        parameters: values,
+        snapshot: snapshot.document,
+        artifacts: {},
+        sequence: 0,
+        reason: null,
+        parentRunId: parent?.runId ?? null,
+        parentRefId: parent?.refId ?? null,
+        createdBy: by.sub,
+        createdAt: new Date(),
+        startedAt: null,
+        finishedAt: null,
+      });
+      await tx.save(RunEntity, run);
+      await tx.save(
+        StageRunEntity,
+        snapshot.document.stages.map((s, position) =>
+          Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null }),
+        ),
+      );
+      await this.state.emitRun(tx, run);
+      await enqueue(tx, 'StartRun', id);
+      return run;
+    });
+  }
+
+  get(id: string): Promise<RunEntity | null> {
+    return isUuid(id) ? this.ds.getRepository(RunEntity).findOneBy({ id }) : Promise.resolve(null);
+  }
+
+  stages(runId: string): Promise<StageRunEntity[]> {
+    return this.ds.getRepository(StageRunEntity).find({ where: { runId }, order: { position: 'ASC' } });
+  }
+
+  async list(args: { pipelineId?: string | null; status?: RunStatus | null; first?: number | null; after?: string | null }): Promise<Connection<RunEntity>> {
+    const { first, after } = pageArgs(args.first, args.after);
+    const base = () => {
+      const q = this.ds.getRepository(RunEntity).createQueryBuilder('r');
+      if (args.pipelineId) q.andWhere('r.pipeline_id = :p', { p: args.pipelineId });
+      if (args.status) q.andWhere('r.status = :s', { s: args.status });
+      return q;
+    };
+    const page = base().orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').limit(first + 1);
+    if (after) page.andWhere('(r.created_at, r.id) < (:at, :id)', { at: after[0], id: after[1] });
+    const [rows, totalCount] = await Promise.all([page.getMany(), base().getCount()]);
+    const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor([node.createdAt.toISOString(), node.id]) }));
+    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: !!after, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  /** Records a decision on a waiting JUDGEMENT or APPROVAL stage and lets the run move on. */
+  async decide(runId: string, refId: string, type: 'JUDGEMENT' | 'APPROVAL', decision: Omit<Decision, 'at'>): Promise<StageRunEntity> {
+    return this.ds.transaction(async (tx) => {
+      const { run, stage } = await this.lockStage(tx, runId, refId);
+      if (stage.type !== type) throw DomainError.badInput([{ field: 'refId', message: `"${refId}" is a ${stage.type} stage; ${type === 'JUDGEMENT' ? 'judge' : 'approve'} applies to ${type} stages` }]);
+      if (stage.status !== 'WAITING') throw new DomainError('CONFLICT', `stage "${refId}" is ${stage.status}, not WAITING for a decision`, { field: 'refId', status: stage.status });
+      const options = ((stage.config?.options as string[] | undefined) ?? []);
+      if (type === 'JUDGEMENT' && decision.decision === 'CONTINUE' && options.length && !options.includes(decision.value ?? '')) {
+        throw DomainError.badInput([{ field: 'value', message: `must be one of ${options.join(', ')} (got ${decision.value === null ? 'nothing' : `"${decision.value}"`})` }]);
+      }
+      const recorded: Decision = { ...decision, at: new Date().toISOString() };
+      stage.decision = recorded;
+      if (decision.decision === 'STOP') {
+        run.reason = `stopped at "${refId}" by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`;
+        await this.state.finishStage(tx, run, stage, { status: 'STOPPED', error: run.reason });
+      } else {
+        const outputs = type === 'JUDGEMENT' ? { value: decision.value, judgedBy: decision.by } : { approvedBy: decision.by, comment: decision.comment };
+        await this.state.finishStage(tx, run, stage, { status: 'SUCCEEDED', outputs });
+      }
+      return (await tx.getRepository(StageRunEntity).findOneBy({ runId, refId }))!;
+    });
+  }
+
+  /** Cancels a run, what it is running, and its child runs. */
+  async cancel(runId: string, reason: string | null, by: Identity): Promise<RunEntity> {
+    return this.ds.transaction(async (tx) => {
+      const run = await this.state.lockRun(tx, runId);
+      if (!run) throw new DomainError('NOT_FOUND', `no run with id "${runId}"`, { field: 'runId' });
+      if (TERMINAL_RUN_STATUSES.includes(run.status)) throw new DomainError('CONFLICT', `run ${run.number} of "${run.pipelineName}" already ended ${run.status}`, { status: run.status });
+      await this.cancelLocked(tx, run, `canceled by ${by.sub}${reason ? `: ${reason}` : ''}`);
+      return run;
+    });
+  }
+
+  private async cancelLocked(tx: EntityManager, run: RunEntity, why: string): Promise<void> {
+    await this.state.haltOthers(tx, run, null, why);
+    await this.state.setRunStatus(tx, run, 'CANCELED', why);
+    await this.state.afterRunEnded(tx, run);
+    const children: { id: string }[] = await tx.query(`SELECT id FROM runs WHERE parent_run_id = $1 AND status IN ('QUEUED', 'RUNNING', 'WAITING')`, [run.id]);
+    for (const { id } of children) {
+      const child = await this.state.lockRun(tx, id);
+      if (child) await this.cancelLocked(tx, child, `parent run ${run.number} was canceled`);
+    }
+  }
+
+  private async lockStage(tx: EntityManager, runId: string, refId: string) {
+    const run = isUuid(runId) ? await this.state.lockRun(tx, runId) : null;
+    if (!run) throw new DomainError('NOT_FOUND', `no run with id "${runId}"`, { field: 'runId' });
+    const stage = await tx.getRepository(StageRunEntity).findOneBy({ runId, refId });
+    if (!stage) throw new DomainError('NOT_FOUND', `run ${run.number} has no stage "${refId}"`, { field: 'refId' });
+    return { run, stage };
+  }
+}

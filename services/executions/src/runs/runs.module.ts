@@ -1,0 +1,18 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Config } from '../config';
+import { ChildRuns } from '../engine/child-runs';
+import { Engine } from '../engine/engine';
+import { RunState } from '../engine/run-state';
+import { EXECUTIONS_CONFIG } from '../tokens';
+import { RunResolver } from './run.resolver';
+import { RunService } from './run.service';
+
+@Module({})
+export class RunsModule {
+  static register(config: Config): DynamicModule {
+    return {
+      module: RunsModule,
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, RunResolver],
+    };
+  }
+}

@@ -1,0 +1,9 @@
+import { waiting, type StageType } from './stage-type';
+
+/** Waits for `judge(runId, refId, CONTINUE | STOP, value)`; the engine completes it. */
+export const judgementStage: StageType = {
+  type: 'JUDGEMENT',
+  async start({ config }) {
+    return waiting({ description: config.description ?? null, options: config.options ?? [] });
+  },
+};

@@ -1,0 +1,21 @@
+import { failed, running, succeeded, type StageType } from './stage-type';
+
+const POLL_MS = 2000;
+
+/** Starts another pipeline's run; with waitForCompletion it ends with the child's outcome. */
+export const runPipelineStage: StageType = {
+  type: 'RUN_PIPELINE',
+  async start(ctx) {
+    const childRunId = (ctx.stage.state.childRunId as string | undefined) ?? (await ctx.startChildRun(ctx.config.pipelineId as string, (ctx.config.parameters as Record<string, unknown>) ?? {}));
+    if (!ctx.config.waitForCompletion) return succeeded({ childRunId });
+    return running(POLL_MS, { childRunId });
+  },
+  async poll(ctx) {
+    const childRunId = ctx.stage.state.childRunId as string;
+    const child = await ctx.runStatus(childRunId);
+    if (!child) return failed(`child run ${childRunId} is gone`);
+    if (child.status === 'SUCCEEDED') return succeeded({ childRunId, childStatus: child.status });
+    if (['FAILED', 'CANCELED', 'STOPPED'].includes(child.status)) return failed(`child run ${childRunId} ended ${child.status}${child.reason ? `: ${child.reason}` : ''}`, false, { childRunId, childStatus: child.status });
+    return running(POLL_MS, { childRunId });
+  },
+};

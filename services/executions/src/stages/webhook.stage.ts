@@ -1,0 +1,52 @@
+import { failed, succeeded, type StageType } from './stage-type';
+
+const MAX_BODY = 64 * 1024;
+
+interface WebhookConfig {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  failFastStatusCodes: number[];
+  timeoutSeconds: number;
+}
+
+/** Calls a URL. 2xx succeeds; a fail-fast status fails at once; anything else is retried. */
+export const webhookStage: StageType = {
+  type: 'WEBHOOK',
+  defaultRetry: { maxAttempts: 3, backoffSeconds: 1 },
+  async start({ config, run, stage }) {
+    const c = config as unknown as WebhookConfig;
+    const headers: Record<string, string> = { 'user-agent': 'pipewright', 'x-pipewright-run': run.id, 'x-pipewright-stage': stage.refId, ...c.headers };
+    // One key per stage attempt: a receiver can drop a repeat delivery after an engine crash.
+    headers['idempotency-key'] ??= `${run.id}/${stage.refId}/${stage.attempt}`;
+    let body: string | undefined;
+    if (c.body !== undefined && c.method !== 'GET' && c.method !== 'HEAD') {
+      body = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+      if (typeof c.body !== 'string') headers['content-type'] ??= 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(c.url, { method: c.method, headers, body, signal: AbortSignal.timeout(c.timeoutSeconds * 1000), redirect: 'follow' });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      if (e.name === 'TimeoutError') return failed(`no answer from ${c.url} within ${c.timeoutSeconds} s (timeout)`, true);
+      return failed(`cannot reach ${c.url}: ${e.cause?.code ?? e.message}`, true);
+    }
+    const text = await res.text();
+    const truncated = text.length > MAX_BODY;
+    const raw = truncated ? text.slice(0, MAX_BODY) : text;
+    let parsed: unknown = raw;
+    if (!truncated && /json/i.test(res.headers.get('content-type') ?? '')) {
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = raw;
+      }
+    }
+    const outputs = { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed, bodyTruncated: truncated };
+    if (res.ok) return succeeded(outputs);
+    if (c.failFastStatusCodes.includes(res.status)) return failed(`${c.url} answered ${res.status}, a fail-fast status: not retried`, false, outputs);
+    return failed(`${c.url} answered ${res.status}`, true, outputs);
+  },
+};

@@ -1,0 +1,1 @@
+export const EXECUTIONS_CONFIG = Symbol('EXECUTIONS_CONFIG');
