@@ -93,7 +93,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private async claim(): Promise<EngineMessageEntity | null> {
-    const rows: Record<string, unknown>[] = await this.ds.query(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows]: [Record<string, unknown>[], number] = await this.ds.query(
       `UPDATE engine_messages SET lease_until = now() + interval '${LEASE_SECONDS} seconds', lease_owner = $1, attempts = attempts + 1
        WHERE id = (SELECT id FROM engine_messages WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
                    ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -179,15 +180,22 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       run,
       stage,
       config: stage.config ?? {},
+      timeLeftMs: stage.deadlineAt ? Math.max(0, stage.deadlineAt.getTime() - Date.now()) : Infinity,
       stages: new Map(stages.map((s) => [s.refId, s])),
       startChildRun: (pipelineId, parameters) => this.children.start(run, stage, pipelineId, parameters),
       runStatus: (runId) => this.children.status(runId),
     };
+    let outcome: StageOutcome;
     try {
-      return stage.state.__started && executor.poll ? await executor.poll(ctx) : await executor.start(ctx);
+      outcome = stage.state.__started && executor.poll ? await executor.poll(ctx) : await executor.start(ctx);
     } catch (err) {
-      return failed(`${stage.type} failed: ${(err as Error).message}`, true);
+      outcome = failed(`${stage.type} failed: ${(err as Error).message}`, true);
     }
+    // The stage's own timeout wins over whatever the attempt ran into.
+    if (outcome.kind === 'failed' && stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) {
+      return failed(`timed out after ${this.state.docOf(run, stage.refId).timeoutSeconds} s (${outcome.reason})`, false);
+    }
+    return outcome;
   }
 
   private async applyOutcome(tx: EntityManager, run: RunEntity, msg: EngineMessageEntity, outcome: StageOutcome): Promise<void> {

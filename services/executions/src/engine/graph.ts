@@ -63,7 +63,7 @@ export function runOutcome(stages: GraphStage[]): RunStatus | null {
     if (movable || start.length || skip.length) return null;
   }
   if (stages.some((s) => s.status === 'STOPPED')) return 'STOPPED';
-  if (stages.some((s) => s.status === 'CANCELED')) return 'CANCELED';
   if (stages.some((s) => s.status === 'FAILED')) return 'FAILED';
+  if (stages.some((s) => s.status === 'CANCELED')) return 'CANCELED';
   return 'SUCCEEDED';
 }

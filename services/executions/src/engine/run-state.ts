@@ -39,7 +39,8 @@ export class RunState {
   }
 
   private async nextSequence(tx: EntityManager, run: RunEntity): Promise<number> {
-    const [{ sequence }] = await tx.query(`UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence`, [run.id]);
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [[{ sequence }]] = await tx.query(`UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence`, [run.id]);
     run.sequence = sequence;
     return sequence;
   }

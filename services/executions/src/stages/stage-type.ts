@@ -18,6 +18,8 @@ export interface StageContext {
   stage: StageRunEntity;
   /** The stage's config with expressions evaluated. */
   config: Record<string, unknown>;
+  /** Time left before the stage's timeout (Infinity without one); I/O must not outlast it. */
+  timeLeftMs: number;
   /** The other stages of the run, by refId, as they are now. */
   stages: Map<string, StageRunEntity>;
   /** Starts a child run (RUN_PIPELINE); returns its id. */

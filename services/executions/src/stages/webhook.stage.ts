@@ -15,7 +15,7 @@ interface WebhookConfig {
 export const webhookStage: StageType = {
   type: 'WEBHOOK',
   defaultRetry: { maxAttempts: 3, backoffSeconds: 1 },
-  async start({ config, run, stage }) {
+  async start({ config, run, stage, timeLeftMs }) {
     const c = config as unknown as WebhookConfig;
     const headers: Record<string, string> = { 'user-agent': 'pipewright', 'x-pipewright-run': run.id, 'x-pipewright-stage': stage.refId, ...c.headers };
     // One key per stage attempt: a receiver can drop a repeat delivery after an engine crash.
@@ -26,12 +26,13 @@ export const webhookStage: StageType = {
       if (typeof c.body !== 'string') headers['content-type'] ??= 'application/json';
     }
     let res: Response;
+    const limitMs = Math.min(c.timeoutSeconds * 1000, timeLeftMs);
     try {
-      res = await fetch(c.url, { method: c.method, headers, body, signal: AbortSignal.timeout(c.timeoutSeconds * 1000), redirect: 'follow' });
+      res = await fetch(c.url, { method: c.method, headers, body, signal: AbortSignal.timeout(Math.max(1, limitMs)), redirect: 'follow' });
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      if (e.name === 'TimeoutError') return failed(`no answer from ${c.url} within ${c.timeoutSeconds} s (timeout)`, true);
-      return failed(`cannot reach ${c.url}: ${e.cause?.code ?? e.message}`, true);
+      const e = err as Error & { cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+      if (e.name === 'TimeoutError') return failed(`no answer from ${c.url} within ${Math.round(limitMs / 100) / 10} s (timeout)`, true);
+      return failed(`cannot reach ${c.url}: ${e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.cause?.message ?? e.message}`, true);
     }
     const text = await res.text();
     const truncated = text.length > MAX_BODY;

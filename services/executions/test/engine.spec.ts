@@ -1,0 +1,360 @@
+import type { RunStatus } from '@pipewright/contracts';
+import { MessageBus, type BusLogger } from '@pipewright/messaging';
+import { connectTestNats, freePort, gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import { HooksServer } from './hooks-server';
+
+const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
+const unique = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
+const TERMINAL: RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED'];
+
+interface StageOut {
+  refId: string;
+  status: string;
+  attempt: number;
+  error: string | null;
+  outputs: Record<string, unknown> | null;
+  decision: { decision: string; value: string | null; comment: string | null; by: string } | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+interface RunOut {
+  id: string;
+  number: number;
+  status: RunStatus;
+  reason: string | null;
+  stages: StageOut[];
+}
+const RUN_FIELDS = 'id number status reason parentRunId stages { refId status attempt error outputs decision { decision value comment by } startedAt finishedAt }';
+
+describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server for webhooks)', () => {
+  let platform: TestPlatform;
+  let dev: string;
+  let approver: string;
+  let nc: NatsConnection;
+  let bus: MessageBus;
+  const hooks = new HooksServer();
+  /** Every run status event, in arrival order, per run. */
+  const events = new Map<string, { status: RunStatus; sequence: number }[]>();
+  const waiters: { runId: string; statuses: RunStatus[]; resolve: () => void }[] = [];
+  let consumer: { stop(): Promise<void> };
+
+  const ok = async <T>(query: string, variables?: Record<string, unknown>, token = dev): Promise<T> => {
+    const res = await gql<T>(platform.gatewayUrl, query, { token, variables });
+    if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
+    return res.data!;
+  };
+  const pipeline = async (stages: unknown[], extra: Record<string, unknown> = {}) =>
+    (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { name: unique('p'), stages, ...extra } })).createPipeline.id;
+  const start = async (pipelineId: string, parameters?: Record<string, unknown>) =>
+    (await ok<{ runPipeline: RunOut }>(`mutation($p: ID!, $params: JSON) { runPipeline(pipelineId: $p, parameters: $params) { ${RUN_FIELDS} } }`, { p: pipelineId, params: parameters })).runPipeline;
+  const read = async (runId: string) => (await ok<{ run: RunOut }>(`query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id: runId })).run;
+  /** Resolves when the run reaches one of `statuses`, as its status-changed events say. */
+  const reach = (runId: string, statuses: RunStatus[] = TERMINAL): Promise<RunOut> =>
+    new Promise<void>((resolve) => {
+      if ((events.get(runId) ?? []).some((e) => statuses.includes(e.status))) return resolve();
+      waiters.push({ runId, statuses, resolve });
+    }).then(() => read(runId));
+  const stage = (run: RunOut, refId: string) => run.stages.find((s) => s.refId === refId)!;
+  const hook = (refId: string, path: string, extra: Record<string, unknown> = {}, config: Record<string, unknown> = {}) => ({
+    refId,
+    name: refId,
+    type: 'WEBHOOK',
+    config: { url: `${hooks.url}${path}`, method: 'POST', body: { refId }, ...config },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    await hooks.start();
+    platform = await startPlatform('engine');
+    dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
+    approver = await platform.token({ sub: 'ana', roles: ['APPROVAL_ADMIN'] });
+    nc = await connectTestNats('engine-spec');
+    bus = new MessageBus(nc, platform.prefix, 'engine-spec', quiet);
+    consumer = await bus.consume(['evt.executions.run.status-changed.v1'], { durable: 'engine-spec-runs', from: 'all' }, async (e) => {
+      events.set(e.runId, [...(events.get(e.runId) ?? []), { status: e.status, sequence: e.sequence }]);
+      for (const w of waiters.filter((w) => w.runId === e.runId && w.statuses.includes(e.status))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    });
+  });
+  afterAll(async () => {
+    await consumer?.stop();
+    await nc?.close();
+    await platform?.stop();
+    await hooks.stop();
+  });
+
+  it('runs the branches of a diamond in parallel and joins them', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const id = await pipeline([
+      hook('a', `/ok/${tag}`),
+      hook('b', `/barrier/2/${tag}`, { dependsOn: ['a'] }),
+      hook('c', `/barrier/2/${tag}`, { dependsOn: ['a'] }),
+      hook('d', `/ok/${tag}-join`, { dependsOn: ['b', 'c'] }),
+    ]);
+    const run = await reach((await start(id)).id);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.stages.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    // b and c were answered only because both were in flight at once.
+    expect(stage(run, 'b').outputs).toMatchObject({ body: { together: true } });
+    const joinStart = Date.parse(stage(run, 'd').startedAt!);
+    expect(joinStart).toBeGreaterThanOrEqual(Math.max(Date.parse(stage(run, 'b').finishedAt!), Date.parse(stage(run, 'c').finishedAt!)));
+  });
+
+  it('FAIL_PIPELINE fails the run and cancels what runs beside the failed stage', async () => {
+    const id = await pipeline([hook('bad', '/status/404', {}, { failFastStatusCodes: [404] }), { refId: 'wait', name: 'wait', type: 'JUDGEMENT', config: {} }]);
+    const r = await start(id);
+    const run = await reach(r.id);
+    expect(run.status).toBe('FAILED');
+    expect(stage(run, 'bad')).toMatchObject({ status: 'FAILED', attempt: 1 });
+    expect(stage(run, 'bad').error).toMatch(/answered 404, a fail-fast status: not retried/);
+    expect(stage(run, 'wait').status).toBe('CANCELED');
+    expect(run.reason).toMatch(/stage "bad" failed/);
+  });
+
+  it('CONTINUE records FAILED_CONTINUE and the run goes on to succeed', async () => {
+    const id = await pipeline([hook('bad', '/status/400', { failurePolicy: 'CONTINUE' }, { failFastStatusCodes: [400] }), hook('after', '/ok/after', { dependsOn: ['bad'] })]);
+    const run = await reach((await start(id)).id);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.stages.map((s) => [s.refId, s.status])).toEqual([
+      ['bad', 'FAILED_CONTINUE'],
+      ['after', 'SUCCEEDED'],
+    ]);
+  });
+
+  it('STOP_BRANCH skips what is below the failed stage while the other branch finishes; the run FAILS', async () => {
+    const id = await pipeline([
+      hook('bad', '/status/400', { failurePolicy: 'STOP_BRANCH' }, { failFastStatusCodes: [400] }),
+      hook('below', '/ok/below', { dependsOn: ['bad'] }),
+      hook('other', '/ok/other'),
+    ]);
+    const run = await reach((await start(id)).id);
+    expect(run.stages.map((s) => [s.refId, s.status])).toEqual([
+      ['bad', 'FAILED'],
+      ['below', 'SKIPPED'],
+      ['other', 'SUCCEEDED'],
+    ]);
+    expect(run.status).toBe('FAILED');
+  });
+
+  it('times a stage out', async () => {
+    const id = await pipeline([hook('slow', `/slow/${randomBytes(2).toString('hex')}`, { timeoutSeconds: 1 }, { timeoutSeconds: 60 })]);
+    const run = await reach((await start(id)).id);
+    expect(run.status).toBe('FAILED');
+    expect(stage(run, 'slow').error).toMatch(/^timed out after 1 s/);
+  });
+
+  it('retries a stage that succeeds on the second try', async () => {
+    const path = `/flaky/${randomBytes(3).toString('hex')}`;
+    const id = await pipeline([hook('flaky', path, { retry: { maxAttempts: 2, backoffSeconds: 0 } })]);
+    const run = await reach((await start(id)).id);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(stage(run, 'flaky')).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
+    expect(hooks.count(path)).toBe(2);
+  });
+
+  describe('webhook', () => {
+    it('succeeds on 200 with the status, headers and parsed body as outputs', async () => {
+      const id = await pipeline([hook('call', '/ok/200', {}, { body: { n: '${run.number}' } })]);
+      const run = await reach((await start(id)).id);
+      expect(stage(run, 'call').outputs).toMatchObject({ status: 200, body: { hello: 'world', method: 'POST', received: { n: 1 } }, headers: { 'content-type': 'application/json' } });
+    });
+
+    it('fails at once on a fail-fast status: one request seen', async () => {
+      const path = `/status/404`;
+      const before = hooks.count(path);
+      const id = await pipeline([hook('call', path, {}, { failFastStatusCodes: [404] })]);
+      const run = await reach((await start(id)).id);
+      expect(stage(run, 'call')).toMatchObject({ status: 'FAILED', attempt: 1 });
+      expect(hooks.count(path) - before).toBe(1);
+    });
+
+    it('retries a 503 and succeeds (three tries by default)', async () => {
+      const path = `/flaky/${randomBytes(3).toString('hex')}`;
+      const id = await pipeline([hook('call', path)]);
+      const run = await reach((await start(id)).id);
+      expect(stage(run, 'call')).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
+      expect(hooks.count(path)).toBe(2);
+    });
+
+    it('fails after three tries when the connection is refused, saying so', async () => {
+      const port = await freePort(); // nothing listens there
+      const id = await pipeline([{ refId: 'call', name: 'call', type: 'WEBHOOK', config: { url: `http://127.0.0.1:${port}/hook` } }]);
+      const run = await reach((await start(id)).id);
+      expect(stage(run, 'call')).toMatchObject({ status: 'FAILED', attempt: 3 });
+      expect(stage(run, 'call').error).toBe(`cannot reach http://127.0.0.1:${port}/hook: ECONNREFUSED (after 3 attempts)`);
+    });
+
+    it('fails when a slow server keeps hitting the webhook timeout', async () => {
+      const path = `/slow/${randomBytes(3).toString('hex')}`;
+      const id = await pipeline([hook('call', path, { retry: { maxAttempts: 2, backoffSeconds: 0 } }, { timeoutSeconds: 1 })]);
+      const run = await reach((await start(id)).id);
+      expect(stage(run, 'call')).toMatchObject({ status: 'FAILED', attempt: 2 });
+      expect(stage(run, 'call').error).toMatch(/no answer from .* within 1 s \(timeout\) \(after 2 attempts\)/);
+      expect(hooks.count(path)).toBe(2);
+    });
+  });
+
+  it('queues a second run while a pipeline limited to one run is busy', async () => {
+    const id = await pipeline([{ refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} }], { maxConcurrentRuns: 1 });
+    const first = await start(id);
+    await reach(first.id, ['WAITING']);
+    const second = await start(id);
+    expect(second.status).toBe('QUEUED');
+    expect((await read(second.id)).status).toBe('QUEUED');
+    await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: first.id });
+    expect((await reach(first.id)).status).toBe('SUCCEEDED');
+    await reach(second.id, ['WAITING']);
+    await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: second.id });
+    expect((await reach(second.id)).status).toBe('SUCCEEDED');
+    expect(events.get(second.id)!.map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'WAITING', 'SUCCEEDED']);
+  });
+
+  describe('judgement, precondition and approval', () => {
+    const graph = [
+      { refId: 'judge', name: 'Roll back?', type: 'JUDGEMENT', config: { options: ['rollback', 'keep'] } },
+      { refId: 'if-rollback', name: 'if rollback', type: 'PRECONDITION', dependsOn: ['judge'], config: { judgementRefId: 'judge', values: ['rollback'], mode: 'MATCHED' } },
+      { refId: 'rollback', name: 'rollback', type: 'WEBHOOK', dependsOn: ['if-rollback'], config: { url: 'http://placeholder' } },
+      { refId: 'if-keep', name: 'if keep', type: 'PRECONDITION', dependsOn: ['judge'], config: { judgementRefId: 'judge', values: ['rollback'], mode: 'UNMATCHED' } },
+      { refId: 'keep', name: 'keep', type: 'WEBHOOK', dependsOn: ['if-keep'], config: { url: 'http://placeholder' } },
+    ];
+
+    it('CONTINUE with a value runs the MATCHED branch and skips the UNMATCHED one', async () => {
+      const stages = graph.map((s) => (s.type === 'WEBHOOK' ? { ...s, config: { url: `${hooks.url}/ok/${s.refId}` } } : s));
+      const id = await pipeline(stages);
+      const r = await start(id);
+      const waitingRun = await reach(r.id, ['WAITING']);
+      expect(stage(waitingRun, 'judge').status).toBe('WAITING');
+      const badValue = await gql(platform.gatewayUrl, `mutation($r: ID!) { judge(runId: $r, refId: "judge", decision: CONTINUE, value: "maybe") { status } }`, { token: dev, variables: { r: r.id } });
+      expect(badValue.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'value' });
+      const judged = await ok<{ judge: StageOut }>(`mutation($r: ID!) { judge(runId: $r, refId: "judge", decision: CONTINUE, value: "rollback") { status outputs decision { decision value by } } }`, { r: r.id });
+      expect(judged.judge).toMatchObject({ status: 'SUCCEEDED', outputs: { value: 'rollback', judgedBy: 'dee' }, decision: { decision: 'CONTINUE', value: 'rollback', by: 'dee' } });
+      const run = await reach(r.id);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.stages.map((s) => [s.refId, s.status])).toEqual([
+        ['judge', 'SUCCEEDED'],
+        ['if-rollback', 'SUCCEEDED'],
+        ['rollback', 'SUCCEEDED'],
+        ['if-keep', 'SUCCEEDED'],
+        ['keep', 'SKIPPED'],
+      ]);
+      expect(stage(run, 'if-keep').outputs).toEqual({ holds: false, value: 'rollback', mode: 'UNMATCHED' });
+    });
+
+    it('STOP ends the run STOPPED', async () => {
+      const id = await pipeline(graph);
+      const r = await start(id);
+      await reach(r.id, ['WAITING']);
+      await ok(`mutation($r: ID!) { judge(runId: $r, refId: "judge", decision: STOP) { status } }`, { r: r.id });
+      const run = await reach(r.id);
+      expect(run.status).toBe('STOPPED');
+      expect(run.reason).toBe('stopped at "judge" by dee');
+      expect(stage(run, 'rollback').status).toBe('SKIPPED');
+    });
+
+    it('lets only an APPROVAL_ADMIN approve, and records who', async () => {
+      const id = await pipeline([{ refId: 'approve', name: 'Approve', type: 'APPROVAL', config: { message: 'Ship it?' } }]);
+      const r = await start(id);
+      await reach(r.id, ['WAITING']);
+      const denied = await gql(platform.gatewayUrl, `mutation($r: ID!) { approve(runId: $r, refId: "approve", decision: CONTINUE) { status } }`, { token: dev, variables: { r: r.id } });
+      expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      const approved = await ok<{ approve: StageOut }>(`mutation($r: ID!) { approve(runId: $r, refId: "approve", decision: CONTINUE, comment: "lgtm") { status decision { decision comment by } } }`, { r: r.id }, approver);
+      expect(approved.approve).toEqual({ status: 'SUCCEEDED', decision: { decision: 'CONTINUE', comment: 'lgtm', by: 'ana' } });
+      expect((await reach(r.id)).status).toBe('SUCCEEDED');
+    });
+  });
+
+  describe('run pipeline', () => {
+    it('waits for the child run and ends with its outcome', async () => {
+      const child = await pipeline([{ refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} }], { parameters: [{ name: 'env', required: true }] });
+      const parent = await pipeline([{ refId: 'child', name: 'child', type: 'RUN_PIPELINE', config: { pipelineId: child, parameters: { env: 'prod' }, waitForCompletion: true } }]);
+      const r = await start(parent);
+      const running = await waitForStageOutput(r.id, 'child');
+      const childRunId = running as string;
+      await reach(childRunId, ['WAITING']);
+      await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: childRunId });
+      const run = await reach(r.id);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(stage(run, 'child').outputs).toEqual({ childRunId, childStatus: 'SUCCEEDED' });
+    });
+
+    it('without waiting, succeeds once the child starts; cancelling a parent cancels its child', async () => {
+      const child = await pipeline([{ refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} }]);
+      const fire = await pipeline([{ refId: 'child', name: 'child', type: 'RUN_PIPELINE', config: { pipelineId: child, waitForCompletion: false } }]);
+      const fired = await reach((await start(fire)).id);
+      expect(fired.status).toBe('SUCCEEDED');
+      expect((await read(stage(fired, 'child').outputs!.childRunId as string)).status).not.toBe('CANCELED');
+
+      const waitParent = await pipeline([{ refId: 'child', name: 'child', type: 'RUN_PIPELINE', config: { pipelineId: child } }]);
+      const p = await start(waitParent);
+      const childRunId = (await waitForStageOutput(p.id, 'child')) as string;
+      await reach(childRunId, ['WAITING']);
+      const canceled = await ok<{ cancelRun: RunOut }>(`mutation($r: ID!) { cancelRun(runId: $r, reason: "changed my mind") { status reason } }`, { r: p.id });
+      expect(canceled.cancelRun).toMatchObject({ status: 'CANCELED', reason: 'canceled by dee: changed my mind' });
+      const childRun = await reach(childRunId);
+      expect(childRun.status).toBe('CANCELED');
+      expect(childRun.reason).toMatch(/parent run \d+ was canceled/);
+    });
+  });
+
+  describe('parameters and expressions', () => {
+    it('names a bad parameter, and evaluates expressions when the stage starts', async () => {
+      const id = await pipeline([hook('call', '/ok/${parameters.env}', {}, { url: `${hooks.url}/ok/\${parameters.env}` })], {
+        parameters: [{ name: 'env', required: true, options: ['staging', 'prod'] }],
+      });
+      const missing = await gql(platform.gatewayUrl, `mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }`, { token: dev, variables: { p: id } });
+      expect(missing.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'parameters.env' });
+      expect(missing.errors?.[0].message).toBe('parameters.env is required (one of staging, prod)');
+      const wrong = await gql(platform.gatewayUrl, `mutation($p: ID!) { runPipeline(pipelineId: $p, parameters: { env: "qa", extra: 1 }) { id } }`, { token: dev, variables: { p: id } });
+      expect((wrong.errors?.[0].extensions?.problems as { field: string }[]).map((p) => p.field).sort()).toEqual(['parameters.env', 'parameters.extra']);
+
+      const before = hooks.count('/ok/prod');
+      const run = await reach((await start(id, { env: 'prod' })).id);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(hooks.count('/ok/prod') - before).toBe(1);
+    });
+
+    it('fails a stage whose expression cannot be resolved, naming it', async () => {
+      const id = await pipeline([hook('call', '/ok/x', {}, { url: `${hooks.url}/ok/\${stages.build.outputs.image}` })]);
+      const run = await reach((await start(id)).id);
+      expect(stage(run, 'call').status).toBe('FAILED');
+      expect(stage(run, 'call').error).toBe('stages.call.config.url: ${stages.build.outputs.image} cannot be resolved: "stages" has no "build" (it has call)');
+    });
+  });
+
+  it('numbers runs per pipeline and emits each run event once, in sequence order', async () => {
+    const id = await pipeline([hook('a', '/ok/seq')]);
+    const runs = [await start(id), await start(id)];
+    expect(runs.map((r) => r.number)).toEqual([1, 2]);
+    for (const r of runs) {
+      await reach(r.id);
+      const seen = events.get(r.id)!;
+      expect(seen.map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+      const sequences = seen.map((e) => e.sequence);
+      expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
+      expect(new Set(sequences).size).toBe(sequences.length);
+    }
+  });
+
+  /** The child run id a RUN_PIPELINE stage records, once it has started one. */
+  async function waitForStageOutput(runId: string, refId: string): Promise<unknown> {
+    return waitFor(`stage ${refId} of run ${runId} to start its child`, async () => {
+      const [row] = (await platformQuery(`SELECT state->>'childRunId' AS id FROM stage_runs WHERE run_id = $1 AND ref_id = $2`, [runId, refId])) as { id: string | null }[];
+      return row?.id ?? undefined;
+    });
+  }
+
+  async function platformQuery(sql: string, params: unknown[]): Promise<unknown[]> {
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: platform.serviceEnvs.executions.DATABASE_URL });
+    await c.connect();
+    try {
+      return (await c.query(sql, params)).rows;
+    } finally {
+      await c.end();
+    }
+  }
+});
