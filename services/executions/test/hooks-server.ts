@@ -49,7 +49,12 @@ export class HooksServer {
         // Answers only once `arg` requests are waiting: proves they were in flight together.
         const waiting = [...(this.barriers.get(path) ?? []), res];
         this.barriers.set(path, waiting);
-        if (waiting.length >= Number(arg)) for (const r of waiting) (r.writeHead(200, { 'content-type': 'application/json' }), r.end('{"together":true}'));
+        if (waiting.length >= Number(arg)) {
+          for (const r of waiting) {
+            r.writeHead(200, { 'content-type': 'application/json' });
+            r.end('{"together":true}');
+          }
+        }
         return;
       }
       default:
