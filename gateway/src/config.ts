@@ -1,4 +1,4 @@
-import { loadConfig, port } from '@pipewright/platform';
+import { loadConfig, natsUrl, port } from '@pipewright/platform';
 import { z } from 'zod';
 
 const httpUrl = (example: string) =>
@@ -23,6 +23,9 @@ export const configSchema = z
     JWT_AUDIENCE: z.string().optional(),
     INTERNAL_SECRET: z.string({ required_error: 'is required (the secret shared with the subgraphs, 16+ characters)' }).min(16, 'must be at least 16 characters'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** NATS, for subscriptions (runUpdated, runsUpdated); without it subscriptions answer unavailable. */
+    NATS_URL: natsUrl.optional(),
+    NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"').default('pw'),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_JWKS_URL) {

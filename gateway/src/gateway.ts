@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { authenticate, verifierFor, type GatewayContext } from './auth';
 import { subgraphList, type GatewayConfig } from './config';
+import { RunUpdates } from './run-updates';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
 
 /** The identity the gateway itself uses to introspect the subgraphs. */
@@ -90,7 +91,9 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     graphql(req, res, next);
   });
 
-  const ws = attachWebSocketServer(httpServer, verify, () => live, log);
+  const updates = new RunUpdates(() => live?.server ?? null, log);
+  if (config.NATS_URL) await updates.start(config.NATS_URL, config.NATS_PREFIX);
+  const ws = attachWebSocketServer(httpServer, verify, () => live, updates, log);
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const address = httpServer.address();
@@ -128,6 +131,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     stop: async () => {
       stopped = true;
       await ws.close();
+      await updates.stop();
       if (live) await live.server.stop();
       else await new Promise<void>((r) => httpServer.close(() => r()));
     },

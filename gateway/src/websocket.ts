@@ -1,11 +1,12 @@
 import type { ApolloServer } from '@apollo/server';
 import type { JwtVerifier } from '@pipewright/auth';
 import type { JsonLogger } from '@pipewright/platform';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { extendSchema, GraphQLError, parse, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { authenticate, type GatewayContext } from './auth';
+import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 
 /** Close code for a connection whose token is missing or invalid (graphql-ws uses 4403 for "forbidden"). */
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -21,9 +22,16 @@ export interface LiveGraph {
 /**
  * graphql-ws on the same `/graphql` path. The client authenticates once, in `connectionParams`
  * (`{ authorization: "Bearer <jwt>" }`); queries and mutations run through the supergraph exactly
- * as over HTTP. Subscriptions are added here by later features, fed from NATS.
+ * as over HTTP. Subscriptions (`runUpdated`, `runsUpdated`) are fed from NATS by RunUpdates.
  */
-export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, graph: () => LiveGraph | null, log: JsonLogger) {
+export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, graph: () => LiveGraph | null, updates: RunUpdates, log: JsonLogger) {
+  // The supergraph has no Subscription type: the gateway adds its own, once per composed schema.
+  const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
+  const withSubscriptions = (schema: GraphQLSchema) => {
+    let s = extended.get(schema);
+    if (!s) extended.set(schema, (s = extendSchema(schema, parse(SUBSCRIPTION_SDL))));
+    return s;
+  };
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const cleanup = useServer<Record<string, unknown>, Extra>(
     {
@@ -52,10 +60,11 @@ export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, g
         if (response.body.kind !== 'single') return { errors: [new GraphQLError('incremental delivery is not supported over WebSocket')] };
         return response.body.singleResult as ExecutionResult;
       },
+      subscribe: (args: ExecutionArgs) => updates.subscribe(args),
       schema: () => {
         const schema = graph()?.schema;
         if (!schema) throw new GraphQLError('the gateway is still composing the subgraphs');
-        return schema;
+        return withSubscriptions(schema);
       },
     },
     wss,

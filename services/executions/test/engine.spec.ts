@@ -2,7 +2,9 @@ import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus, type BusLogger } from '@pipewright/messaging';
 import { connectTestNats, freePort, gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
+import { createClient } from 'graphql-ws';
 import type { NatsConnection } from 'nats';
+import WebSocket from 'ws';
 import { HooksServer } from './hooks-server';
 
 const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
@@ -323,6 +325,62 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
       expect(stage(run, 'call').status).toBe('FAILED');
       expect(stage(run, 'call').error).toBe('stages.call.config.url: ${stages.build.outputs.image} cannot be resolved: "stages" has no "build" (it has call)');
     });
+  });
+
+  it('streams a run over a gateway subscription: current state first, then each change, with a pipelines field', async () => {
+    const name = unique('watched');
+    const id = (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, {
+      i: { name, stages: [{ refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} }, hook('after', '/ok/watched', { dependsOn: ['gate'] })] },
+    })).createPipeline.id;
+    const r = await start(id);
+    await reach(r.id, ['WAITING']);
+    type Update = { status: string; sequence: number; pipeline: { name: string }; stages: { refId: string; status: string }[] };
+    const updates: Update[] = [];
+    const clients = [0, 1, 2].map(() => createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 }));
+    const seenBy = clients.map(() => [] as Update[]);
+    let firstArrived!: () => void;
+    const first = new Promise<void>((res) => (firstArrived = res));
+    let finished!: () => void;
+    const done = new Promise<void>((res) => (finished = res));
+    const query = `subscription($id: ID!) { runUpdated(runId: $id) { status sequence pipeline { name } stages { refId status } } }`;
+    const unsubscribe = clients.map((client, i) =>
+      client.subscribe<{ runUpdated: Update }>({ query, variables: { id: r.id } }, {
+        next: (v) => {
+          if (v.errors) throw new Error(JSON.stringify(v.errors));
+          seenBy[i].push(v.data!.runUpdated);
+          if (i === 0) {
+            updates.push(v.data!.runUpdated);
+            if (updates.length === 1) firstArrived();
+            if (v.data!.runUpdated.status === 'SUCCEEDED') finished();
+          }
+        },
+        error: (e) => {
+          throw e;
+        },
+        complete: () => undefined,
+      }),
+    );
+    try {
+      await first;
+      expect(updates[0]).toMatchObject({ status: 'WAITING', pipeline: { name }, stages: [{ refId: 'gate', status: 'WAITING' }, { refId: 'after', status: 'NOT_STARTED' }] });
+      await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: r.id });
+      await done;
+      const last = updates[updates.length - 1];
+      expect(last).toMatchObject({ status: 'SUCCEEDED', pipeline: { name }, stages: [{ status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }] });
+      const sequences = updates.map((u) => u.sequence);
+      expect([...new Set(sequences)].sort((a, b) => a - b)).toEqual(sequences); // strictly increasing
+      const order = ['WAITING', 'RUNNING', 'SUCCEEDED'];
+      const ranks = updates.map((u) => order.indexOf(u.status));
+      expect([...ranks].sort((a, b) => a - b)).toEqual(ranks); // never backwards
+      const { run: now } = await ok<{ run: { sequence: number } }>(`query($id: ID!) { run(id: $id) { sequence } }`, { id: r.id });
+      expect(last.sequence).toBe(now.sequence);
+      // Every subscriber of the same selection got the same final state.
+      await Promise.all(seenBy.map((seen, i) => waitFor(`subscriber ${i} to see SUCCEEDED`, () => seen.at(-1)?.status === 'SUCCEEDED')));
+      for (const seen of seenBy) expect(seen.at(-1)).toEqual(last);
+    } finally {
+      unsubscribe.forEach((u) => u());
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
   });
 
   it('numbers runs per pipeline and emits each run event once, in sequence order', async () => {
