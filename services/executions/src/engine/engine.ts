@@ -12,8 +12,6 @@ import { failed, type StageContext, type StageOutcome } from '../stages/stage-ty
 import { ChildRuns } from './child-runs';
 import { enqueue, RunState } from './run-state';
 
-const LEASE_SECONDS = 60;
-
 /**
  * The durable queue: messages in `engine_messages`, claimed with SKIP LOCKED under a lease, woken
  * by LISTEN/NOTIFY with a slow sweep as the backstop. Stage I/O (RunStage) happens between the
@@ -95,11 +93,11 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private async claim(): Promise<EngineMessageEntity | null> {
     // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
     const [rows]: [Record<string, unknown>[], number] = await this.ds.query(
-      `UPDATE engine_messages SET lease_until = now() + interval '${LEASE_SECONDS} seconds', lease_owner = $1, attempts = attempts + 1
+      `UPDATE engine_messages SET lease_until = now() + ($2 || ' seconds')::interval, lease_owner = $1, attempts = attempts + 1
        WHERE id = (SELECT id FROM engine_messages WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
                    ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING id::text, kind, run_id, ref_id, payload, attempts`,
-      [this.owner],
+      [this.owner, String(this.config.ENGINE_LEASE_SECONDS)],
     );
     const r = rows[0];
     if (!r) return null;
