@@ -43,6 +43,8 @@ export class HooksServer {
         return json(Number(arg), { status: Number(arg) });
       case 'flaky': // 503 on the first call, 200 after
         return this.count(path) === 1 ? json(503, { try: 'again' }) : json(200, { ok: true, calls: this.count(path) });
+      case 'big': // a JSON body of about `arg` bytes
+        return json(200, { filler: 'x'.repeat(Number(arg)) });
       case 'slow': // never answers in time; the connection is closed when the server stops
         return;
       case 'barrier': {

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { TERMINAL_RUN_STATUSES, type RunStatus, type StageDocument, type StageStatus } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
 import type { EntityManager } from 'typeorm';
+import type { Config } from '../config';
 import { RunEntity, StageRunEntity, type MessageKind } from '../runs/run.entity';
+import { EXECUTIONS_CONFIG } from '../tokens';
 import { stageExecutor, executableStageTypes } from '../stages';
 import { evaluate, ExpressionError, type ExpressionScope } from './expressions';
 import { runOutcome, schedule, type GraphStage } from './graph';
@@ -26,6 +28,16 @@ function getPath(value: unknown, path: string): unknown {
  */
 @Injectable()
 export class RunState {
+  constructor(@Inject(EXECUTIONS_CONFIG) private readonly config: Config) {}
+
+  /** Outputs over the cap are replaced by a note that says so (the record stays small). */
+  capOutputs(outputs: Record<string, unknown> | null): Record<string, unknown> | null {
+    if (!outputs) return outputs;
+    const size = Buffer.byteLength(JSON.stringify(outputs));
+    if (size <= this.config.STAGE_OUTPUTS_MAX_BYTES) return outputs;
+    return { outputsTruncated: true, originalBytes: size, note: `the outputs were ${size} bytes, over the ${this.config.STAGE_OUTPUTS_MAX_BYTES}-byte limit (STAGE_OUTPUTS_MAX_BYTES), and were not kept` };
+  }
+
   async lockRun(tx: EntityManager, runId: string): Promise<RunEntity | null> {
     return tx.getRepository(RunEntity).createQueryBuilder('r').where('r.id = :runId', { runId }).setLock('pessimistic_write').getOne();
   }
@@ -170,7 +182,7 @@ export class RunState {
   ): Promise<void> {
     const doc = this.docOf(run, stage.refId);
     let { status, error = null, skipDownstream = false } = result;
-    const outputs = result.outputs ?? stage.outputs ?? null;
+    const outputs = this.capOutputs(result.outputs ?? stage.outputs ?? null);
     const end = doc.endCondition as { artifacts: { name: string; from: string }[] } | undefined;
     if (status === 'SUCCEEDED' && end) {
       const artifacts = { ...run.artifacts };

@@ -1,4 +1,5 @@
 import { CreateRuns1767300000000 } from './1767300000000-create-runs';
+import { StageRestarts1767300000001 } from './1767300000001-stage-restarts';
 
 /** The executions database's migrations, oldest first (the shared outbox migration is added for you). */
-export const migrations = [CreateRuns1767300000000];
+export const migrations = [CreateRuns1767300000000, StageRestarts1767300000001];

@@ -54,6 +54,8 @@ export class StageRunEntity {
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt!: Date | null;
   @Column({ name: 'deadline_at', type: 'timestamptz', nullable: true }) deadlineAt!: Date | null;
+  @Column({ name: 'restarted_by', type: 'text', nullable: true }) restartedBy!: string | null;
+  @Column({ name: 'restarted_at', type: 'timestamptz', nullable: true }) restartedAt!: Date | null;
 }
 
 export type MessageKind = 'StartRun' | 'StartStage' | 'RunStage' | 'CompleteStage' | 'CompleteRun' | 'CancelRun';

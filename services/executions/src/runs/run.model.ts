@@ -59,6 +59,8 @@ export class StageRun {
   @Field(() => StageDecision, { nullable: true }) decision!: StageDecision | null;
   @Field(() => Date, { nullable: true }) startedAt!: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'Who last restarted this stage.' }) restartedBy!: string | null;
+  @Field(() => Date, { nullable: true }) restartedAt!: Date | null;
 }
 
 @ObjectType()

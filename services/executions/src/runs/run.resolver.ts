@@ -24,6 +24,8 @@ export function toStageRun(s: StageRunEntity): StageRun {
     decision: s.decision as StageRun['decision'],
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
+    restartedBy: s.restartedBy,
+    restartedAt: s.restartedAt,
   };
 }
 
@@ -89,6 +91,12 @@ export class RunResolver {
   @Roles(...RUNNERS)
   async cancelRun(@Args('runId', { type: () => ID }) runId: string, @Args('reason', { type: () => String, nullable: true }) reason: string | undefined, @Context() ctx: RequestContext) {
     return this.toRun(await this.service.cancel(runId, reason ?? null, ctx.identity));
+  }
+
+  @Mutation(() => Run, { description: 'Runs a finished stage again with everything downstream of it; records who and when.' })
+  @Roles(...RUNNERS)
+  async restartStage(@Args('runId', { type: () => ID }) runId: string, @Args('refId', { type: () => ID }) refId: string, @Context() ctx: RequestContext) {
+    return this.toRun(await this.service.restartStage(runId, refId, ctx.identity));
   }
 
   @Mutation(() => StageRun, { description: 'Decides a waiting JUDGEMENT: CONTINUE with one of its options, or STOP the run.' })

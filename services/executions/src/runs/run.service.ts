@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { TERMINAL_RUN_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
+import { TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { DomainError, encodeCursor, pageArgs, type Connection } from '@pipewright/platform';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { descendants } from '../engine/graph';
 import { enqueue, RunState } from '../engine/run-state';
 import { resolveParameters } from './run-parameters';
 import { RunEntity, StageRunEntity, type Decision } from './run.entity';
@@ -73,7 +74,7 @@ export class RunService {
       await tx.save(
         StageRunEntity,
         snapshot.document.stages.map((s, position) =>
-          Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null }),
+          Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null, restartedBy: null, restartedAt: null }),
         ),
       );
       await this.state.emitRun(tx, run);
@@ -125,6 +126,43 @@ export class RunService {
         await this.state.finishStage(tx, run, stage, { status: 'SUCCEEDED', outputs });
       }
       return (await tx.getRepository(StageRunEntity).findOneBy({ runId, refId }))!;
+    });
+  }
+
+  /**
+   * Runs a finished stage again, with everything downstream of it: they go back to NOT_STARTED and
+   * the run resumes. Who restarted it and when is recorded on the stage.
+   */
+  async restartStage(runId: string, refId: string, by: Identity): Promise<RunEntity> {
+    return this.ds.transaction(async (tx) => {
+      const { run, stage } = await this.lockStage(tx, runId, refId);
+      if (!TERMINAL_STAGE_STATUSES.includes(stage.status)) {
+        throw new DomainError('CONFLICT', `stage "${refId}" is ${stage.status}; only a finished stage can be restarted`, { field: 'refId', status: stage.status });
+      }
+      const reset = new Set([refId, ...descendants(run.snapshot.stages, refId)]);
+      const stages = await this.state.stagesOf(tx, run.id);
+      for (const s of stages.filter((s) => reset.has(s.refId))) {
+        await this.state.setStage(tx, run, s, {
+          status: 'NOT_STARTED',
+          attempt: 0,
+          config: null,
+          state: {},
+          outputs: null,
+          error: null,
+          decision: null,
+          skipDownstream: false,
+          startedAt: null,
+          finishedAt: null,
+          deadlineAt: null,
+          ...(s.refId === refId ? { restartedBy: by.sub, restartedAt: new Date() } : {}),
+        });
+      }
+      run.finishedAt = null;
+      run.reason = null;
+      await tx.update(RunEntity, { id: run.id }, { finishedAt: null, reason: null });
+      if (run.status !== 'RUNNING' && run.status !== 'WAITING') await this.state.setRunStatus(tx, run, 'RUNNING');
+      await this.state.advance(tx, run);
+      return run;
     });
   }
 

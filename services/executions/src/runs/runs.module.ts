@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '../config';
 import { ChildRuns } from '../engine/child-runs';
 import { Engine } from '../engine/engine';
+import { Retention } from '../engine/retention';
 import { RunState } from '../engine/run-state';
 import { EXECUTIONS_CONFIG } from '../tokens';
 import { RunResolver } from './run.resolver';
@@ -12,7 +13,7 @@ export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, RunResolver],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, RunResolver],
     };
   }
 }
