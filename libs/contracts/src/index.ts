@@ -1,3 +1,4 @@
+export * from './builds';
 export * from './define';
 export * from './environments';
 export * from './executions';

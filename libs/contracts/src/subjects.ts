@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { event, query, type MessageDefinition, type SubjectKind } from './define';
+import { buildCancelSchema, buildFinishedSchema, buildStartSchema } from './builds';
+import { command, event, query, type MessageDefinition, type SubjectKind } from './define';
 import {
   referencesReplySchema,
   referencesRequestSchema,
@@ -47,6 +48,11 @@ export const subjects = {
   'rpc.environments.image-registry.resolve': query(resolveRequestSchema, resolvedImageRegistrySchema),
   'rpc.environments.chart-repository.resolve': query(resolveRequestSchema, resolvedChartRepositorySchema),
   'rpc.environments.deployment-target.resolve': query(resolveRequestSchema, resolvedDeploymentTargetSchema),
+
+  /** Source, Build and Bake stages, carried out by the builds service. */
+  'cmd.builds.build.start.v1': command(buildStartSchema),
+  'cmd.builds.build.cancel.v1': command(buildCancelSchema),
+  'evt.builds.build.finished.v1': event(buildFinishedSchema),
 
   'evt.executions.run.status-changed.v1': event(runStatusChangedSchema),
   'evt.executions.stage.status-changed.v1': event(stageStatusChangedSchema),

@@ -383,6 +383,58 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
     }
   });
 
+  it('sends build stages to the builds service and completes them on its events; cancel reaches the build', async () => {
+    const admin = await platform.token({ sub: 'ada', roles: ['ADMIN'] });
+    const tool = (await gql<{ createBuildTool: { id: string } }>(platform.gatewayUrl, `mutation { createBuildTool(input: { name: "${unique('jenkins')}", url: "https://ci.example.com" }) { id } }`, { token: admin })).data!.createBuildTool.id;
+    const id = await pipeline([
+      { refId: 'ci', name: 'CI', type: 'BUILD_JENKINS', config: { buildToolId: tool, job: 'app-${parameters.env}' }, endCondition: { artifacts: [{ name: 'build', from: 'buildNumber' }] } },
+      hook('after', '/ok/x', { dependsOn: ['ci'] }, { url: `${hooks.url}/ok/build-\${artifacts.build}` }),
+    ], { parameters: [{ name: 'env', default: 'prod' }] });
+
+    // The test stands in for the builds service (issue 7 builds the real one).
+    const commands: { buildRequestId: string; runId: string; stageType: string; config: Record<string, unknown>; runNumber: number }[] = [];
+    const cancels: { buildRequestId: string; reason: string }[] = [];
+    const answers: ((c: (typeof commands)[number]) => Promise<void>)[] = [];
+    const started: (() => void)[] = [];
+    const builds = await bus.consume(['cmd.builds.build.start.v1'], { durable: 'spec-builds-start', from: 'all' }, async (c) => {
+      commands.push(c);
+      started.shift()?.();
+      await answers.shift()?.(c);
+    });
+    const cancelled = new Promise<void>((resolve) => {
+      void bus.consume(['cmd.builds.build.cancel.v1'], { durable: 'spec-builds-cancel', from: 'all' }, async (c) => {
+        cancels.push(c);
+        resolve();
+      });
+    });
+    const finish = (status: 'SUCCEEDED' | 'FAILED', outputs: Record<string, unknown>, error: string | null) => async (c: (typeof commands)[number]) => {
+      await bus.publish('evt.builds.build.finished.v1', { buildRequestId: c.buildRequestId, runId: c.runId, refId: 'ci', status, outputs, error, buildId: 'b-1' });
+    };
+    try {
+      answers.push(finish('SUCCEEDED', { buildNumber: 7 }, null));
+      const good = await reach((await start(id)).id);
+      expect(good.status).toBe('SUCCEEDED');
+      expect(commands[0]).toMatchObject({ stageType: 'BUILD_JENKINS', runNumber: 1, config: { buildToolId: tool, job: 'app-prod', waitForCompletion: true } });
+      expect(stage(good, 'ci').outputs).toEqual({ buildNumber: 7, buildId: 'b-1' });
+      expect(hooks.count('/ok/build-7')).toBe(1);
+
+      answers.push(finish('FAILED', {}, 'Jenkins build #8 ended FAILURE'));
+      const bad = await reach((await start(id)).id);
+      expect(bad.status).toBe('FAILED');
+      expect(stage(bad, 'ci').error).toBe('Jenkins build #8 ended FAILURE');
+
+      const buildStarted = new Promise<void>((r) => started.push(r));
+      const held = await start(id);
+      await buildStarted;
+      await ok(`mutation($r: ID!) { cancelRun(runId: $r) { status } }`, { r: held.id });
+      await cancelled;
+      expect(cancels[0]).toEqual({ buildRequestId: commands[2].buildRequestId, reason: 'canceled by dee' });
+      expect(stage(await read(held.id), 'ci').status).toBe('CANCELED');
+    } finally {
+      await builds.stop();
+    }
+  });
+
   it('numbers runs per pipeline and emits each run event once, in sequence order', async () => {
     const id = await pipeline([hook('a', '/ok/seq')]);
     const runs = [await start(id), await start(id)];

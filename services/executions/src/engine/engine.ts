@@ -3,6 +3,7 @@ import { TERMINAL_RUN_STATUSES } from '@pipewright/contracts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { PoolClient } from 'pg';
+import { MessageBus } from '@pipewright/messaging';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import { EXECUTIONS_CONFIG } from '../tokens';
@@ -32,6 +33,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly ds: DataSource,
     private readonly state: RunState,
     private readonly children: ChildRuns,
+    private readonly bus: MessageBus,
     @Inject(EXECUTIONS_CONFIG) private readonly config: Config,
   ) {}
 
@@ -182,6 +184,9 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       stages: new Map(stages.map((s) => [s.refId, s])),
       startChildRun: (pipelineId, parameters) => this.children.start(run, stage, pipelineId, parameters),
       runStatus: (runId) => this.children.status(runId),
+      startBuild: async (command) => {
+        await this.bus.publish('cmd.builds.build.start.v1', command, { msgId: command.buildRequestId });
+      },
     };
     let outcome: StageOutcome;
     try {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TERMINAL_RUN_STATUSES, type RunStatus, type StageDocument, type StageStatus } from '@pipewright/contracts';
+import { BUILD_STAGE_TYPES, TERMINAL_RUN_STATUSES, type RunStatus, type StageDocument, type StageStatus } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
 import type { EntityManager } from 'typeorm';
 import type { Config } from '../config';
@@ -7,6 +7,7 @@ import { RunEntity, StageRunEntity, type MessageKind } from '../runs/run.entity'
 import { EXECUTIONS_CONFIG } from '../tokens';
 import { stageExecutor, executableStageTypes } from '../stages';
 import { evaluate, ExpressionError, type ExpressionScope } from './expressions';
+import { buildRequestIdOf } from './ids';
 import { runOutcome, schedule, type GraphStage } from './graph';
 
 /** Enqueues an engine message in the caller's transaction (NOTIFY wakes the workers on commit). */
@@ -216,7 +217,11 @@ export class RunState {
   async haltOthers(tx: EntityManager, run: RunEntity, except: string | null, why: string): Promise<void> {
     for (const s of await this.stagesOf(tx, run.id)) {
       if (s.refId === except) continue;
-      if (s.status === 'RUNNING' || s.status === 'WAITING') await this.setStage(tx, run, s, { status: 'CANCELED', error: `canceled: ${why}`, finishedAt: new Date() });
+      if (s.status === 'RUNNING' || s.status === 'WAITING') {
+        await this.setStage(tx, run, s, { status: 'CANCELED', error: `canceled: ${why}`, finishedAt: new Date() });
+        // A build in flight is told to stop, in the same transaction (its id follows from the attempt).
+        if ((BUILD_STAGE_TYPES as readonly string[]).includes(s.type)) await writeOutbox(tx, 'cmd.builds.build.cancel.v1', { buildRequestId: buildRequestIdOf(run.id, s.refId, s.attempt), reason: why });
+      }
       else if (s.status === 'NOT_STARTED') await this.setStage(tx, run, s, { status: 'SKIPPED', error: `not run: ${why}`, finishedAt: new Date() });
     }
   }

@@ -2,18 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { DomainError, encodeCursor, pageArgs, type Connection } from '@pipewright/platform';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { descendants } from '../engine/graph';
+import { stableUuid } from '../engine/ids';
 import { enqueue, RunState } from '../engine/run-state';
 import { resolveParameters } from './run-parameters';
 import { RunEntity, StageRunEntity, type Decision } from './run.entity';
 
 /** A stable id for the child run of a RUN_PIPELINE stage attempt, so a repeated start finds it. */
-function childRunId(parent: { runId: string; refId: string; attempt: number }): string {
-  const h = createHash('sha256').update(`${parent.runId}/${parent.refId}/${parent.attempt}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+const childRunId = (parent: { runId: string; refId: string; attempt: number }) => stableUuid(`run/${parent.runId}/${parent.refId}/${parent.attempt}`);
 
 const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '../config';
+import { BuildEvents } from '../engine/build-events';
 import { ChildRuns } from '../engine/child-runs';
 import { Engine } from '../engine/engine';
 import { Retention } from '../engine/retention';
@@ -13,7 +14,7 @@ export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, RunResolver],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver],
     };
   }
 }

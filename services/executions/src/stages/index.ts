@@ -1,11 +1,12 @@
 import { approvalStage } from './approval.stage';
+import { buildStages } from './build.stage';
 import { judgementStage } from './judgement.stage';
 import { preconditionStage } from './precondition.stage';
 import { runPipelineStage } from './run-pipeline.stage';
 import type { StageType } from './stage-type';
 import { webhookStage } from './webhook.stage';
 
-const registered: StageType[] = [webhookStage, judgementStage, preconditionStage, runPipelineStage, approvalStage];
+const registered: StageType[] = [webhookStage, judgementStage, preconditionStage, runPipelineStage, approvalStage, ...buildStages];
 
 const byType = new Map<string, StageType>();
 for (const t of registered) {

@@ -1,3 +1,4 @@
+import type { BuildStart } from '@pipewright/contracts';
 import type { RunEntity, StageRunEntity } from '../runs/run.entity';
 
 /** What a stage type tells the engine after start or poll. */
@@ -24,6 +25,8 @@ export interface StageContext {
   stages: Map<string, StageRunEntity>;
   /** Starts a child run (RUN_PIPELINE); returns its id. */
   startChildRun(pipelineId: string, parameters: Record<string, unknown>): Promise<string>;
+  /** Sends a Source/Build/Bake stage to the builds service (repeats are dropped by JetStream). */
+  startBuild(command: BuildStart): Promise<void>;
   /** Status of a run (RUN_PIPELINE polling). */
   runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
 }
