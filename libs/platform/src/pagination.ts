@@ -61,3 +61,13 @@ export function pageArgs(first: number | undefined | null, after: string | undef
 export function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
+
+/** A connection from one page of rows fetched with `LIMIT first + 1` (the extra row means "more"). */
+export function connectionOf<T>(rows: T[], first: number, after: unknown, totalCount: number, cursorOf: (row: T) => string[]): Connection<T> {
+  const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(cursorOf(node)) }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: !!after, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EnvironmentKind, EventSubject, Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
-import { DomainError, encodeCursor, pageArgs, type Connection } from '@pipewright/platform';
+import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ENVIRONMENTS_CONFIG, SECRET_BOX } from '../tokens';
@@ -100,17 +100,7 @@ export class ResourceService {
     const page = qb().orderBy('lower(r.name)').addOrderBy('r.id').limit(first + 1);
     if (after) page.andWhere('(lower(r.name), r.id) > (:afterName, :afterId)', { afterName: after[0], afterId: after[1] });
     const [rows, totalCount] = await Promise.all([page.getMany(), qb().getCount()]);
-    const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor([node.name.toLowerCase(), node.id]) }));
-    return {
-      edges,
-      totalCount,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        hasPreviousPage: !!after,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-    };
+    return connectionOf(rows, first, after, totalCount, (r) => [r.name.toLowerCase(), r.id]);
   }
 
   /** Probes the real endpoint with the stored credentials; a failure is a result, not an error. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
 import { MessageBus, QueryError } from '@pipewright/messaging';
-import { DomainError, encodeCursor, pageArgs, type Connection } from '@pipewright/platform';
+import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { descendants } from '../engine/graph';
@@ -100,8 +100,7 @@ export class RunService {
     const page = base().orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').limit(first + 1);
     if (after) page.andWhere('(r.created_at, r.id) < (:at, :id)', { at: after[0], id: after[1] });
     const [rows, totalCount] = await Promise.all([page.getMany(), base().getCount()]);
-    const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor([node.createdAt.toISOString(), node.id]) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: !!after, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+    return connectionOf(rows, first, after, totalCount, (r) => [r.createdAt.toISOString(), r.id]);
   }
 
   /** Records a decision on a waiting JUDGEMENT or APPROVAL stage and lets the run move on. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EnvironmentKind, Identity, PipelineDocument } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
-import { DomainError, encodeCursor, pageArgs, type Connection, type FieldProblem } from '@pipewright/platform';
+import { connectionOf, DomainError, pageArgs, type Connection, type FieldProblem } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { PipelineEntity, PipelineReferenceEntity, PipelineRevisionEntity } from './pipeline.entity';
@@ -128,8 +128,8 @@ export class PipelineService {
       ? await this.ds.getRepository(PipelineRevisionEntity).find({ where: shown.map((p) => ({ pipelineId: p.id, revision: p.revision })) })
       : [];
     const byId = new Map(revisions.map((r) => [r.pipelineId, r]));
-    const edges = shown.map((pipeline) => ({ node: { pipeline, revision: byId.get(pipeline.id)! }, cursor: encodeCursor([pipeline.name.toLowerCase(), pipeline.id]) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: !!after, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+    const views = rows.map((pipeline) => ({ pipeline, revision: byId.get(pipeline.id)! }));
+    return connectionOf(views, first, after, totalCount, (v) => [v.pipeline.name.toLowerCase(), v.pipeline.id]);
   }
 
   async revisions(id: string, args: { first?: number | null; after?: string | null }): Promise<Connection<PipelineRevisionEntity>> {
@@ -138,8 +138,7 @@ export class PipelineService {
     const q = this.ds.getRepository(PipelineRevisionEntity).createQueryBuilder('r').where('r.pipeline_id = :id', { id }).orderBy('r.revision', 'DESC').limit(first + 1);
     if (after) q.andWhere('r.revision < :rev', { rev: Number(after[0]) });
     const [rows, totalCount] = await Promise.all([q.getMany(), this.ds.getRepository(PipelineRevisionEntity).countBy({ pipelineId: id })]);
-    const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor([String(node.revision)]) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: !!after, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+    return connectionOf(rows, first, after, totalCount, (r) => [String(r.revision)]);
   }
 
   /** The pipelines whose current revision uses a resource (an environment resource or a pipeline). */
