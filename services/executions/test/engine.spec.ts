@@ -435,6 +435,74 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
     }
   });
 
+  it('skips or fails a stage whose start condition names a missing artifact', async () => {
+    const id = await pipeline([
+      hook('skip-me', '/ok/never', { startCondition: { artifacts: ['manifest'], onMissing: 'SKIP' } }),
+      hook('fail-me', '/ok/never', { startCondition: { artifacts: ['manifest', 'image'], onMissing: 'FAIL' }, failurePolicy: 'CONTINUE' }),
+    ]);
+    const run = await reach((await start(id)).id);
+    expect(stage(run, 'skip-me')).toMatchObject({ status: 'SKIPPED', error: 'start condition: artifact(s) manifest missing' });
+    expect(stage(run, 'fail-me')).toMatchObject({ status: 'FAILED_CONTINUE', error: 'start condition: artifact(s) manifest, image missing' });
+    expect(hooks.count('/ok/never')).toBe(0);
+  });
+
+  it('streams every run of a pipeline with runsUpdated, and skips what a reconnecting subscriber already saw', async () => {
+    const id = await pipeline([{ refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} }]);
+    const url = platform.gatewayUrl.replace(/^http/, 'ws');
+    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 });
+    const seen: { id: string; status: string; sequence: number }[] = [];
+    const waitersFor: { test: () => boolean; resolve: () => void }[] = [];
+    const until = (test: () => boolean) => new Promise<void>((resolve) => (test() ? resolve() : waitersFor.push({ test, resolve })));
+    const stop = client.subscribe<{ runsUpdated: { id: string; status: string; sequence: number } }>(
+      { query: `subscription($p: ID!) { runsUpdated(pipelineId: $p) { id status sequence } }`, variables: { p: id } },
+      {
+        next: (v) => {
+          seen.push(v.data!.runsUpdated);
+          for (const w of waitersFor.filter((w) => w.test())) {
+            waitersFor.splice(waitersFor.indexOf(w), 1);
+            w.resolve();
+          }
+        },
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
+    try {
+      // Let the subscription register before the first event (the gateway answers a query over the same socket after it).
+      await new Promise<void>((resolve, reject) => client.subscribe({ query: '{ executionsInfo { service } }' }, { next: () => undefined, error: reject, complete: resolve }));
+      const a = await start(id);
+      const b = await start(id);
+      await until(() => [a.id, b.id].every((r) => seen.some((u) => u.id === r && u.status === 'WAITING')));
+      expect(new Set(seen.map((u) => u.id))).toEqual(new Set([a.id, b.id]));
+
+      // A subscriber that reconnects with the last sequence it saw gets nothing until the run moves on.
+      const { run: now } = await ok<{ run: { sequence: number } }>(`query($id: ID!) { run(id: $id) { sequence } }`, { id: a.id });
+      const again: { status: string; sequence: number }[] = [];
+      let resolveMoved!: () => void;
+      const moved = new Promise<void>((r) => (resolveMoved = r));
+      const stopAgain = client.subscribe<{ runUpdated: { status: string; sequence: number } }>(
+        { query: `subscription($id: ID!, $after: Int) { runUpdated(runId: $id, afterSequence: $after) { status sequence } }`, variables: { id: a.id, after: now.sequence } },
+        {
+          next: (v) => {
+            again.push(v.data!.runUpdated);
+            if (v.data!.runUpdated.status === 'SUCCEEDED') resolveMoved();
+          },
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      );
+      await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: a.id });
+      await moved;
+      stopAgain();
+      expect(again.every((u) => u.sequence > now.sequence)).toBe(true);
+      expect(again.at(-1)!.status).toBe('SUCCEEDED');
+      expect(again.some((u) => u.status === 'WAITING')).toBe(false);
+    } finally {
+      stop();
+      await client.dispose();
+    }
+  });
+
   it('numbers runs per pipeline and emits each run event once, in sequence order', async () => {
     const id = await pipeline([hook('a', '/ok/seq')]);
     const runs = [await start(id), await start(id)];
