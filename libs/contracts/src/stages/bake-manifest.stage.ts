@@ -20,11 +20,18 @@ export const bakeManifestStage = defineStage({
       namespace: k8sNamespace.describe('Namespace the chart is rendered for.'),
       template: z
         .discriminatedUnion('source', [
-          z.object({ source: z.literal('GIT_FILE'), repositoryId: resourceId('source repository'), path: text(1024).describe('Chart directory in the repository.'), branch: optionalText(255) }).strict(),
           z
             .object({
-              source: z.literal('CHART_REPOSITORY'),
-              chartRepositoryId: resourceId('chart repository'),
+              source: z.literal('GIT_FILE').describe('The chart is a directory in a source repository.'),
+              repositoryId: resourceId('source repository').describe('Repository holding the chart.'),
+              path: text(1024).describe('Chart directory in the repository.'),
+              branch: optionalText(255).describe("Branch; default: the repository's default branch."),
+            })
+            .strict(),
+          z
+            .object({
+              source: z.literal('CHART_REPOSITORY').describe('The chart comes from a chart repository.'),
+              chartRepositoryId: resourceId('chart repository').describe('The chart repository (environment settings).'),
               chart: text(255).describe('Chart name in the repository.'),
               version: optionalText(64).describe('Chart version; default: the latest.'),
             })
@@ -32,7 +39,17 @@ export const bakeManifestStage = defineStage({
         ], { errorMap: () => ({ message: 'source must be GIT_FILE or CHART_REPOSITORY' }) })
         .describe('Where the chart comes from.'),
       valuesFile: gitFile.optional().describe('A values file from a repository (the override source).'),
-      overrides: z.array(z.object({ key: text(512), value: z.string({ invalid_type_error: 'must be a string' }) }).strict()).default([]).describe('Values set on the command line.'),
+      overrides: z
+        .array(
+          z
+            .object({
+              key: text(512).describe('Value path, e.g. image.tag.'),
+              value: z.string({ invalid_type_error: 'must be a string' }).describe('The value; may hold expressions.'),
+            })
+            .strict(),
+        )
+        .default([])
+        .describe('Values set on the command line.'),
       replaceBasicType: z.boolean({ invalid_type_error: 'must be true or false' }).default(false).describe('Pass overrides with --set (typed) instead of --set-string.'),
     })
     .strict(),

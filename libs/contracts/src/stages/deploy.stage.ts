@@ -13,7 +13,11 @@ export const deployStage = defineStage({
       manifest: optionalText(2 * 1024 * 1024).describe('Manifest text: one or more YAML documents.'),
       manifestArtifact: optionalText(255).describe('Name of a manifest artifact from an earlier stage (e.g. a bake).'),
       manifestFile: z
-        .object({ repositoryId: resourceId('source repository'), path: text(1024), branch: optionalText(255) })
+        .object({
+          repositoryId: resourceId('source repository').describe('Repository holding the manifest.'),
+          path: text(1024).describe('Path of the YAML file in the repository.'),
+          branch: optionalText(255).describe("Branch; default: the repository's default branch."),
+        })
         .strict()
         .optional()
         .describe('A manifest file from a source repository.'),
