@@ -1,28 +1,16 @@
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { runStatusSchema, stageStatusSchema, type RunStatus as RunStatusValue, type StageStatus as StageStatusValue } from '@pipewright/contracts';
 import GraphQLJSON from 'graphql-type-json';
 
-export enum RunStatus {
-  QUEUED = 'QUEUED',
-  RUNNING = 'RUNNING',
-  WAITING = 'WAITING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  CANCELED = 'CANCELED',
-  STOPPED = 'STOPPED',
-}
+/** GraphQL enums built from the contracts' status lists, so the two never drift apart. */
+const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+
+export const RunStatus = enumOf(runStatusSchema.options);
+export type RunStatus = RunStatusValue;
 registerEnumType(RunStatus, { name: 'RunStatus' });
 
-export enum StageStatus {
-  NOT_STARTED = 'NOT_STARTED',
-  RUNNING = 'RUNNING',
-  WAITING = 'WAITING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  FAILED_CONTINUE = 'FAILED_CONTINUE',
-  SKIPPED = 'SKIPPED',
-  CANCELED = 'CANCELED',
-  STOPPED = 'STOPPED',
-}
+export const StageStatus = enumOf(stageStatusSchema.options);
+export type StageStatus = StageStatusValue;
 registerEnumType(StageStatus, { name: 'StageStatus' });
 
 export enum Decision {
