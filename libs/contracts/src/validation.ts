@@ -26,3 +26,8 @@ export function parseMessage<T extends z.ZodTypeAny>(subject: string, schema: T,
   }
   return result.data;
 }
+
+/** Whether a string is a UUID (ids of resources, pipelines and runs); lets callers answer "not found" without asking PostgreSQL to cast. */
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EnvironmentKind, EventSubject, Identity } from '@pipewright/contracts';
+import { isUuid, type EnvironmentKind, type EventSubject, type Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
@@ -197,8 +197,4 @@ export class ResourceService {
     const subject = `evt.environments.${def.kind}.changed.v1` as EventSubject;
     return writeOutbox(tx, subject, { id: row.id, name: row.name, change, by: by.sub, at: new Date().toISOString() });
   }
-}
-
-function isUuid(v: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
+import { isUuid, TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
@@ -12,8 +12,6 @@ import { RunEntity, StageRunEntity, type Decision } from './run.entity';
 
 /** A stable id for the child run of a RUN_PIPELINE stage attempt, so a repeated start finds it. */
 const childRunId = (parent: { runId: string; refId: string; attempt: number }) => stableUuid(`run/${parent.runId}/${parent.refId}/${parent.attempt}`);
-
-const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 
 /** Runs: starting one from a frozen snapshot, reading them, and the decisions people make on them. */
 @Injectable()

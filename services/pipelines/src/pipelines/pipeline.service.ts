@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EnvironmentKind, Identity, PipelineDocument } from '@pipewright/contracts';
+import { isUuid, type EnvironmentKind, type Identity, type PipelineDocument } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
 import { connectionOf, DomainError, pageArgs, type Connection, type FieldProblem } from '@pipewright/platform';
@@ -23,8 +23,6 @@ const ENV_LABEL: Record<EnvironmentKind, string> = {
   'chart-repository': 'chart repository',
   'deployment-target': 'deployment target',
 };
-
-const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 
 /** Pipeline definitions: validation, revisions with optimistic concurrency, references. */
 @Injectable()
