@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, dropDatabase, freePort, startProcess, testEnv, uniquePrefix, waitForHttpOk } from '@pipewright/testing';
+import { SERVICE_NAMES, databaseUrlFor, dropDatabase, freePort, startProcess, testEnv, uniquePrefix, waitForHttpOk } from '@pipewright/testing';
 
 const goodEnv = async () => ({
   PORT: String(await freePort()),
@@ -43,9 +43,7 @@ describe('service boot', () => {
   it('creates its database and runs its migrations at boot, then reports ready', async () => {
     const env = await goodEnv();
     const db = `${env.NATS_PREFIX}_executions`;
-    const url = new URL(testEnv('DATABASE_URL'));
-    url.pathname = `/${db}`;
-    const proc = startProcess('services/executions/dist/main.js', { ...env, DATABASE_URL: url.toString() });
+    const proc = startProcess('services/executions/dist/main.js', { ...env, DATABASE_URL: databaseUrlFor(db) });
     try {
       await waitForHttpOk(`http://127.0.0.1:${env.PORT}/health/ready`, proc);
       const ready = await (await fetch(`http://127.0.0.1:${env.PORT}/health/ready`)).json();

@@ -116,7 +116,7 @@ export class RunUpdates {
     const g = group;
     // The current state first, queried with this subscriber's own identity (its authorization).
     if (name === 'runUpdated') {
-      void this.query(selection, String(argValues.runId), context).then((result) => this.deliver(sink, alias, result, g.field));
+      void this.query(selection, String(argValues.runId), context).then((result) => this.deliver(sink, result, g.field));
     }
     const cleanup = () => {
       done = true;
@@ -153,13 +153,13 @@ export class RunUpdates {
       if ((field === 'runUpdated' && id === runId) || (field === 'runsUpdated' && id === pipelineId)) {
         group.chain = group.chain.then(async () => {
           const result = await this.query(group.selection, runId, group.context);
-          for (const sink of group.sinks) this.deliver(sink, field, result, group.field);
+          for (const sink of group.sinks) this.deliver(sink, result, group.field);
         });
       }
     }
   }
 
-  private deliver(sink: Sink, _alias: string, result: ExecutionResult, field: Group['field']) {
+  private deliver(sink: Sink, result: ExecutionResult, field: Group['field']) {
     const run = (result.data as { run?: { sequence?: number } | null } | null | undefined)?.run;
     if (result.errors?.length || !run) {
       if (field === 'runUpdated') sink.push(result.errors?.length ? result : { errors: [new GraphQLError('no such run', { extensions: { code: 'NOT_FOUND' } })] });

@@ -22,12 +22,10 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
 export async function freshDatabase(label = 'suite'): Promise<TestDatabase> {
   const name = `pw_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = new URL(testEnv('DATABASE_URL'));
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrlFor(name),
     name,
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
 }
 

@@ -1,7 +1,7 @@
 import { issueDevToken } from '@pipewright/auth';
 import type { Identity } from '@pipewright/contracts';
 import { randomBytes } from 'node:crypto';
-import { dropDatabase } from './database';
+import { databaseUrlFor, dropDatabase } from './database';
 import { connectTestNats, deleteStreams, uniquePrefix } from './nats';
 import { freePort, startProcess, waitForHttpOk, type RunningProcess } from './processes';
 import { testEnv } from './test-env';
@@ -61,9 +61,7 @@ export async function startPlatform(
       const port = await freePort();
       const db = `${prefix}_${service}`;
       databases.push(db);
-      const url = new URL(testEnv('DATABASE_URL'));
-      url.pathname = `/${db}`;
-      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url.toString() };
+      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrlFor(db) };
       serviceEnvs[service] = env;
       const proc = startProcess(`services/${service}/dist/main.js`, env);
       started.push(proc);

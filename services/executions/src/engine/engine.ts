@@ -112,7 +112,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         const outcome = await this.executeStage(msg);
         await this.inTransaction(msg, (tx, run) => (outcome ? this.applyOutcome(tx, run, msg, outcome) : Promise.resolve()));
       } else {
-        await this.inTransaction(msg, (tx, run) => this.handle(tx, run, msg));
+        await this.inTransaction(msg, (tx, run) => this.startRun(tx, run));
       }
     } catch (err) {
       const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.attempts, 7));
@@ -135,21 +135,6 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       if (run) await fn(tx, run);
       await tx.query(`DELETE FROM engine_messages WHERE id = $1`, [msg.id]);
     });
-  }
-
-  private async handle(tx: EntityManager, run: RunEntity, msg: EngineMessageEntity): Promise<void> {
-    switch (msg.kind) {
-      case 'StartRun':
-        return this.startRun(tx, run);
-      case 'CompleteRun':
-      case 'StartStage':
-      case 'CompleteStage':
-        return this.state.advance(tx, run);
-      case 'CancelRun':
-        return;
-      case 'RunStage':
-        return;
-    }
   }
 
   /** QUEUED → RUNNING when the pipeline's concurrency allows it and it is the oldest queued run. */
@@ -228,11 +213,4 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       }
     }
   }
-
-  /** For tests and the run service: wake the workers now. */
-  kick() {
-    this.wakeAll();
-  }
-
-  static enqueue = enqueue;
 }

@@ -58,7 +58,11 @@ export class StageRunEntity {
   @Column({ name: 'restarted_at', type: 'timestamptz', nullable: true }) restartedAt!: Date | null;
 }
 
-export type MessageKind = 'StartRun' | 'StartStage' | 'RunStage' | 'CompleteStage' | 'CompleteRun' | 'CancelRun';
+/**
+ * StartRun starts a queued run; RunStage does a stage's I/O. Every other transition (start, complete,
+ * cancel) happens inside the transaction that causes it, under the run's row lock.
+ */
+export type MessageKind = 'StartRun' | 'RunStage';
 
 @Entity({ name: 'engine_messages' })
 export class EngineMessageEntity {

@@ -35,7 +35,15 @@ export class RunResolver {
   constructor(private readonly service: RunService) {}
 
   private async toRun(r: RunEntity): Promise<Run> {
-    const stages = await this.service.stages(r.id);
+    return (await this.toRuns([r]))[0];
+  }
+
+  private async toRuns(runs: RunEntity[]): Promise<Run[]> {
+    const stagesByRun = await this.service.stagesOf(runs.map((r) => r.id));
+    return runs.map((r) => this.shape(r, stagesByRun.get(r.id)!));
+  }
+
+  private shape(r: RunEntity, stages: StageRunEntity[]): Run {
     return {
       id: r.id,
       number: r.number,
@@ -73,7 +81,8 @@ export class RunResolver {
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ) {
     const page = await this.service.list({ pipelineId, status, first, after });
-    return { ...page, edges: await Promise.all(page.edges.map(async (e) => ({ cursor: e.cursor, node: await this.toRun(e.node) }))) };
+    const nodes = await this.toRuns(page.edges.map((e) => e.node));
+    return { ...page, edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: nodes[i] })) };
   }
 
   @Mutation(() => Run, { description: 'Runs a frozen snapshot of a revision (default: the latest).' })

@@ -3,7 +3,7 @@ import { isUuid, TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, 
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { descendants } from '../engine/graph';
 import { stableUuid } from '../engine/ids';
 import { enqueue, RunState } from '../engine/run-state';
@@ -83,8 +83,12 @@ export class RunService {
     return isUuid(id) ? this.ds.getRepository(RunEntity).findOneBy({ id }) : Promise.resolve(null);
   }
 
-  stages(runId: string): Promise<StageRunEntity[]> {
-    return this.ds.getRepository(StageRunEntity).find({ where: { runId }, order: { position: 'ASC' } });
+  /** The stages of each run, in pipeline order, in one query. */
+  async stagesOf(runIds: string[]): Promise<Map<string, StageRunEntity[]>> {
+    const rows = runIds.length ? await this.ds.getRepository(StageRunEntity).find({ where: { runId: In(runIds) }, order: { position: 'ASC' } }) : [];
+    const byRun = new Map(runIds.map((id) => [id, [] as StageRunEntity[]]));
+    for (const row of rows) byRun.get(row.runId)!.push(row);
+    return byRun;
   }
 
   async list(args: { pipelineId?: string | null; status?: RunStatus | null; first?: number | null; after?: string | null }): Promise<Connection<RunEntity>> {
