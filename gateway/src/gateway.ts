@@ -91,7 +91,13 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     graphql(req, res, next);
   });
 
-  const updates = new RunUpdates(() => live?.server ?? null, log);
+  const subscriptionQueries = new Counter({
+    name: 'pipewright_gateway_subscription_queries_total',
+    help: 'Supergraph queries made for subscriptions: initial (a subscriber\'s first state) or event (one per distinct selection per run state)',
+    labelNames: ['field', 'kind'],
+    registers: [registry],
+  });
+  const updates = new RunUpdates(() => live?.server ?? null, log, subscriptionQueries);
   if (config.NATS_URL) await updates.start(config.NATS_URL, config.NATS_PREFIX);
   const ws = attachWebSocketServer(httpServer, verify, () => live, updates, log);
 

@@ -27,7 +27,10 @@ export const SUBSCRIPTION_SDL = `
 
 interface Sink {
   push(result: ExecutionResult): void;
+  /** runUpdated: the highest sequence delivered to this subscriber. */
   lastSequence: number;
+  /** False until its current state (and replay) has been delivered. */
+  ready: boolean;
 }
 
 interface Group {
@@ -37,13 +40,27 @@ interface Group {
   sinks: Set<Sink>;
   /** Serializes the queries of one group so deliveries stay in order. */
   chain: Promise<void>;
+  /** Per run: the highest sequence this group has resolved. */
+  cursors: Map<string, number>;
+}
+
+/** At most this many past states are replayed at once (a reconnect after a long absence, a burst). */
+const MAX_REPLAY = 500;
+/** runsUpdated groups remember the cursors of at most this many runs. */
+const MAX_CURSORS = 10_000;
+
+/** Counts the supergraph queries subscriptions cost (`initial`: a subscriber's first state; `event`: one per group per state). */
+export interface SubscriptionQueryCounter {
+  inc(labels: { field: string; kind: 'initial' | 'event' }): void;
 }
 
 /**
- * Feeds `runUpdated` / `runsUpdated` from the executions events on NATS. Subscribers that ask
- * for the same thing with the same selection share one query per event: the run is resolved once
- * through the supergraph and the result fanned out. A delivery carries a sequence no lower than
- * the last one, so a subscriber never sees a run go backwards.
+ * Feeds `runUpdated` / `runsUpdated` from the executions events on NATS. Each event carries the
+ * run's sequence; the gateway resolves the run *as it was at that sequence* (`run(id, atSequence)`,
+ * from the executions service's run history) through the supergraph, so every state reaches a
+ * subscriber in order, none merged away, and a gap (an event that arrived late or out of order,
+ * a reconnect with `afterSequence`) is filled from the history. Subscribers that ask for the
+ * same thing with the same selection share one query per state: the result is fanned out.
  */
 export class RunUpdates {
   private nc?: NatsConnection;
@@ -53,6 +70,7 @@ export class RunUpdates {
   constructor(
     private readonly graph: () => ApolloServer<GatewayContext> | null,
     private readonly log: JsonLogger,
+    private readonly counter?: SubscriptionQueryCounter,
   ) {}
 
   async start(natsUrl: string, prefix: string): Promise<void> {
@@ -64,7 +82,7 @@ export class RunUpdates {
             if (err) return;
             try {
               const event = parseMessage(subject, subjects[subject].payload, msg.json());
-              this.onEvent(event.runId, event.pipelineId);
+              this.onEvent(event.runId, event.pipelineId, event.sequence);
             } catch (e) {
               this.log.warn({ message: `dropped an invalid ${subject}`, error: (e as Error).message }, 'RunUpdates');
             }
@@ -99,8 +117,10 @@ export class RunUpdates {
     const queue: ExecutionResult[] = [];
     let wake: (() => void) | null = null;
     let done = false;
+    const afterSequence = typeof argValues.afterSequence === 'number' ? argValues.afterSequence : -1;
     const sink: Sink = {
-      lastSequence: typeof argValues.afterSequence === 'number' ? argValues.afterSequence : -1,
+      lastSequence: afterSequence,
+      ready: name === 'runsUpdated',
       push: (result) => {
         queue.push(result);
         wake?.();
@@ -109,19 +129,18 @@ export class RunUpdates {
     const groupKey = `${name}|${key}|${selection}`;
     let group = this.groups.get(groupKey);
     if (!group) {
-      group = { field: name, selection, context, sinks: new Set(), chain: Promise.resolve() };
+      group = { field: name, selection, context, sinks: new Set(), chain: Promise.resolve(), cursors: new Map() };
       this.groups.set(groupKey, group);
     }
     group.sinks.add(sink);
     const g = group;
-    // The current state first, queried with this subscriber's own identity (its authorization).
-    if (name === 'runUpdated') {
-      void this.query(selection, String(argValues.runId), context).then((result) => this.deliver(sink, result, g.field));
-    }
+    // The current state first (queried with this subscriber's own identity), after the states it
+    // missed when it reconnects with afterSequence; in the group's chain, so nothing overtakes it.
+    if (name === 'runUpdated') this.enqueue(g, () => this.catchUp(g, sink, key, afterSequence, context));
     const cleanup = () => {
       done = true;
       g.sinks.delete(sink);
-      if (!g.sinks.size) this.groups.delete(groupKey);
+      if (!g.sinks.size && this.groups.get(groupKey) === g) this.groups.delete(groupKey);
       wake?.();
     };
     const iterator: AsyncIterableIterator<ExecutionResult> = {
@@ -147,21 +166,57 @@ export class RunUpdates {
     return iterator;
   }
 
-  private onEvent(runId: string, pipelineId: string) {
+  private enqueue(group: Group, job: () => Promise<void>) {
+    group.chain = group.chain.then(job).catch((err: Error) => this.log.warn({ message: 'a subscription update failed', error: err.message }, 'RunUpdates'));
+  }
+
+  /** A new runUpdated subscriber: the states after `afterSequence` it missed, then the current one. */
+  private async catchUp(group: Group, sink: Sink, runId: string, afterSequence: number, context: GatewayContext) {
+    this.counter?.inc({ field: group.field, kind: 'initial' });
+    const current = await this.query(group.selection, runId, context);
+    const sequence = sequenceOf(current);
+    if (sequence !== null && afterSequence >= 0) {
+      for (let s = Math.max(afterSequence + 1, sequence - MAX_REPLAY); s < sequence; s++) {
+        this.counter?.inc({ field: group.field, kind: 'initial' });
+        const past = await this.query(group.selection, runId, context, s);
+        if (sequenceOf(past) === s) this.deliver(sink, past, group.field);
+      }
+    }
+    this.deliver(sink, current, group.field);
+    sink.ready = true;
+    if (sequence !== null && !group.cursors.has(runId)) group.cursors.set(runId, sequence);
+  }
+
+  private onEvent(runId: string, pipelineId: string, sequence: number) {
     for (const [key, group] of this.groups) {
       const [field, id] = key.split('|');
       if ((field === 'runUpdated' && id === runId) || (field === 'runsUpdated' && id === pipelineId)) {
-        group.chain = group.chain.then(async () => {
-          const result = await this.query(group.selection, runId, group.context);
-          for (const sink of group.sinks) this.deliver(sink, result, group.field);
-        });
+        this.enqueue(group, () => this.resolveUpTo(group, runId, sequence));
       }
+    }
+  }
+
+  /** Resolves each state of the run this group has not resolved yet, up to `sequence`, and fans each out. */
+  private async resolveUpTo(group: Group, runId: string, sequence: number) {
+    const cursor = group.cursors.get(runId);
+    if (cursor !== undefined && sequence <= cursor) return;
+    const from = cursor === undefined ? sequence : Math.max(cursor + 1, sequence - MAX_REPLAY);
+    group.cursors.delete(runId); // re-inserted last: the map stays ordered by recent use
+    group.cursors.set(runId, sequence);
+    if (group.cursors.size > MAX_CURSORS) group.cursors.delete(group.cursors.keys().next().value!);
+    for (let s = from; s <= sequence; s++) {
+      this.counter?.inc({ field: group.field, kind: 'event' });
+      const result = await this.query(group.selection, runId, group.context, s);
+      // A state no longer in the history (pruned) is passed over; the ones after it still arrive.
+      if (isMissingState(result)) continue;
+      for (const sink of group.sinks) if (sink.ready) this.deliver(sink, result, group.field);
     }
   }
 
   private deliver(sink: Sink, result: ExecutionResult, field: Group['field']) {
     const run = (result.data as { run?: { sequence?: number } | null } | null | undefined)?.run;
     if (result.errors?.length || !run) {
+      if (field === 'runsUpdated') this.log.warn({ message: 'a runsUpdated query failed; that state is not delivered', errors: result.errors?.map((e) => e.message) }, 'RunUpdates');
       if (field === 'runUpdated') sink.push(result.errors?.length ? result : { errors: [new GraphQLError('no such run', { extensions: { code: 'NOT_FOUND' } })] });
       return;
     }
@@ -172,12 +227,25 @@ export class RunUpdates {
     sink.push(result);
   }
 
-  private async query(selection: string, runId: string, context: GatewayContext): Promise<ExecutionResult> {
+  private async query(selection: string, runId: string, context: GatewayContext, atSequence?: number): Promise<ExecutionResult> {
     const server = this.graph();
     if (!server) return { errors: [new GraphQLError('the gateway is still composing the subgraphs')] };
-    const response = await server.executeOperation({ query: `query RunUpdate($id: ID!) { run(id: $id) ${selection} }`, variables: { id: runId } }, { contextValue: context });
+    const response = await server.executeOperation(
+      { query: `query RunUpdate($id: ID!, $at: Int) { run(id: $id, atSequence: $at) ${selection} }`, variables: { id: runId, at: atSequence ?? null } },
+      { contextValue: context },
+    );
     return response.body.kind === 'single' ? (response.body.singleResult as ExecutionResult) : { errors: [new GraphQLError('unexpected incremental result')] };
   }
+}
+
+function sequenceOf(result: ExecutionResult): number | null {
+  const run = (result.data as { run?: { sequence?: number } | null } | null | undefined)?.run;
+  return typeof run?.sequence === 'number' ? run.sequence : null;
+}
+
+/** The executions service answers NOT_FOUND with reason STATE_NOT_RECORDED for a state no longer kept. */
+function isMissingState(result: ExecutionResult): boolean {
+  return !!result.errors?.some((e) => (e.extensions as { reason?: string } | undefined)?.reason === 'STATE_NOT_RECORDED');
 }
 
 /** The selection plus `sequence`, which orders deliveries (harmless when the client asked for it too). */

@@ -54,6 +54,10 @@ export type ResolvedDeploymentTarget = z.infer<typeof resolvedDeploymentTargetSc
 
 export const resolveRequestSchema = z.object({ id: z.string().uuid() });
 
+/** The image registry whose URL has this host[:port] (credentials for pulling tags at deploy time). */
+export const registryForHostRequestSchema = z.object({ host: z.string().min(1).max(255) });
+export const registryForHostReplySchema = z.object({ registry: resolvedImageRegistrySchema.nullable() });
+
 /** Which pipelines use an environment resource (answered by the pipelines service). */
 export const referencesRequestSchema = z.object({ kind: environmentKindSchema, id: z.string().uuid() });
 export const referencesReplySchema = z.object({

@@ -4,6 +4,8 @@ import { command, event, query, type MessageDefinition, type SubjectKind } from 
 import {
   referencesReplySchema,
   referencesRequestSchema,
+  registryForHostReplySchema,
+  registryForHostRequestSchema,
   resolveRequestSchema,
   resolvedBuildToolSchema,
   resolvedChartRepositorySchema,
@@ -48,6 +50,7 @@ export const subjects = {
   'rpc.environments.image-registry.resolve': query(resolveRequestSchema, resolvedImageRegistrySchema),
   'rpc.environments.chart-repository.resolve': query(resolveRequestSchema, resolvedChartRepositorySchema),
   'rpc.environments.deployment-target.resolve': query(resolveRequestSchema, resolvedDeploymentTargetSchema),
+  'rpc.environments.image-registry.for-host': query(registryForHostRequestSchema, registryForHostReplySchema),
 
   /** Source, Build and Bake stages, carried out by the builds service. */
   'cmd.builds.build.start.v1': command(buildStartSchema),

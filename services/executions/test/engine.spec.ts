@@ -330,10 +330,20 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
   it('streams a run over a gateway subscription: current state first, then each change, with a pipelines field', async () => {
     const name = unique('watched');
     const id = (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, {
-      i: { name, stages: [{ refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} }, hook('after', '/ok/watched', { dependsOn: ['gate'] })] },
+      i: {
+        name,
+        stages: [
+          { refId: 'gate', name: 'gate', type: 'JUDGEMENT', config: {} },
+          // A quick chain: its states follow each other faster than they can be queried.
+          hook('after', '/ok/watched', { dependsOn: ['gate'] }),
+          hook('then', '/ok/watched', { dependsOn: ['after'] }),
+          hook('last', '/ok/watched', { dependsOn: ['then'] }),
+        ],
+      },
     })).createPipeline.id;
     const r = await start(id);
     await reach(r.id, ['WAITING']);
+    const queriesBefore = await subscriptionQueries('event');
     type Update = { status: string; sequence: number; pipeline: { name: string }; stages: { refId: string; status: string }[] };
     const updates: Update[] = [];
     const clients = [0, 1, 2].map(() => createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 }));
@@ -343,6 +353,13 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
     let finished!: () => void;
     const done = new Promise<void>((res) => (finished = res));
     const query = `subscription($id: ID!) { runUpdated(runId: $id) { status sequence pipeline { name } stages { refId status } } }`;
+    // A fourth subscriber with another selection: a second group, with queries of its own.
+    const other: { status: string; sequence: number }[] = [];
+    const otherClient = createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 });
+    const stopOther = otherClient.subscribe<{ runUpdated: { status: string; sequence: number } }>(
+      { query: `subscription($id: ID!) { runUpdated(runId: $id) { status sequence } }`, variables: { id: r.id } },
+      { next: (v) => void other.push(v.data!.runUpdated), error: () => undefined, complete: () => undefined },
+    );
     const unsubscribe = clients.map((client, i) =>
       client.subscribe<{ runUpdated: Update }>({ query, variables: { id: r.id } }, {
         next: (v) => {
@@ -362,13 +379,22 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
     );
     try {
       await first;
-      expect(updates[0]).toMatchObject({ status: 'WAITING', pipeline: { name }, stages: [{ refId: 'gate', status: 'WAITING' }, { refId: 'after', status: 'NOT_STARTED' }] });
+      await Promise.all(seenBy.map((seen, i) => waitFor(`subscriber ${i}'s current state`, () => seen.length > 0)));
+      await waitFor('the other selection\'s current state', () => other.length > 0);
+      expect(updates[0]).toMatchObject({ status: 'WAITING', pipeline: { name }, stages: [{ refId: 'gate', status: 'WAITING' }, { refId: 'after', status: 'NOT_STARTED' }, { status: 'NOT_STARTED' }, { status: 'NOT_STARTED' }] });
       await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: r.id });
       await done;
       const last = updates[updates.length - 1];
-      expect(last).toMatchObject({ status: 'SUCCEEDED', pipeline: { name }, stages: [{ status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }] });
+      expect(last).toMatchObject({ status: 'SUCCEEDED', pipeline: { name }, stages: [{ status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }, { status: 'SUCCEEDED' }] });
+      // Every state, none merged away: the sequences run without a gap from the first to the last.
       const sequences = updates.map((u) => u.sequence);
-      expect([...new Set(sequences)].sort((a, b) => a - b)).toEqual(sequences); // strictly increasing
+      const firstSequence = sequences[0];
+      expect(sequences).toEqual(Array.from({ length: last.sequence - firstSequence + 1 }, (_, i) => firstSequence + i));
+      // Each stage passes through RUNNING and SUCCEEDED in the states delivered.
+      for (const refId of ['after', 'then', 'last']) {
+        const statuses = updates.map((u) => u.stages.find((st) => st.refId === refId)!.status).filter((st, i, all) => st !== all[i - 1]);
+        expect(statuses).toEqual(['NOT_STARTED', 'RUNNING', 'SUCCEEDED']);
+      }
       const order = ['WAITING', 'RUNNING', 'SUCCEEDED'];
       const ranks = updates.map((u) => order.indexOf(u.status));
       expect([...ranks].sort((a, b) => a - b)).toEqual(ranks); // never backwards
@@ -376,10 +402,15 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
       expect(last.sequence).toBe(now.sequence);
       // Every subscriber of the same selection got the same final state.
       await Promise.all(seenBy.map((seen, i) => waitFor(`subscriber ${i} to see SUCCEEDED`, () => seen.at(-1)?.status === 'SUCCEEDED')));
-      for (const seen of seenBy) expect(seen.at(-1)).toEqual(last);
+      for (const seen of seenBy) expect(seen).toEqual(updates);
+      await waitFor('the other selection to see SUCCEEDED', () => other.at(-1)?.status === 'SUCCEEDED');
+      expect(other.map((u) => u.sequence)).toEqual(sequences);
+      // One query per distinct selection per state: two groups, each resolving every state after the first once.
+      expect((await subscriptionQueries('event')) - queriesBefore).toBe(2 * (last.sequence - firstSequence));
     } finally {
       unsubscribe.forEach((u) => u());
-      await Promise.all(clients.map((c) => c.dispose()));
+      stopOther();
+      await Promise.all([...clients, otherClient].map((c) => c.dispose()));
     }
   });
 
@@ -473,10 +504,17 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
       const a = await start(id);
       const b = await start(id);
       await until(() => [a.id, b.id].every((r) => seen.some((u) => u.id === r && u.status === 'WAITING')));
+      // Every state of each run, in order, none merged away.
+      for (const r of [a.id, b.id]) expect(seen.filter((u) => u.id === r).map((u) => u.sequence)).toEqual([1, 2, 3, 4, 5]);
       expect(new Set(seen.map((u) => u.id))).toEqual(new Set([a.id, b.id]));
 
       // A subscriber that reconnects with the last sequence it saw gets nothing until the run moves on.
       const { run: now } = await ok<{ run: { sequence: number } }>(`query($id: ID!) { run(id: $id) { sequence } }`, { id: a.id });
+      // One that saw less is replayed each state it missed, from the run's history, in order.
+      const replayed = await collectRunUpdates(client, b.id, 0, (u) => u.status === 'WAITING');
+      const { run: bNow } = await ok<{ run: { sequence: number; status: string } }>(`query($id: ID!) { run(id: $id) { sequence status } }`, { id: b.id });
+      expect(replayed.map((u) => u.sequence)).toEqual(Array.from({ length: bNow.sequence }, (_, i) => i + 1));
+      expect(replayed.map((u) => u.status).filter((st, i, all) => st !== all[i - 1])).toEqual(['QUEUED', 'RUNNING', 'WAITING']);
       const again: { status: string; sequence: number }[] = [];
       let resolveMoved!: () => void;
       const moved = new Promise<void>((r) => (resolveMoved = r));
@@ -494,9 +532,9 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
       await ok(`mutation($r: ID!) { judge(runId: $r, refId: "gate", decision: CONTINUE) { status } }`, { r: a.id });
       await moved;
       stopAgain();
-      expect(again.every((u) => u.sequence > now.sequence)).toBe(true);
+      // Nothing it had seen again: the states after it, each once, in order.
+      expect(again.map((u) => u.sequence)).toEqual(Array.from({ length: again.length }, (_, i) => now.sequence + 1 + i));
       expect(again.at(-1)!.status).toBe('SUCCEEDED');
-      expect(again.some((u) => u.status === 'WAITING')).toBe(false);
     } finally {
       stop();
       await client.dispose();
@@ -516,6 +554,35 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
       expect(new Set(sequences).size).toBe(sequences.length);
     }
   });
+
+  /** Subscribes to runUpdated(afterSequence) until `until` holds for an update; returns what arrived. */
+  function collectRunUpdates(client: ReturnType<typeof createClient>, runId: string, afterSequence: number, until: (u: { status: string; sequence: number }) => boolean) {
+    const seen: { status: string; sequence: number }[] = [];
+    return new Promise<typeof seen>((resolve, reject) => {
+      const stop = client.subscribe<{ runUpdated: { status: string; sequence: number } }>(
+        { query: `subscription($id: ID!, $after: Int) { runUpdated(runId: $id, afterSequence: $after) { status sequence } }`, variables: { id: runId, after: afterSequence } },
+        {
+          next: (v) => {
+            if (v.errors) return reject(new Error(JSON.stringify(v.errors)));
+            seen.push(v.data!.runUpdated);
+            if (until(v.data!.runUpdated)) {
+              stop();
+              resolve(seen);
+            }
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+  }
+
+  /** The gateway's count of supergraph queries made for runUpdated subscriptions. */
+  async function subscriptionQueries(kind: 'initial' | 'event'): Promise<number> {
+    const text = await (await fetch(platform.gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
+    const line = text.split('\n').find((l) => l.startsWith('pipewright_gateway_subscription_queries_total{') && l.includes('field="runUpdated"') && l.includes(`kind="${kind}"`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
 
   /** The child run id a RUN_PIPELINE stage records, once it has started one. */
   async function waitForStageOutput(runId: string, refId: string): Promise<unknown> {

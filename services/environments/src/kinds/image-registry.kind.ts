@@ -36,6 +36,15 @@ export class UpdateImageRegistryInput {
 }
 
 /** The registry's base URL: the given scheme, else http when insecure, else https. */
+/** The host[:port] a registry URL names, lower-case (null when it is not a URL). */
+export function registryHost(url: string): string | null {
+  try {
+    return registryBase(url, true).host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
 export function registryBase(url: string, insecure: boolean): URL {
   return new URL(/^[a-z]+:\/\//i.test(url) ? url : `${insecure ? 'http' : 'https'}://${url}`);
 }

@@ -1,7 +1,9 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import type { Subscription } from 'nats';
+import type { ResolvedImageRegistry } from '@pipewright/contracts';
 import { KINDS } from '../kinds';
+import { imageRegistryKind, registryHost } from '../kinds/image-registry.kind';
 import { ResourceService } from './resource.service';
 
 /**
@@ -21,6 +23,9 @@ export class ResolveResponder implements OnApplicationBootstrap, OnModuleDestroy
   onApplicationBootstrap() {
     this.subs = [
       this.bus.answer('rpc.environments.exists', async ({ refs }) => ({ missing: await this.resources.missing(refs) })),
+      this.bus.answer('rpc.environments.image-registry.for-host', async ({ host }) => ({
+        registry: (await this.resources.registryForHost(imageRegistryKind, host, registryHost)) as ResolvedImageRegistry | null,
+      })),
     ];
     this.subs.push(...KINDS.map((def) =>
       this.bus.answer(def.resolveSubject, async ({ id }: { id: string }) => {

@@ -131,6 +131,16 @@ export class ResourceService {
     return row ? def.resolved(row, this.openAll(row)) : null;
   }
 
+  /**
+   * The image registry whose URL names this host[:port], with credentials (the oldest when several
+   * do), for services on the bus: a deploy reads tags from the registry an image names.
+   */
+  async registryForHost(def: KindDefinition, host: string, hostOf: (url: string) => string | null): Promise<unknown> {
+    const rows = await this.ds.getRepository(ResourceEntity).find({ where: { kind: def.kind }, order: { createdAt: 'ASC' } });
+    const row = rows.find((r) => hostOf(String(r.config.url)) === host.toLowerCase());
+    return row ? def.resolved(row, this.openAll(row)) : null;
+  }
+
   private split(def: KindDefinition, id: string, settings: Settings) {
     const config: Record<string, unknown> = {};
     const secrets: ResourceEntity['secrets'] = {};

@@ -169,6 +169,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       stages: new Map(stages.map((s) => [s.refId, s])),
       startChildRun: (pipelineId, parameters) => this.children.start(run, stage, pipelineId, parameters),
       runStatus: (runId) => this.children.status(runId),
+      request: this.bus.request.bind(this.bus),
       startBuild: async (command) => {
         await this.bus.publish('cmd.builds.build.start.v1', command, { msgId: command.buildRequestId });
       },

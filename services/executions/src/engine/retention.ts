@@ -3,7 +3,11 @@ import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { EXECUTIONS_CONFIG } from '../tokens';
 
-/** Deletes finished runs past RUN_RETENTION_DAYS, keeping the newest RUN_RETENTION_MIN_PER_PIPELINE of each pipeline. */
+/**
+ * Deletes finished runs past RUN_RETENTION_DAYS, keeping the newest RUN_RETENTION_MIN_PER_PIPELINE of
+ * each pipeline, and the per-event history of runs that ended more than RUN_HISTORY_HOURS ago (the
+ * last state stays).
+ */
 @Injectable()
 export class Retention implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Retention');
@@ -24,6 +28,11 @@ export class Retention implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /** One sweep; returns how many runs it deleted. */
   async purge(): Promise<number> {
+    await this.ds.query(
+      `DELETE FROM run_history h USING runs r
+       WHERE h.run_id = r.id AND r.finished_at < now() - ($1 || ' hours')::interval AND h.sequence < r.sequence`,
+      [String(this.config.RUN_HISTORY_HOURS)],
+    );
     return this.ds.transaction(async (tx) => {
       const doomed: { id: string }[] = await tx.query(
         `SELECT id FROM (

@@ -51,9 +51,21 @@ export class RunState {
     return run.snapshot.stages.find((s) => s.refId === refId)!;
   }
 
+  /**
+   * Takes the run's next event sequence and records the run as it is now under it (run_history),
+   * in one statement: a subscriber is then shown each state, not only the newest.
+   */
   private async nextSequence(tx: EntityManager, run: RunEntity): Promise<number> {
-    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
-    const [[{ sequence }]] = await tx.query(`UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence`, [run.id]);
+    const [{ sequence }] = await tx.query(
+      `WITH r AS (UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING *)
+       INSERT INTO run_history (run_id, sequence, state)
+       SELECT r.id, r.sequence, jsonb_build_object(
+         'run', to_jsonb(r) - 'snapshot',
+         'stages', (SELECT coalesce(jsonb_agg(to_jsonb(s) - 'config' - 'state' || jsonb_build_object('state', jsonb_build_object('prompt', s.state -> 'prompt')) ORDER BY s.position), '[]')
+                    FROM stage_runs s WHERE s.run_id = r.id))
+       FROM r RETURNING sequence`,
+      [run.id],
+    );
     run.sequence = sequence;
     return sequence;
   }
@@ -218,7 +230,8 @@ export class RunState {
     for (const s of await this.stagesOf(tx, run.id)) {
       if (s.refId === except) continue;
       if (s.status === 'RUNNING' || s.status === 'WAITING') {
-        await this.setStage(tx, run, s, { status: 'CANCELED', error: `canceled: ${why}`, finishedAt: new Date() });
+        const note = s.status === 'RUNNING' ? stageExecutor(s.type)?.cancelNote : undefined;
+        await this.setStage(tx, run, s, { status: 'CANCELED', error: `canceled: ${why}${note ? `; ${note}` : ''}`, finishedAt: new Date() });
         // A build in flight is told to stop, in the same transaction (its id follows from the attempt).
         if ((BUILD_STAGE_TYPES as readonly string[]).includes(s.type)) await writeOutbox(tx, 'cmd.builds.build.cancel.v1', { buildRequestId: buildRequestIdOf(run.id, s.refId, s.attempt), reason: why });
       }

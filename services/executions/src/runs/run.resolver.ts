@@ -1,7 +1,7 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import { Roles, type RequestContext } from '@pipewright/auth';
 import { Role } from '@pipewright/contracts';
-import { ConnectionType } from '@pipewright/platform';
+import { ConnectionType, DomainError } from '@pipewright/platform';
 import GraphQLJSON from 'graphql-type-json';
 import type { RunEntity, StageRunEntity } from './run.entity';
 import { Decision, Run, RunStatus, StageRun } from './run.model';
@@ -67,9 +67,23 @@ export class RunResolver {
 
   @Query(() => Run, { nullable: true })
   @Roles(...READERS)
-  async run(@Args('id', { type: () => ID }) id: string) {
-    const r = await this.service.get(id);
-    return r && this.toRun(r);
+  async run(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('atSequence', { type: () => Int, nullable: true, description: 'The run as it was right after this event sequence (kept RUN_HISTORY_HOURS after the run ends).' })
+    atSequence?: number | null,
+  ) {
+    if (atSequence === undefined || atSequence === null) {
+      const r = await this.service.get(id);
+      return r && this.toRun(r);
+    }
+    const past = await this.service.at(id, atSequence);
+    if (!past) {
+      throw new DomainError('NOT_FOUND', `run ${id} has no recorded state at sequence ${atSequence}: it never reached it, or the history was dropped RUN_HISTORY_HOURS after the run ended; query without atSequence for the current state`, {
+        field: 'atSequence',
+        reason: 'STATE_NOT_RECORDED',
+      });
+    }
+    return this.shape(past.run, past.stages);
   }
 
   @Query(() => RunConnection, { description: 'Runs, newest first.' })

@@ -83,6 +83,28 @@ export class RunService {
     return isUuid(id) ? this.ds.getRepository(RunEntity).findOneBy({ id }) : Promise.resolve(null);
   }
 
+  /**
+   * The run and its stages as they were at event `sequence` (run_history), or null when that
+   * state is not kept (the run ended more than RUN_HISTORY_HOURS ago, or no such sequence).
+   */
+  async at(id: string, sequence: number): Promise<{ run: RunEntity; stages: StageRunEntity[] } | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.ds.query(`SELECT state FROM run_history WHERE run_id = $1 AND sequence = $2`, [id, sequence]);
+    if (!row) return null;
+    const { run, stages } = row.state as { run: Record<string, unknown>; stages: Record<string, unknown>[] };
+    return { run: this.fromJson(RunEntity, run), stages: stages.map((s) => this.fromJson(StageRunEntity, s)) };
+  }
+
+  /** An entity from a row serialized with to_jsonb (column names, timestamps as text). */
+  private fromJson<T extends object>(entity: new () => T, json: Record<string, unknown>): T {
+    const target = new entity() as Record<string, unknown>;
+    for (const column of this.ds.getMetadata(entity).columns) {
+      const value = json[column.databaseName];
+      target[column.propertyName] = value != null && column.type === 'timestamptz' ? new Date(value as string) : (value ?? null);
+    }
+    return target as T;
+  }
+
   /** The stages of each run, in pipeline order, in one query. */
   async stagesOf(runIds: string[]): Promise<Map<string, StageRunEntity[]>> {
     const rows = runIds.length ? await this.ds.getRepository(StageRunEntity).find({ where: { runId: In(runIds) }, order: { position: 'ASC' } }) : [];

@@ -1,4 +1,5 @@
 import type { BuildStart } from '@pipewright/contracts';
+import type { MessageBus } from '@pipewright/messaging';
 import type { RunEntity, StageRunEntity } from '../runs/run.entity';
 
 /** What a stage type tells the engine after start or poll. */
@@ -27,6 +28,8 @@ export interface StageContext {
   startChildRun(pipelineId: string, parameters: Record<string, unknown>): Promise<string>;
   /** Sends a Source/Build/Bake stage to the builds service (repeats are dropped by JetStream). */
   startBuild(command: BuildStart): Promise<void>;
+  /** Asks another service over NATS (e.g. the environments service for a target's credentials). */
+  request: MessageBus['request'];
   /** Status of a run (RUN_PIPELINE polling). */
   runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
 }
@@ -42,4 +45,6 @@ export interface StageType {
   start(ctx: StageContext): Promise<StageOutcome>;
   poll?(ctx: StageContext): Promise<StageOutcome>;
   cancel?(ctx: StageContext): Promise<void>;
+  /** Added to the stage's error when a cancelled run stops it while it runs (what was left behind). */
+  cancelNote?: string;
 }
