@@ -7,7 +7,7 @@ const swcrc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8')
 delete swcrc.$schema;
 
 const transform = { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] };
-const libs = ['contracts', 'messaging', 'persistence', 'auth', 'testing', 'platform'];
+const libs = ['contracts', 'messaging', 'persistence', 'auth', 'testing', 'platform', 'kube'];
 const moduleNameMapper = Object.fromEntries(
   libs.map((lib) => [`^@pipewright/${lib}$`, `<rootDir>/libs/${lib}/src/index.ts`]),
 );

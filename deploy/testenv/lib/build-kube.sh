@@ -5,7 +5,9 @@ set -euo pipefail
 
 CACHE_DIR="${PIPEWRIGHT_CACHE:-$HOME/.cache/pipewright}"
 OUT="$CACHE_DIR/kube"
-if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" ]]; then
+# Bumped when the recipe changes, so binaries cached by an older recipe are rebuilt.
+BUILD_ID="v1.20.2+reflect2-1.0.2"
+if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" && "$(cat "$OUT/build-id" 2>/dev/null)" == "$BUILD_ID" ]]; then
   exit 0
 fi
 
@@ -14,7 +16,9 @@ SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO="sudo"
 
 need_pkgs=()
-for p in golang-go rsync etcd-server dpkg-dev make; do
+# golang-github-modern-go-reflect2-dev: the tree vendors reflect2 1.0.1, which Go 1.19 miscompiles
+# into an API server that crashes on any JSON map (ConfigMap data, labels); 1.0.2 fixes it.
+for p in golang-go rsync etcd-server dpkg-dev make golang-github-modern-go-reflect2-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then
@@ -50,6 +54,16 @@ if [[ ! -d tree ]]; then
   mv tree.tmp tree
 fi
 
+REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
+if [[ ! -f "$WORK/tree/vendor/github.com/modern-go/reflect2/.pipewright-1.0.2" ]]; then
+  log "replacing the vendored reflect2 1.0.1 with Debian's 1.0.2 (Go 1.19 needs it)"
+  rm -rf "$WORK/tree/vendor/github.com/modern-go/reflect2"
+  cp -a "$REFLECT2" "$WORK/tree/vendor/github.com/modern-go/reflect2"
+  rm -f "$WORK/tree/vendor/github.com/modern-go/reflect2/go.mod"
+  touch "$WORK/tree/vendor/github.com/modern-go/reflect2/.pipewright-1.0.2"
+  rm -rf "$WORK/tree/_output"
+fi
+
 export GOPATH="$WORK/gopath"
 mkdir -p "$GOPATH/src/k8s.io"
 ln -sfn "$WORK/tree" "$GOPATH/src/k8s.io/kubernetes"
@@ -66,4 +80,5 @@ for b in kube-apiserver kube-controller-manager; do
   f=$(find _output -type f -name "$b" -perm -u+x | head -n1)
   cp "$f" "$OUT/$b.tmp" && mv "$OUT/$b.tmp" "$OUT/$b"
 done
+echo "$BUILD_ID" >"$OUT/build-id"
 log "done: $OUT"

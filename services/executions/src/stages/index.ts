@@ -1,12 +1,29 @@
 import { approvalStage } from './approval.stage';
 import { buildStages } from './build.stage';
+import { deleteStage } from './delete.stage';
+import { deployStage } from './deploy.stage';
 import { judgementStage } from './judgement.stage';
+import { patchStage } from './patch.stage';
 import { preconditionStage } from './precondition.stage';
+import { rolloutUndoStage } from './rollout-undo.stage';
 import { runPipelineStage } from './run-pipeline.stage';
+import { scaleStage } from './scale.stage';
 import type { StageType } from './stage-type';
 import { webhookStage } from './webhook.stage';
 
-const registered: StageType[] = [webhookStage, judgementStage, preconditionStage, runPipelineStage, approvalStage, ...buildStages];
+const registered: StageType[] = [
+  webhookStage,
+  judgementStage,
+  preconditionStage,
+  runPipelineStage,
+  approvalStage,
+  ...buildStages,
+  deployStage,
+  patchStage,
+  scaleStage,
+  rolloutUndoStage,
+  deleteStage,
+];
 
 const byType = new Map<string, StageType>();
 for (const t of registered) {
