@@ -130,6 +130,12 @@ async function shutdown(code = 0) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/** helm for bakes: HELM_BIN, else the one deploy/testenv/up unpacked into the cache, else `helm` on PATH. */
+function buildTools() {
+  const cached = join(process.env.HOME ?? '', '.cache', 'pipewright', 'bin', 'helm');
+  return { HELM_BIN: process.env.HELM_BIN ?? (existsSync(cached) ? cached : 'helm') };
+}
+
 try {
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres());
@@ -140,7 +146,7 @@ try {
     INTERNAL_SECRET: process.env.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
   };
   for (const [service, port] of SERVICES) {
-    const own = service === 'environments' ? { SECRETS_KEYS: process.env.SECRETS_KEYS ?? secrets.SECRETS_KEYS } : {};
+    const own = service === 'environments' ? { SECRETS_KEYS: process.env.SECRETS_KEYS ?? secrets.SECRETS_KEYS } : service === 'builds' ? buildTools() : {};
     run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, ...own, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
   }
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);

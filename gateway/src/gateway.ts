@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { authenticate, verifierFor, type GatewayContext } from './auth';
 import { subgraphList, type GatewayConfig } from './config';
+import { BuildLogs } from './build-logs';
 import { RunUpdates } from './run-updates';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
 
@@ -99,7 +100,8 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   });
   const updates = new RunUpdates(() => live?.server ?? null, log, subscriptionQueries);
   if (config.NATS_URL) await updates.start(config.NATS_URL, config.NATS_PREFIX);
-  const ws = attachWebSocketServer(httpServer, verify, () => live, updates, log);
+  const logs = new BuildLogs(() => live?.server ?? null, () => updates.connection(), log);
+  const ws = attachWebSocketServer(httpServer, verify, () => live, updates, logs, log);
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const address = httpServer.address();

@@ -22,6 +22,8 @@ export const SUBSCRIPTION_SDL = `
     runUpdated(runId: ID!, "Skip the first delivery unless the run moved past this sequence (reconnects)." afterSequence: Int): Run!
     "Every run of the pipeline, each time it or one of its stages changes."
     runsUpdated(pipelineId: ID!): Run!
+    "A build's log: the stored lines from fromOffset, then each line as it is written; the last delivery has complete: true."
+    buildLog(buildId: ID!, fromOffset: Int = 0): BuildLogPage!
   }
 `;
 
@@ -64,6 +66,7 @@ export interface SubscriptionQueryCounter {
  */
 export class RunUpdates {
   private nc?: NatsConnection;
+  private prefix?: string;
   private subs: Subscription[] = [];
   private readonly groups = new Map<string, Group>();
 
@@ -74,6 +77,7 @@ export class RunUpdates {
   ) {}
 
   async start(natsUrl: string, prefix: string): Promise<void> {
+    this.prefix = prefix;
     this.nc = await connect({ servers: natsUrl.split(','), name: 'gateway', maxReconnectAttempts: -1 });
     for (const subject of ['evt.executions.run.status-changed.v1', 'evt.executions.stage.status-changed.v1'] as const) {
       this.subs.push(
@@ -90,6 +94,11 @@ export class RunUpdates {
         }),
       );
     }
+  }
+
+  /** The NATS connection and subject prefix (for the other live subscriptions), once started. */
+  connection(): { nc: NatsConnection; prefix: string } | null {
+    return this.nc && this.prefix !== undefined ? { nc: this.nc, prefix: this.prefix } : null;
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { authenticate, type GatewayContext } from './auth';
+import { subscriptionField, type BuildLogs } from './build-logs';
 import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 
 /** Close code for a connection whose token is missing or invalid (graphql-ws uses 4403 for "forbidden"). */
@@ -22,9 +23,9 @@ export interface LiveGraph {
 /**
  * graphql-ws on the same `/graphql` path. The client authenticates once, in `connectionParams`
  * (`{ authorization: "Bearer <jwt>" }`); queries and mutations run through the supergraph exactly
- * as over HTTP. Subscriptions (`runUpdated`, `runsUpdated`) are fed from NATS by RunUpdates.
+ * as over HTTP. Subscriptions are fed from NATS: `runUpdated` and `runsUpdated` by RunUpdates, `buildLog` by BuildLogs.
  */
-export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, graph: () => LiveGraph | null, updates: RunUpdates, log: JsonLogger) {
+export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger) {
   // The supergraph has no Subscription type: the gateway adds its own, once per composed schema.
   const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
   const withSubscriptions = (schema: GraphQLSchema) => {
@@ -60,7 +61,10 @@ export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, g
         if (response.body.kind !== 'single') return { errors: [new GraphQLError('incremental delivery is not supported over WebSocket')] };
         return response.body.singleResult as ExecutionResult;
       },
-      subscribe: (args: ExecutionArgs) => updates.subscribe(args),
+      subscribe: (args: ExecutionArgs) => {
+        const field = subscriptionField(args);
+        return field?.name.value === 'buildLog' ? logs.subscribe(args, field) : updates.subscribe(args);
+      },
       schema: () => {
         const schema = graph()?.schema;
         if (!schema) throw new GraphQLError('the gateway is still composing the subgraphs');

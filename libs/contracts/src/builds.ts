@@ -32,3 +32,29 @@ export const buildFinishedSchema = z.object({
 });
 export type BuildStart = z.infer<typeof buildStartSchema>;
 export type BuildFinished = z.infer<typeof buildFinishedSchema>;
+
+/** Statuses of a build. */
+export const BUILD_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+export const buildStatusSchema = z.enum(BUILD_STATUSES);
+export type BuildStatus = z.infer<typeof buildStatusSchema>;
+export const TERMINAL_BUILD_STATUSES: readonly BuildStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELED'];
+
+/** One build log line: its offset (0, 1, 2, ... per build), when it was written, and its (masked) text. */
+export const buildLogLineSchema = z.object({ offset: z.number().int().min(0), at: z.string(), text: z.string() });
+export type BuildLogLine = z.infer<typeof buildLogLineSchema>;
+
+/**
+ * Live build log lines on core NATS (`live.builds.log.<buildId>`), sent after they are stored. A
+ * message with `end` says the log is complete (the build finished) and how many lines it has.
+ */
+export const buildLogLiveSchema = z.object({
+  buildId: z.string().uuid(),
+  lines: z.array(buildLogLineSchema),
+  end: z.object({ status: buildStatusSchema, lineCount: z.number().int().min(0) }).optional(),
+});
+export type BuildLogLive = z.infer<typeof buildLogLiveSchema>;
+
+/** The artifact a Source stage outputs. */
+export const gitCommitArtifactSchema = z.object({ type: z.literal('git/commit'), repositoryId: z.string(), repository: z.string(), branch: z.string(), commit: z.string() });
+/** The artifact a hosted build outputs. */
+export const dockerImageArtifactSchema = z.object({ type: z.literal('docker/image'), reference: z.string(), digest: z.string().nullable(), tag: z.string() });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { buildCancelSchema, buildFinishedSchema, buildStartSchema } from './builds';
-import { command, event, query, type MessageDefinition, type SubjectKind } from './define';
+import { buildCancelSchema, buildFinishedSchema, buildLogLiveSchema, buildStartSchema } from './builds';
+import { command, event, live, query, type MessageDefinition, type SubjectKind } from './define';
 import {
   referencesReplySchema,
   referencesRequestSchema,
@@ -56,6 +56,8 @@ export const subjects = {
   'cmd.builds.build.start.v1': command(buildStartSchema),
   'cmd.builds.build.cancel.v1': command(buildCancelSchema),
   'evt.builds.build.finished.v1': event(buildFinishedSchema),
+  /** Build log lines as they are stored; the suffix is the build id. */
+  'live.builds.log': live(buildLogLiveSchema),
 
   'evt.executions.run.status-changed.v1': event(runStatusChangedSchema),
   'evt.executions.stage.status-changed.v1': event(stageStatusChangedSchema),

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule } from '@pipewright/platform';
+import { BuildEntity } from './builds/build.entity';
+import { BuildsModule } from './builds/builds.module';
 import type { Config } from './config';
 import { migrations } from './migrations';
 
@@ -8,7 +10,7 @@ export class AppModule {
   static register(config: Config): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ service: 'builds', config, migrations })],
+      imports: [PlatformModule.forService({ service: 'builds', config, entities: [BuildEntity], migrations }), BuildsModule.register(config)],
     };
   }
 }

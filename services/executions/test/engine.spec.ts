@@ -69,7 +69,8 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
 
   beforeAll(async () => {
     await hooks.start();
-    platform = await startPlatform('engine');
+    // The test stands in for the builds service, so the real one runs no builds (API only).
+    platform = await startPlatform('engine', {}, { builds: { BUILDS_MAX_PARALLEL: '0' } });
     dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
     approver = await platform.token({ sub: 'ana', roles: ['APPROVAL_ADMIN'] });
     nc = await connectTestNats('engine-spec');
@@ -422,7 +423,7 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
       hook('after', '/ok/x', { dependsOn: ['ci'] }, { url: `${hooks.url}/ok/build-\${artifacts.build}` }),
     ], { parameters: [{ name: 'env', default: 'prod' }] });
 
-    // The test stands in for the builds service (issue 7 builds the real one).
+    // The test stands in for the builds service (started with BUILDS_MAX_PARALLEL=0 above).
     const commands: { buildRequestId: string; runId: string; stageType: string; config: Record<string, unknown>; runNumber: number }[] = [];
     const cancels: { buildRequestId: string; reason: string }[] = [];
     const answers: ((c: (typeof commands)[number]) => Promise<void>)[] = [];

@@ -1,0 +1,20 @@
+import type { MessageBus } from '@pipewright/messaging';
+import type { DataSource } from 'typeorm';
+import { BuildLogWriter } from './build-log';
+
+describe('build log masking', () => {
+  const writer = () => new BuildLogWriter({} as DataSource, {} as MessageBus, '00000000-0000-4000-8000-000000000000', 0, { chunkLines: 1000, maxLine: 100 });
+
+  it('masks each registered secret, also URL- and base64-encoded', () => {
+    const log = writer();
+    log.secret('s3cr3t/pass');
+    expect(log.mask('user:s3cr3t/pass and s3cr3t%2Fpass and czNjcjN0L3Bhc3M=')).toBe('user:**** and **** and ****');
+  });
+
+  it('ignores secrets too short to mask safely', () => {
+    const log = writer();
+    log.secret('ab');
+    log.secret(null);
+    expect(log.mask('ab cd')).toBe('ab cd');
+  });
+});

@@ -1,0 +1,207 @@
+import { stageDefinitions, type ResolvedChartRepository, type ResolvedSourceRepository } from '@pipewright/contracts';
+import { QueryError } from '@pipewright/messaging';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { z } from 'zod';
+import { commandLine, escapeSetValue, helmEnv, helmMessage, inside, readChartMeta } from './bake-helm';
+import { BuildFailure, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+import { checkout, resolveRepository } from './git';
+import { runProcess, type ProcessResult } from './process';
+
+type BakeStage = Extract<(typeof stageDefinitions)[number], { type: 'BAKE_MANIFEST' }>;
+export type BakeConfig = z.output<BakeStage['config']>;
+
+/** Local name of the chart repository inside the build's own helm config. */
+const REPO_ALIAS = 'pipewright-bake';
+
+interface Chart {
+  /** Relative to the workspace, e.g. `./chart/hello`. */
+  dir: string;
+  name: string;
+  version?: string;
+}
+
+interface Checkout {
+  repositoryId: string;
+  repo: ResolvedSourceRepository;
+  branch: string;
+  commit: string;
+  dir: string;
+}
+
+/** Renders a Helm chart with `helm template` into a manifest (a bake can simply be redone after a restart). */
+export const bakeExecutor: BuildExecutor = {
+  type: 'BAKE_MANIFEST',
+  resumable: true,
+  run: (ctx) => new Bake(ctx).run(),
+};
+
+class Bake {
+  private config!: BakeConfig;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly ctx: ExecutorContext) {
+    this.env = helmEnv(join(ctx.workspace, '.helm'));
+  }
+
+  async run(): Promise<BuildResult> {
+    const { ctx } = this;
+    const definition = stageDefinitions.find((d): d is BakeStage => d.type === 'BAKE_MANIFEST')!;
+    const parsed = definition.config.safeParse(ctx.command.config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { status: 'FAILED', error: `invalid BAKE_MANIFEST config: ${issue.path.join('.') || '(config)'} ${issue.message}` };
+    }
+    this.config = parsed.data;
+    try {
+      await mkdir(join(ctx.workspace, '.helm'), { recursive: true });
+      await writeFile(this.env.KUBECONFIG!, '');
+      return await this.bake();
+    } catch (err) {
+      if (ctx.signal.aborted) return { status: 'CANCELED', error: abortReason(ctx.signal.reason) };
+      if (err instanceof BuildFailure) return { status: 'FAILED', error: err.message, outputs: err.outputs };
+      throw err;
+    }
+  }
+
+  private async bake(): Promise<BuildResult> {
+    const { ctx, config } = this;
+    const { chart, source } = config.template.source === 'GIT_FILE' ? await this.chartFromGit() : await this.chartFromRepository();
+    const args = ['template', config.releaseName, chart.dir, '--namespace', config.namespace, '--skip-tests'];
+    if (config.valuesFile) args.push('-f', await this.valuesFile(source));
+    for (const { key, value } of config.overrides) args.push(config.replaceBasicType ? '--set' : '--set-string', `${key}=${escapeSetValue(value)}`);
+
+    ctx.log.line(`$ ${commandLine(args)}`);
+    // stdout is the manifest (kept, not logged); stderr lines are helm's warnings or its error.
+    const res = await this.helm(args, { timeoutMs: 5 * 60_000, logOutput: false });
+    for (const line of res.stderr.split('\n')) if (line.trim()) ctx.log.line(line);
+    if (res.aborted) return { status: 'CANCELED', error: abortReason(ctx.signal.reason) };
+    if (res.timedOut) return { status: 'FAILED', error: 'helm template did not finish within 5 minutes' };
+    if (res.code !== 0) return { status: 'FAILED', error: `helm template of chart ${chart.name} failed: ${helmMessage(res.stderr)}` };
+
+    const manifest = res.stdout;
+    const resources = manifest.match(/^kind:\s*\S+/gm)?.length ?? 0;
+    ctx.log.line(`rendered ${resources} resource${resources === 1 ? '' : 's'} of chart ${chart.name}${chart.version ? ` ${chart.version}` : ''} for release ${config.releaseName} in namespace ${config.namespace}`);
+    const outputs: Record<string, unknown> = { type: 'manifest', manifest, chart: chart.name, release: config.releaseName, namespace: config.namespace };
+    if (chart.version) outputs.chartVersion = chart.version;
+    return resources === 0 ? { status: 'SUCCEEDED', outputs, warning: `chart ${chart.name} rendered no resources` } : { status: 'SUCCEEDED', outputs };
+  }
+
+  /** Runs helm in the workspace with the build's own helm home. */
+  private async helm(args: string[], opts: { timeoutMs: number; input?: string; logOutput?: boolean }): Promise<ProcessResult> {
+    return runProcess(this.ctx.tools.helm, args, {
+      env: this.env,
+      cwd: this.ctx.workspace,
+      signal: this.ctx.signal,
+      timeoutMs: opts.timeoutMs,
+      input: opts.input,
+      onLine: opts.logOutput === false ? undefined : (line) => line.trim() && this.ctx.log.line(line),
+    });
+  }
+
+  /** Runs a preparatory helm command (logged with its output); fails with `what` and helm's message. */
+  private async helmStep(args: string[], what: string, input?: string): Promise<void> {
+    this.ctx.log.line(`$ ${commandLine(args)}`);
+    const res = await this.helm(args, { timeoutMs: 10 * 60_000, input });
+    if (res.aborted) throw new BuildFailure(abortReason(this.ctx.signal.reason));
+    if (res.timedOut) throw new BuildFailure(`${what}: helm did not finish within 10 minutes`);
+    if (res.code !== 0) {
+      const message = helmMessage(res.stderr);
+      throw new BuildFailure(`${what}: ${message}`);
+    }
+  }
+
+  private async chartFromRepository(): Promise<{ chart: Chart; source?: Checkout }> {
+    const { ctx } = this;
+    const template = this.config.template;
+    if (template.source !== 'CHART_REPOSITORY') throw new Error('unreachable');
+    const repo = await this.resolveChartRepository(template.chartRepositoryId);
+    const what = `cannot fetch chart "${template.chart}"${template.version ? ` version ${template.version}` : ''} from chart repository ${repo.name} (${repo.url})`;
+    const dest = join(ctx.workspace, 'chart');
+    const pull = ['pull'];
+    if (repo.username || repo.password) {
+      // helm template/pull take a password only as an argument (visible to every local user);
+      // `repo add --password-stdin` keeps it off the command line, in the build's own helm config.
+      const add = ['repo', 'add', REPO_ALIAS, repo.url, '--force-update', '--password-stdin'];
+      if (repo.username) add.push('--username', repo.username);
+      await this.helmStep(add, what, repo.password ?? '').catch((err: BuildFailure) => {
+        throw new BuildFailure(credentialHint(err.message, repo.name));
+      });
+      pull.push(`${REPO_ALIAS}/${template.chart}`);
+    } else {
+      pull.push(template.chart, '--repo', repo.url);
+    }
+    if (template.version) pull.push('--version', template.version);
+    pull.push('--untar', '--untardir', './chart');
+    await this.helmStep(pull, what).catch((err: BuildFailure) => {
+      throw new BuildFailure(credentialHint(err.message, repo.name));
+    });
+    const entries = (await readdir(dest, { withFileTypes: true })).filter((e) => e.isDirectory());
+    if (entries.length !== 1) throw new BuildFailure(`${what}: helm pull left ${entries.length} directories instead of one chart`);
+    const dir = join(dest, entries[0].name);
+    const meta = await readChartMeta(dir);
+    return { chart: { dir: `./${relative(ctx.workspace, dir)}`, name: meta?.name || template.chart, version: meta?.version } };
+  }
+
+  private async resolveChartRepository(id: string): Promise<ResolvedChartRepository> {
+    let repo: ResolvedChartRepository;
+    try {
+      repo = await this.ctx.request('rpc.environments.chart-repository.resolve', { id }, { timeoutMs: 5000 });
+    } catch (err) {
+      if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`chart repository ${id} does not exist any more: fix template.chartRepositoryId`);
+      throw new BuildFailure(`cannot read chart repository ${id}: the environments service did not answer (${(err as Error).message})`);
+    }
+    this.ctx.log.secret(repo.password);
+    return repo;
+  }
+
+  private async checkoutInto(repositoryId: string, field: string, branch: string | undefined, dirName: string): Promise<Checkout> {
+    const repo = await resolveRepository(this.ctx, repositoryId, field);
+    const dir = join(this.ctx.workspace, 'src', dirName);
+    await mkdir(dir, { recursive: true });
+    const done = await checkout(this.ctx, repo, dir, branch);
+    this.ctx.log.line(`checked out ${repo.name} ${done.branch} at ${done.commit.slice(0, 12)}`);
+    return { repositoryId, repo, dir, ...done };
+  }
+
+  private async chartFromGit(): Promise<{ chart: Chart; source: Checkout }> {
+    const { ctx } = this;
+    const template = this.config.template;
+    if (template.source !== 'GIT_FILE') throw new Error('unreachable');
+    const source = await this.checkoutInto(template.repositoryId, 'template.repositoryId', template.branch, 'chart');
+    const dir = inside(source.dir, template.path, 'template.path');
+    const meta = existsSync(dir) && statSync(dir).isDirectory() ? await readChartMeta(dir) : undefined;
+    if (!meta) throw new BuildFailure(`"${template.path}" on branch ${source.branch} of ${source.repo.name} is not a Helm chart directory (no Chart.yaml there): fix template.path`);
+    const rel = `./${relative(ctx.workspace, dir)}`;
+    if (meta.dependencies > 0) {
+      await this.helmStep(['dependency', 'build', rel], `cannot build the dependencies of chart ${meta.name} (${template.path})`);
+    }
+    return { chart: { dir: rel, name: meta.name || template.path, version: meta.version }, source };
+  }
+
+  /** The values file, from the chart's own checkout when it is the same repository and branch. */
+  private async valuesFile(chartSource: Checkout | undefined): Promise<string> {
+    const values = this.config.valuesFile!;
+    const sameCheckout =
+      chartSource && chartSource.repositoryId === values.repositoryId && (values.branch || chartSource.repo.defaultBranch) === chartSource.branch;
+    const source = sameCheckout ? chartSource : await this.checkoutInto(values.repositoryId, 'valuesFile.repositoryId', values.branch, 'values');
+    const file = inside(source.dir, values.path, 'valuesFile.path');
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new BuildFailure(`${source.repo.name} has no file "${values.path}" on branch ${source.branch}: fix valuesFile.path`);
+    }
+    return `./${relative(this.ctx.workspace, file)}`;
+  }
+}
+
+function abortReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.message || reason.name;
+  if (typeof reason === 'string' && reason) return reason;
+  return 'cancelled';
+}
+
+/** Adds what to check when helm's message is about authentication. */
+function credentialHint(message: string, repoName: string): string {
+  if (!/\b(401|403)\b|unauthori[sz]ed|forbidden/i.test(message)) return message;
+  return `${message} (check the user name and password of chart repository ${repoName})`;
+}

@@ -1,0 +1,63 @@
+import type { BuildStart } from '@pipewright/contracts';
+import type { MessageBus } from '@pipewright/messaging';
+
+/** Where a build writes its log: each line is timestamped, masked of every secret, stored and streamed live. */
+export interface BuildLog {
+  /** One or more lines (split on newlines); secrets added with `secret` are masked. */
+  line(text: string): void;
+  /** Masks this value (a password, a token) in every line written after this call. */
+  secret(value: string | null | undefined): void;
+}
+
+/**
+ * The abort reason when the service stops (not a cancel): a resumable executor leaves its external
+ * work running (a Jenkins build) so that the next life of the service picks it up.
+ */
+export const SERVICE_STOPPING = 'the build service is stopping';
+
+/** What an executor gets for one build. */
+export interface ExecutorContext {
+  buildId: string;
+  /** Numbered per pipeline stage: 1, 2, 3, ... never reused. */
+  number: number;
+  /** The command from the executions service: stage type, evaluated config, parameters, artifacts. */
+  command: BuildStart;
+  log: BuildLog;
+  /** Aborted when the run is cancelled (reason: the cancel's reason) or the service stops. */
+  signal: AbortSignal;
+  /** An empty directory for this build only, removed after it. */
+  workspace: string;
+  /** Asks another service over NATS, e.g. `rpc.environments.build-tool.resolve` for credentials. */
+  request: MessageBus['request'];
+  /** What the executor saved so far (resumable executors read it after a restart of the service). */
+  state: Record<string, unknown>;
+  /** Saves progress so a restart can resume (e.g. the Jenkins queue item, then the build number). */
+  saveState(state: Record<string, unknown>): Promise<void>;
+  /** Paths of the tools (from config). */
+  tools: { git: string; helm: string; buildah: string; buildahStorageDriver: string };
+}
+
+export type BuildResult =
+  | { status: 'SUCCEEDED'; outputs: Record<string, unknown>; warning?: string }
+  | { status: 'FAILED'; error: string; outputs?: Record<string, unknown> }
+  | { status: 'CANCELED'; error: string; outputs?: Record<string, unknown> };
+
+/** One kind of build. `run` does the whole build (it may wait and poll); it never throws for an expected failure. */
+export interface BuildExecutor {
+  type: BuildStart['stageType'];
+  /** Whether a build interrupted by a restart of the service can carry on (from `state`) rather than fail. */
+  resumable: boolean;
+  run(ctx: ExecutorContext): Promise<BuildResult>;
+  /** Cleans up what a build that cannot be resumed left behind when the service died under it. */
+  abandon?(ctx: ExecutorContext): Promise<void>;
+}
+
+/** Thrown by helpers inside an executor to end the build with a clear reason. */
+export class BuildFailure extends Error {
+  constructor(
+    message: string,
+    readonly outputs?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}

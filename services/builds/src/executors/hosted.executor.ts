@@ -1,0 +1,156 @@
+import type { ResolvedImageRegistry } from '@pipewright/contracts';
+import { QueryError } from '@pipewright/messaging';
+import { join, normalize } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { checkout, resolveRepository } from './git';
+import { runProcess, type ProcessResult } from './process';
+import { upstreamCommit } from './source.executor';
+import { BuildFailure, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+
+interface HostedConfig {
+  buildImage: string;
+  cpu?: number;
+  memoryMb?: number;
+  timeLimitMinutes?: number;
+  buildCommand?: string;
+  dockerfilePath?: string;
+  contextPath?: string;
+  registryId: string;
+  imageName: string;
+  useTagFormat?: boolean;
+  tagFormat?: string;
+  repositoryId?: string;
+  branch?: string;
+}
+
+/** How many lines of the build command's output an error message quotes. */
+const TAIL_LINES = 15;
+
+/** The image tag: the tag format with {BUILD_NUMBER} and {COMMIT} filled in, or the build number when the format is off. */
+export function imageTag(c: Pick<HostedConfig, 'useTagFormat' | 'tagFormat'>, buildNumber: number, commit: string): string {
+  if (c.useTagFormat === false) return String(buildNumber);
+  return (c.tagFormat ?? '{BUILD_NUMBER}').replaceAll('{BUILD_NUMBER}', String(buildNumber)).replaceAll('{COMMIT}', commit.slice(0, 12));
+}
+
+/** host[:port] of a registry URL (with or without a scheme). */
+export function registryHost(url: string): string {
+  return new URL(/^[a-z]+:\/\//i.test(url) ? url : `https://${url}`).host;
+}
+
+/** A path inside the checkout; `..` cannot leave it. */
+function inside(root: string, path: string, field: string): string {
+  const p = normalize(join(root, path));
+  if (p !== root && !p.startsWith(`${root}/`)) throw new BuildFailure(`${field} "${path}" points outside the repository`);
+  return p;
+}
+
+/**
+ * The hosted build tool: fetch the source at the upstream commit (or the stage's repository and
+ * branch), run the build command in the build image (buildah, chroot isolation) with the
+ * workspace mounted and the time limit enforced, build the Dockerfile, and push
+ * `<registry>/<namespace>/<image>:<tag>`. Outputs a docker/image artifact with the pushed digest.
+ */
+async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
+  const c = ctx.command.config as unknown as HostedConfig;
+  const registry = await resolveRegistry(ctx, c.registryId);
+  const host = registryHost(registry.url);
+  const tlsVerify = `--tls-verify=${!registry.insecure && !/^(localhost|127\.)/.test(host)}`;
+  const authFile = join(ctx.workspace, 'auth.json');
+  const auths: Record<string, { auth: string }> = {};
+  if (registry.username && registry.password) auths[host] = { auth: Buffer.from(`${registry.username}:${registry.password}`).toString('base64') };
+  await writeFile(authFile, JSON.stringify({ auths }), { mode: 0o600 });
+
+  // 1. The source.
+  const upstream = upstreamCommit(ctx.command.artifacts);
+  const repositoryId = c.repositoryId ?? upstream?.repositoryId;
+  if (!repositoryId) throw new BuildFailure('no source to build: set repositoryId, or put a Source stage before this one whose end condition makes its `artifact` a run artifact');
+  const repo = await resolveRepository(ctx, repositoryId, c.repositoryId ? 'repositoryId' : 'the upstream git/commit artifact');
+  const src = join(ctx.workspace, 'src');
+  const at = c.repositoryId ? await checkout(ctx, repo, src, c.branch) : await checkout(ctx, repo, src, upstream!.branch, upstream!.commit);
+  ctx.log.line(`source: ${repo.name} ${at.branch} at ${at.commit}`);
+
+  const tag = imageTag(c, ctx.number, at.commit);
+  const repository = [host, registry.namespace, c.imageName].filter(Boolean).join('/');
+  const reference = `${repository}:${tag}`;
+  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean } = {}) =>
+    runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], {
+      signal: ctx.signal,
+      timeoutMs: options.timeoutMs,
+      keepOutput: true,
+      onLine: options.quiet ? undefined : (l) => ctx.log.line(l),
+      env: { ...process.env, REGISTRY_AUTH_FILE: authFile },
+    });
+
+  // 2. The build command, in the build image, with the workspace mounted.
+  if (c.buildCommand?.trim()) {
+    const minutes = c.timeLimitMinutes ?? 30;
+    ctx.log.line(`resources: ${c.cpu ?? 1} CPU, ${c.memoryMb ?? 2048} MB (recorded; with chroot isolation this machine applies no cgroup limits)`);
+    ctx.log.line(`starting build image ${c.buildImage}`);
+    const from = await buildah(['from', tlsVerify, '--quiet', '--pull', '--name', `pw-build-${ctx.buildId}`, c.buildImage], { quiet: true, timeoutMs: 10 * 60_000 });
+    if (from.code !== 0) throw new BuildFailure(`cannot start build image ${c.buildImage}: ${tail(from, 3)}`);
+    const container = from.stdout.trim().split('\n').pop()!;
+    try {
+      ctx.log.line(`$ ${c.buildCommand}`);
+      const ran = await buildah(['run', '--isolation', 'chroot', '--volume', `${src}:/workspace:rw`, '--workingdir', '/workspace', container, '--', '/bin/sh', '-c', c.buildCommand], { timeoutMs: minutes * 60_000 });
+      if (ran.timedOut) throw new BuildFailure(`time limit of ${minutes} minute${minutes === 1 ? '' : 's'} reached: the build command was stopped`);
+      if (ran.aborted) throw new BuildFailure('the build command was stopped');
+      if (ran.code !== 0) throw new BuildFailure(`the build command exited with code ${ran.code}; its last lines:\n${tail(ran, TAIL_LINES)}`);
+    } finally {
+      await buildah(['rm', container], { quiet: true });
+    }
+  }
+
+  // 3. The image, from the Dockerfile, pushed.
+  const dockerfile = inside(src, c.dockerfilePath ?? 'Dockerfile', 'dockerfilePath');
+  const context = inside(src, c.contextPath ?? '.', 'contextPath');
+  const local = `localhost/pipewright-build/${ctx.buildId}:${tag}`;
+  ctx.log.line(`building ${c.dockerfilePath ?? 'Dockerfile'} (context ${c.contextPath ?? '.'})`);
+  const bud = await buildah(['bud', '--isolation', 'chroot', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], { timeoutMs: (c.timeLimitMinutes ?? 30) * 60_000 });
+  if (bud.aborted) throw new BuildFailure('the image build was stopped');
+  if (bud.code !== 0) throw new BuildFailure(`the image build failed (exit code ${bud.code}); its last lines:\n${tail(bud, TAIL_LINES)}`);
+  try {
+    ctx.log.line(`pushing ${reference}`);
+    const digestFile = join(ctx.workspace, 'digest');
+    const push = await buildah(['push', tlsVerify, '--digestfile', digestFile, local, `docker://${reference}`], { timeoutMs: 30 * 60_000 });
+    if (push.code !== 0) {
+      const said = tail(push, 3);
+      const denied = /unauthorized|authentication required|denied/i.test(said);
+      throw new BuildFailure(denied ? `registry ${registry.name} (${host}) refused the push of ${reference}: check its user name and password` : `cannot push ${reference}: ${said}`);
+    }
+    const digest = (await readFile(digestFile, 'utf8')).trim() || null;
+    ctx.log.line(`pushed ${reference}${digest ? ` (${digest})` : ''}`);
+    const artifact = { type: 'docker/image', reference, digest, tag };
+    return { status: 'SUCCEEDED', outputs: { ...artifact, artifact, buildNumber: ctx.number, commit: at.commit, repository } };
+  } finally {
+    await buildah(['rmi', '--force', local], { quiet: true });
+  }
+}
+
+async function resolveRegistry(ctx: ExecutorContext, id: string): Promise<ResolvedImageRegistry> {
+  try {
+    const registry = await ctx.request('rpc.environments.image-registry.resolve', { id }, { timeoutMs: 5000 });
+    ctx.log.secret(registry.password);
+    return registry;
+  } catch (err) {
+    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`image registry ${id} does not exist any more: fix registryId`);
+    throw new BuildFailure(`cannot read image registry ${id}: the environments service did not answer (${(err as Error).message})`);
+  }
+}
+
+function tail(result: ProcessResult, n: number): string {
+  const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter((l) => l.trim());
+  return lines.slice(-n).join('\n') || '(no output)';
+}
+
+export const hostedExecutor: BuildExecutor = {
+  type: 'BUILD_HOSTED',
+  resumable: false,
+  run: hostedBuild,
+  /** The build container and the local image a killed build left in buildah's storage. */
+  async abandon(ctx) {
+    const buildah = (args: string[]) => runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], { timeoutMs: 120_000 });
+    await buildah(['rm', `pw-build-${ctx.buildId}`]);
+    const images = await buildah(['images', '--noheading', '--format', '{{.Name}}:{{.Tag}}', `localhost/pipewright-build/${ctx.buildId}`]);
+    for (const image of images.stdout.split('\n').filter((l) => l.includes(ctx.buildId))) await buildah(['rmi', '--force', image.trim()]);
+  },
+};

@@ -1,0 +1,352 @@
+// The builds service through the whole platform: Source, hosted builds (real git server, buildah,
+// registry), Jenkins (the fake that speaks its API), Helm bakes (real helm, chart repository), and
+// build logs live over the gateway; deployed to the test environment's real Kubernetes.
+import type { RunStatus } from '@pipewright/contracts';
+import { gql, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get as httpsGet, request as httpsRequest } from 'node:https';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const unique = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
+const TERMINAL: RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED'];
+
+interface StageOut {
+  refId: string;
+  status: string;
+  error: string | null;
+  outputs: Record<string, unknown> | null;
+}
+interface RunOut {
+  id: string;
+  number: number;
+  status: RunStatus;
+  reason: string | null;
+  artifacts: Record<string, unknown>;
+  stages: StageOut[];
+}
+interface BuildOut {
+  id: string;
+  number: number;
+  status: string;
+  image: string | null;
+  digest: string | null;
+  error: string | null;
+  warning: string | null;
+  stageRefId: string;
+  durationSeconds: number | null;
+  run: { id: string; number: number };
+  log: { lines: { offset: number; text: string }[]; nextOffset: number; complete: boolean };
+}
+const RUN_FIELDS = 'id number status reason artifacts stages { refId status error outputs }';
+const BUILD_FIELDS = 'id number status image digest error warning stageRefId durationSeconds run { id number } log(offset: 0, limit: 5000) { lines { offset text } nextOffset complete }';
+
+describe('builds service (real git, buildah, registry, helm, chart repository; the Jenkins fake)', () => {
+  let platform: TestPlatform;
+  let admin: string;
+  let dev: string;
+  let workspaces: string;
+  const env: Record<string, string> = {};
+
+  const ok = async <T>(query: string, variables?: Record<string, unknown>, token = dev): Promise<T> => {
+    const res = await gql<T>(platform.gatewayUrl, query, { token, variables });
+    if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
+    return res.data!;
+  };
+  const create = async (kind: string, input: Record<string, unknown>) =>
+    (await ok<Record<string, { id: string }>>(`mutation($i: Create${kind}Input!) { create${kind}(input: $i) { id } }`, { i: { name: unique(kind.toLowerCase()), ...input } }, admin))[`create${kind}`].id;
+  const pipeline = async (stages: unknown[], parameters: unknown[] = []) =>
+    (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { name: unique('build'), stages, parameters } })).createPipeline.id;
+  const start = async (pipelineId: string, parameters?: Record<string, unknown>) =>
+    (await ok<{ runPipeline: RunOut }>(`mutation($p: ID!, $params: JSON) { runPipeline(pipelineId: $p, parameters: $params) { ${RUN_FIELDS} } }`, { p: pipelineId, params: parameters })).runPipeline;
+  const read = async (runId: string) => (await ok<{ run: RunOut }>(`query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id: runId })).run;
+  const reach = (runId: string, statuses: RunStatus[] = TERMINAL) =>
+    waitFor(`run ${runId} to reach ${statuses.join('/')}`, async () => {
+      const r = await read(runId);
+      return statuses.includes(r.status) ? r : undefined;
+    }, 280_000);
+  const stage = (r: RunOut, refId: string) => r.stages.find((s) => s.refId === refId)!;
+  const build = async (id: string) => (await ok<{ build: BuildOut }>(`query($id: ID!) { build(id: $id) { ${BUILD_FIELDS} } }`, { id })).build;
+  const logText = (b: BuildOut) => b.log.lines.map((l) => l.text).join('\n');
+  const wsClient = () => createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 });
+  /** GET from the Kubernetes API as cluster-admin. */
+  const kubeGet = (path: string) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const req = httpsGet(`${testEnv('KUBE_API_URL')}${path}`, { ca: readFileSync(testEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${testEnv('KUBE_TOKEN')}` } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body || '{}') }));
+      });
+      req.on('error', reject);
+    });
+  const kubeSend = (method: string, path: string, body: unknown) =>
+    new Promise<number>((resolve, reject) => {
+      const url = new URL(`${testEnv('KUBE_API_URL')}${path}`);
+      const req = httpsRequest(url, { method, ca: readFileSync(testEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${testEnv('KUBE_TOKEN')}`, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+
+  beforeAll(async () => {
+    workspaces = mkdtempSync(join(tmpdir(), 'pw-builds-spec-'));
+    platform = await startPlatform('builds', {}, { builds: { GIT_BIN: 'git', HELM_BIN: testEnv('HELM_BIN'), BUILDAH_BIN: testEnv('BUILDAH_BIN'), BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'builds-spec' } });
+    admin = await platform.token({ sub: 'ada', roles: ['ADMIN'] });
+    dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
+    env.repo = await create('SourceRepository', { provider: 'GITHUB', url: testEnv('GIT_SAMPLE_REPO_URL'), defaultBranch: 'main', token: testEnv('GIT_TOKEN') });
+    env.registry = await create('ImageRegistry', { url: testEnv('REGISTRY_URL'), namespace: unique('team'), insecure: true });
+    env.jenkins = await create('BuildTool', { kind: 'JENKINS', url: testEnv('JENKINS_URL'), username: testEnv('JENKINS_USER'), apiToken: testEnv('JENKINS_TOKEN') });
+    env.charts = await create('ChartRepository', { url: testEnv('CHART_REPO_URL') });
+    env.namespace = unique('pw-builds');
+    expect(await kubeSend('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: env.namespace } })).toBe(201);
+    env.target = await create('DeploymentTarget', { apiServerUrl: testEnv('KUBE_API_URL'), caCertificate: readFileSync(testEnv('KUBE_CA_FILE'), 'utf8'), token: testEnv('KUBE_TOKEN'), defaultNamespace: env.namespace });
+  });
+  afterAll(async () => {
+    if (env.namespace) await kubeSend('DELETE', `/api/v1/namespaces/${env.namespace}`, {}).catch(() => undefined);
+    await platform?.stop();
+    if (workspaces) rmSync(workspaces, { recursive: true, force: true });
+  });
+
+  const source = { refId: 'source', name: 'source', type: 'SOURCE_GITHUB', config: () => ({ repositoryId: env.repo }), endCondition: { artifacts: [{ name: 'commit', from: 'artifact' }] } };
+  const hosted = (config: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    refId: 'build',
+    name: 'build',
+    type: 'BUILD_HOSTED',
+    dependsOn: ['source'],
+    config: { buildImage: testEnv('BASE_IMAGE'), registryId: env.registry, imageName: 'app', tagFormat: '_{BUILD_NUMBER}', buildCommand: 'sh build.sh', ...config },
+    endCondition: { artifacts: [{ name: 'image', from: 'artifact' }] },
+    ...extra,
+  });
+
+  it('SOURCE → BUILD_HOSTED → DEPLOY: builds, pushes app:_<n>, deploys it, and the log subscription sees the command live', async () => {
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: sample }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: sample } }
+  template:
+    metadata: { labels: { app: sample } }
+    spec:
+      containers: [{ name: app, image: "${testEnv('REGISTRY_URL')}/REGISTRY_NAMESPACE/app:_{BUILD_NUMBER}" }]
+`;
+    const { imageRegistry } = await ok<{ imageRegistry: { namespace: string } }>(`query($id: ID!) { imageRegistry(id: $id) { namespace } }`, { id: env.registry });
+    const id = await pipeline([
+      { ...source, config: source.config() },
+      hosted({ buildCommand: 'echo compiling sample-app; sh build.sh; echo finished compiling' }),
+      { refId: 'deploy', name: 'deploy', type: 'DEPLOY', dependsOn: ['build'], config: { targetId: env.target, manifest: manifest.replace('REGISTRY_NAMESPACE', imageRegistry.namespace) } },
+    ]);
+    const r = await start(id);
+
+    // Watch the build's log live, from its first line.
+    const buildId = await waitFor('the build to start', async () => {
+      const res = await ok<{ builds: { edges: { node: { id: string } }[] } }>(`query($p: ID!) { builds(pipelineId: $p, stageRefId: "build") { edges { node { id } } } }`, { p: id });
+      return res.builds.edges[0]?.node.id;
+    }, 120_000);
+    const client = wsClient();
+    const live: { offset: number; text: string }[] = [];
+    let complete = false;
+    const streamed = new Promise<void>((resolve, reject) =>
+      client.subscribe<{ buildLog: { lines: { offset: number; text: string }[]; complete: boolean } }>(
+        { query: `subscription($b: ID!) { buildLog(buildId: $b, fromOffset: 0) { lines { offset text } nextOffset complete } }`, variables: { b: buildId } },
+        {
+          next: (v) => {
+            if (v.errors) return reject(new Error(JSON.stringify(v.errors)));
+            live.push(...v.data!.buildLog.lines);
+            if (v.data!.buildLog.complete) complete = true;
+          },
+          error: reject,
+          complete: resolve,
+        },
+      ),
+    );
+    const done = await reach(r.id);
+    await streamed;
+    await client.dispose();
+    expect(done.status).toBe('SUCCEEDED');
+
+    const built = await build(buildId);
+    const reference = `${testEnv('REGISTRY_URL')}/${imageRegistry.namespace}/app:_${built.number}`;
+    expect(built).toMatchObject({ status: 'SUCCEEDED', image: reference, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), stageRefId: 'build', run: { id: r.id, number: r.number } });
+    expect(done.artifacts.image).toMatchObject({ type: 'docker/image', reference, digest: built.digest });
+    expect(done.artifacts.commit).toMatchObject({ type: 'git/commit', branch: 'main', commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    // The deploy resolved _{BUILD_NUMBER} to the image just pushed, and the Deployment runs it.
+    const deployment = await kubeGet(`/apis/apps/v1/namespaces/${env.namespace}/deployments/sample`);
+    expect((deployment.body as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0].image).toBe(reference);
+    // The subscription saw every line, in order, ending complete; the command's own output among them.
+    expect(complete).toBe(true);
+    expect(live.map((l) => l.offset)).toEqual(live.map((_, i) => i));
+    expect(live.map((l) => l.text)).toEqual(built.log.lines.map((l) => l.text));
+    const texts = live.map((l) => l.text);
+    expect(texts.indexOf('compiling sample-app')).toBeGreaterThan(-1);
+    expect(texts.indexOf('built sample-app 0.1.0')).toBeGreaterThan(texts.indexOf('compiling sample-app'));
+    expect(texts.some((t) => t.startsWith(`pushed ${reference}`))).toBe(true);
+  }, 300_000);
+
+  it('numbers builds per pipeline stage across runs, and never reuses a number', async () => {
+    const id = await pipeline([
+      { refId: 'a', name: 'a', type: 'SOURCE_GITHUB', config: { repositoryId: env.repo } },
+      { refId: 'b', name: 'b', type: 'SOURCE_GITHUB', config: { repositoryId: env.repo, branch: 'main' } },
+    ]);
+    for (let i = 0; i < 3; i++) expect((await reach((await start(id)).id)).status).toBe('SUCCEEDED');
+    const numbers = async (refId: string) =>
+      (await ok<{ builds: { edges: { node: { number: number } }[]; totalCount: number } }>(`query($p: ID!, $s: ID!) { builds(pipelineId: $p, stageRefId: $s, first: 10) { totalCount edges { node { number } } } }`, { p: id, s: refId })).builds;
+    expect((await numbers('a')).edges.map((e) => e.node.number)).toEqual([3, 2, 1]);
+    expect((await numbers('b')).edges.map((e) => e.node.number)).toEqual([3, 2, 1]);
+  });
+
+  it('fails a Source stage on a missing branch, naming the branches there are', async () => {
+    const id = await pipeline([{ refId: 'src', name: 'src', type: 'SOURCE_GITLAB', config: { repositoryId: env.repo, branch: 'no-such-branch' } }]);
+    const done = await reach((await start(id)).id);
+    expect(done.status).toBe('FAILED');
+    expect(stage(done, 'src').error).toMatch(/has no branch "no-such-branch"; it has main/);
+  });
+
+  it('fails a build command that exits non-zero with its exit code and last lines; kills one at its time limit', async () => {
+    const failing = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'echo about to fail; echo on stderr >&2; exit 3' })]);
+    const failed = await reach((await start(failing)).id);
+    expect(failed.status).toBe('FAILED');
+    expect(stage(failed, 'build').error).toMatch(/the build command exited with code 3; its last lines:[\s\S]*about to fail[\s\S]*on stderr/);
+
+    const slow = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'echo sleeping; sleep 600', timeLimitMinutes: 1 })]);
+    const killed = await reach((await start(slow)).id);
+    expect(killed.status).toBe('FAILED');
+    expect(stage(killed, 'build').error).toMatch(/time limit of 1 minute reached/);
+  });
+
+  it('masks a registry password given to the build: it never appears in the stored log', async () => {
+    const password = testEnv('REGISTRY_PASSWORD');
+    const secured = await create('ImageRegistry', { url: testEnv('REGISTRY_AUTH_URL'), namespace: unique('secure'), insecure: true, username: testEnv('REGISTRY_USER'), password });
+    const id = await pipeline([{ ...source, config: source.config() }, hosted({ registryId: secured, buildCommand: `echo the password is ${password}; sh build.sh` })]);
+    const done = await reach((await start(id)).id);
+    expect(done.status).toBe('SUCCEEDED');
+    const built = await build(String((stage(done, 'build').outputs as { buildId: string }).buildId));
+    const text = logText(built);
+    expect(text).toContain('the password is ****');
+    expect(text).not.toContain(password);
+    expect(built.image).toContain(testEnv('REGISTRY_AUTH_URL'));
+  });
+
+  it('Jenkins: parameters reach the job, the console streams into the log, UNSTABLE warns, FAILURE fails', async () => {
+    const id = await pipeline(
+      [{ refId: 'ci', name: 'ci', type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job: '${parameters.job}', parameters: { GREETING: 'hi ${parameters.who}' } } }],
+      [{ name: 'job', required: true }, { name: 'who', default: 'there' }],
+    );
+    const good = await reach((await start(id, { job: unique('hello') })).id);
+    expect(good.status).toBe('SUCCEEDED');
+    const goodBuild = await build(String((stage(good, 'ci').outputs as { buildId: string }).buildId));
+    expect(logText(goodBuild)).toContain('GREETING=hi there');
+    expect(stage(good, 'ci').outputs).toMatchObject({ result: 'SUCCESS', buildNumber: expect.any(Number) });
+
+    const unstable = await reach((await start(id, { job: unique('unstable') })).id);
+    expect(unstable.status).toBe('SUCCEEDED');
+    expect(stage(unstable, 'ci').outputs).toMatchObject({ result: 'UNSTABLE', warning: expect.stringMatching(/UNSTABLE/) });
+
+    const failing = await reach((await start(id, { job: unique('fails') })).id);
+    expect(failing.status).toBe('FAILED');
+    expect(stage(failing, 'ci').error).toMatch(/failed/i);
+  });
+
+  it('Jenkins: cancelling the run stops the Jenkins build', async () => {
+    const job = unique('slow');
+    const id = await pipeline([{ refId: 'ci', name: 'ci', type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job } }]);
+    const r = await start(id);
+    const jenkins = (path: string) => fetch(`${testEnv('JENKINS_URL')}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}` } });
+    await waitFor('the Jenkins build to run', async () => {
+      const res = await jenkins(`/job/${job}/lastBuild/api/json`);
+      return res.ok && ((await res.json()) as { building: boolean }).building;
+    }, 60_000);
+    await ok(`mutation($r: ID!) { cancelRun(runId: $r, reason: "not today") { status } }`, { r: r.id });
+    await waitFor('Jenkins to abort the build', async () => {
+      const res = await jenkins(`/job/${job}/lastBuild/api/json`);
+      return ((await res.json()) as { result: string | null }).result === 'ABORTED';
+    }, 60_000);
+    expect((await reach(r.id)).status).toBe('CANCELED');
+  });
+
+  it('bakes a chart from the chart repository and from a git directory; --set and --set-string differ; the manifest deploys', async () => {
+    const bake = (refId: string, template: Record<string, unknown>, overrides: { key: string; value: string }[], replaceBasicType: boolean) => ({
+      refId,
+      name: refId,
+      type: 'BAKE_MANIFEST',
+      config: { releaseName: refId, namespace: env.namespace, template, overrides, replaceBasicType },
+      endCondition: { artifacts: [{ name: `${refId}-manifest`, from: 'manifest' }] },
+    });
+    const hello = { source: 'CHART_REPOSITORY', chartRepositoryId: env.charts, chart: 'hello' };
+    // podAnnotations is rendered with toYaml: the type of the value shows.
+    const annotation = [{ key: 'podAnnotations.replicas', value: '3' }];
+    const id = await pipeline([
+      bake('typed', hello, annotation, true),
+      bake('strings', hello, annotation, false),
+      bake('fromgit', { source: 'GIT_FILE', repositoryId: env.repo, path: 'chart' }, [{ key: 'replicaCount', value: '2' }], true),
+      { refId: 'deploy', name: 'deploy', type: 'DEPLOY', dependsOn: ['strings'], config: { targetId: env.target, manifestArtifact: 'strings-manifest' } },
+    ]);
+    const done = await reach((await start(id)).id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(String(done.artifacts['typed-manifest'])).toMatch(/\n\s+replicas: 3\n/);
+    expect(String(done.artifacts['strings-manifest'])).toMatch(/\n\s+replicas: "3"\n/);
+    expect(String(done.artifacts['fromgit-manifest'])).toMatch(/kind: Deployment[\s\S]*name: fromgit[\s\S]*replicas: 2\n/);
+    // The baked manifest deployed: its Deployment is there and Ready.
+    const resources = (stage(done, 'deploy').outputs as { resources: { kind: string; name: string }[] }).resources;
+    const deployment = resources.find((r) => r.kind === 'Deployment')!;
+    const live = await kubeGet(`/apis/apps/v1/namespaces/${env.namespace}/deployments/${deployment.name}`);
+    expect((live.body as { status: { readyReplicas?: number } }).status.readyReplicas).toBe(1);
+  });
+
+  it('runs at most BUILDS_MAX_PARALLEL (2) builds at once; the third waits, in order, and its log says so', async () => {
+    const ci = (refId: string) => ({ refId, name: refId, type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job: unique('hello') } });
+    const id = await pipeline([ci('a'), ci('b'), ci('c')]);
+    const done = await reach((await start(id)).id);
+    expect(done.status).toBe('SUCCEEDED');
+    const builds = await Promise.all(['a', 'b', 'c'].map(async (refId) => {
+      const b = await build(String((stage(done, refId).outputs as { buildId: string }).buildId));
+      const times = (await ok<{ build: { startedAt: string; finishedAt: string; queuedAt: string } }>(`query($id: ID!) { build(id: $id) { queuedAt startedAt finishedAt } }`, { id: b.id })).build;
+      return { ...b, ...times };
+    }));
+    const queued = builds.filter((b) => /^queued: \d+ build\(s\) ahead of this one, at most 2 run at once/.test(b.log.lines[0]?.text ?? ''));
+    expect(queued).toHaveLength(1);
+    // It started only when one of the other two had finished.
+    const others = builds.filter((b) => b.id !== queued[0].id);
+    expect(Date.parse(queued[0].startedAt)).toBeGreaterThanOrEqual(Math.min(...others.map((b) => Date.parse(b.finishedAt))));
+    // Every workspace is gone once its build ended.
+    expect(readdirSync(workspaces)).toEqual([]);
+  });
+
+  it('survives a crash of the builds service: a Jenkins build is resumed (not triggered again), a hosted build is failed', async () => {
+    const job = unique('hello');
+    const jenkinsId = await pipeline([{ refId: 'ci', name: 'ci', type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job } }]);
+    const hostedId = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'echo napping; sleep 600' })]);
+    const jenkinsRun = await start(jenkinsId);
+    const hostedRun = await start(hostedId);
+    const running = async (refId: string, pipelineId: string, test: (b: BuildOut & { state?: unknown }) => boolean) =>
+      waitFor(`build ${refId} of ${pipelineId} to be under way`, async () => {
+        const res = await ok<{ builds: { edges: { node: { id: string } }[] } }>(`query($p: ID!, $s: ID!) { builds(pipelineId: $p, stageRefId: $s) { edges { node { id } } } }`, { p: pipelineId, s: refId });
+        const id = res.builds.edges[0]?.node.id;
+        const b = id ? await build(id) : null;
+        return b && test(b) ? b : undefined;
+      }, 120_000);
+    await running('ci', jenkinsId, (b) => b.log.lines.some((l) => l.text.startsWith(`triggered ${job} #`)));
+    await running('build', hostedId, (b) => b.log.lines.some((l) => l.text === 'napping'));
+
+    platform.processes.builds.child.kill('SIGKILL');
+    expect(await platform.processes.builds.exited).toBe('SIGKILL');
+    await platform.restart('builds');
+
+    const resumed = await reach(jenkinsRun.id);
+    expect(resumed.status).toBe('SUCCEEDED');
+    const jenkinsBuild = await build(String((stage(resumed, 'ci').outputs as { buildId: string }).buildId));
+    expect(logText(jenkinsBuild)).toMatch(/resuming build #1 after a restart of the build service/);
+    // Jenkins saw one build of the job: the restart did not trigger another.
+    const jobInfo = await fetch(`${testEnv('JENKINS_URL')}/job/${job}/api/json`, { headers: { authorization: `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}` } });
+    expect(((await jobInfo.json()) as { nextBuildNumber: number }).nextBuildNumber).toBe(2);
+
+    const failed = await reach(hostedRun.id);
+    expect(failed.status).toBe('FAILED');
+    expect(stage(failed, 'build').error).toMatch(/build service restarted/);
+  });
+});

@@ -1,0 +1,454 @@
+// The Jenkins and Bake executors against the real test environment: the Jenkins fake, the chart
+// repository, the git server and helm. Run `deploy/testenv/up` first.
+import type { BuildStart } from '@pipewright/contracts';
+import { QueryError } from '@pipewright/messaging';
+import { freePort, testEnv, waitFor } from '@pipewright/testing';
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { bakeExecutor } from '../src/executors/bake.executor';
+import { SERVICE_STOPPING, type BuildResult, type ExecutorContext } from '../src/executors/executor';
+import { jenkinsExecutor } from '../src/executors/jenkins.executor';
+
+const RUN = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+// ---- a stand-in for the environments service: answers the resolve queries from a map ----------
+
+const resources = new Map<string, unknown>();
+function resource<T extends { id: string }>(subject: string, value: Omit<T, 'id'>): T {
+  const full = { id: randomUUID(), ...value } as T;
+  resources.set(`${subject}:${full.id}`, full);
+  return full;
+}
+const request = (async (subject: string, payload: { id: string }) => {
+  const found = resources.get(`${subject}:${payload.id}`);
+  if (!found) throw new QueryError('NOT_FOUND', `${subject}: no ${payload.id}`);
+  return structuredClone(found);
+}) as unknown as ExecutorContext['request'];
+
+// ---- one build's context: a log that masks secrets, an abort controller, a workspace ------------
+
+interface Harness {
+  ctx: ExecutorContext;
+  /** The log as stored (secrets masked). */
+  lines: string[];
+  /** What the executor wrote before masking (to prove a secret never even reached the log). */
+  raw: string[];
+  secrets: string[];
+  states: Record<string, unknown>[];
+  abort: AbortController;
+}
+
+const workspaces: string[] = [];
+afterAll(() => {
+  for (const d of workspaces) rmSync(d, { recursive: true, force: true });
+});
+
+function harness(
+  stageType: BuildStart['stageType'],
+  config: Record<string, unknown>,
+  opts: { state?: Record<string, unknown>; onSave?: (state: Record<string, unknown>, h: Harness) => void } = {},
+): Harness {
+  const workspace = mkdtempSync(join(tmpdir(), 'pw-builds-test-'));
+  workspaces.push(workspace);
+  const abort = new AbortController();
+  const h: Harness = { lines: [], raw: [], secrets: [], states: [], abort, ctx: undefined as unknown as ExecutorContext };
+  h.ctx = {
+    buildId: randomUUID(),
+    number: 1,
+    command: {
+      buildRequestId: randomUUID(),
+      runId: randomUUID(),
+      runNumber: 1,
+      pipelineId: randomUUID(),
+      refId: 'stage',
+      stageType,
+      config,
+      parameters: {},
+      artifacts: {},
+    },
+    log: {
+      line(text) {
+        for (const l of text.split('\n')) {
+          h.raw.push(l);
+          h.lines.push(h.secrets.reduce((acc, s) => acc.split(s).join('****'), l));
+        }
+      },
+      secret(value) {
+        if (value) h.secrets.push(value);
+      },
+    },
+    signal: abort.signal,
+    workspace,
+    request,
+    state: opts.state ?? {},
+    saveState: async (state) => {
+      h.states.push(structuredClone(state));
+      opts.onSave?.(state, h);
+    },
+    tools: { git: 'git', helm: testEnv('HELM_BIN'), buildah: 'buildah', buildahStorageDriver: 'vfs' },
+  };
+  return h;
+}
+
+// ---- Jenkins ----------------------------------------------------------------------------------
+
+describe('jenkinsExecutor (against the Jenkins fake)', () => {
+  const jenkinsUrl = testEnv('JENKINS_URL').replace(/\/?$/, '/');
+  const auth = `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}`;
+  const tool = resource('rpc.environments.build-tool.resolve', {
+    name: 'test-jenkins',
+    kind: 'JENKINS',
+    url: testEnv('JENKINS_URL'),
+    username: testEnv('JENKINS_USER'),
+    apiToken: testEnv('JENKINS_TOKEN'),
+  });
+  let jobCount = 0;
+  /** A job of this test's own (the fake runs `<behaviour>-<suffix>` like `<behaviour>`), so build numbers start at 1. */
+  const job = (behaviour: 'hello' | 'fails' | 'unstable' | 'slow') => `${behaviour}-${RUN}-${++jobCount}`;
+  const config = (jobName: string, extra: Record<string, unknown> = {}) => ({ buildToolId: tool.id, job: jobName, ...extra });
+
+  /** Reads the fake directly (what it received and did). */
+  async function fake<T = Record<string, unknown>>(path: string): Promise<T> {
+    const res = await fetch(`${jenkinsUrl}${path}`, { headers: { authorization: auth } });
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+    return (path.endsWith('json') ? res.json() : res.text()) as Promise<T>;
+  }
+  const consoleText = async (jobName: string, n: number) => (await fake<string>(`job/${jobName}/${n}/consoleText`)).replace(/\n$/, '').split('\n');
+  const buildJson = (jobName: string, n: number) => fake<{ building: boolean; result: string | null; actions: { parameters?: { name: string; value: string }[] }[] }>(`job/${jobName}/${n}/api/json`);
+
+  /** The console lines must appear in the build log once each, in order, as one block. */
+  function expectConsole(lines: string[], console: string[]) {
+    const start = lines.indexOf(console[0]);
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(start, start + console.length)).toEqual(console);
+    for (const l of new Set(console)) expect(lines.filter((x) => x === l).length).toBe(console.filter((x) => x === l).length);
+  }
+
+  it('triggers with parameters, streams the whole console in order and succeeds', async () => {
+    const name = job('hello');
+    const h = harness('BUILD_JENKINS', config(name, { parameters: { MESSAGE: 'hi from pipewright, with a comma & more', GIT_REF: 'feature/x' } }));
+    const result = await jenkinsExecutor.run(h.ctx);
+
+    const buildUrl = `${jenkinsUrl}job/${name}/1/`;
+    expect(result).toEqual({ status: 'SUCCEEDED', outputs: { buildNumber: 1, buildUrl, result: 'SUCCESS', job: name } });
+    const received = (await buildJson(name, 1)).actions.flatMap((a) => a.parameters ?? []);
+    expect(received).toEqual(
+      expect.arrayContaining([
+        { _class: 'hudson.model.StringParameterValue', name: 'MESSAGE', value: 'hi from pipewright, with a comma & more' },
+        { _class: 'hudson.model.StringParameterValue', name: 'GIT_REF', value: 'feature/x' },
+      ]),
+    );
+    expect(h.lines).toContain(`triggered ${name} #1: ${buildUrl}`);
+    const console = await consoleText(name, 1);
+    expect(console).toContain('  MESSAGE=hi from pipewright, with a comma & more');
+    expect(console[console.length - 1]).toBe('Finished: SUCCESS');
+    expectConsole(h.lines, console);
+    // The queue item is saved before the build number, and the console offset as it advances.
+    expect(h.states[0]).toEqual({ queueUrl: expect.stringMatching(/\/queue\/item\/\d+\/$/), queueId: expect.any(Number) });
+    expect(h.states.find((s) => s.buildNumber)).toMatchObject({ buildNumber: 1, buildUrl });
+    expect(h.states[h.states.length - 1].consoleOffset).toBe(Buffer.byteLength(`${console.join('\n')}\n`));
+    // The API token never reached the log.
+    expect(h.secrets).toContain(testEnv('JENKINS_TOKEN'));
+    expect(h.raw.join('\n')).not.toContain(testEnv('JENKINS_TOKEN'));
+  });
+
+  it('POSTs /build when the stage has no parameters (the job runs with its defaults)', async () => {
+    const name = job('hello');
+    const result = await jenkinsExecutor.run(harness('BUILD_JENKINS', config(name)).ctx);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await consoleText(name, 1)).toEqual(expect.arrayContaining(['  GIT_REF=main', '  MESSAGE=hello']));
+  });
+
+  it('maps UNSTABLE to SUCCEEDED with a warning, or FAILED with failOnUnstable', async () => {
+    const [a, b] = [job('unstable'), job('unstable')];
+    const [lenient, strict] = await Promise.all([
+      jenkinsExecutor.run(harness('BUILD_JENKINS', config(a)).ctx),
+      jenkinsExecutor.run(harness('BUILD_JENKINS', config(b, { failOnUnstable: true })).ctx),
+    ]);
+    expect(lenient).toEqual({ status: 'SUCCEEDED', warning: 'Jenkins marked build #1 UNSTABLE', outputs: expect.objectContaining({ result: 'UNSTABLE', buildNumber: 1 }) });
+    expect(strict).toMatchObject({ status: 'FAILED', error: expect.stringContaining(`Jenkins marked build ${b} #1 UNSTABLE`), outputs: { result: 'UNSTABLE' } });
+  });
+
+  it('maps FAILURE to FAILED naming the build', async () => {
+    const name = job('fails');
+    const h = harness('BUILD_JENKINS', config(name));
+    const result = await jenkinsExecutor.run(h.ctx);
+    expect(result).toEqual({
+      status: 'FAILED',
+      error: `Jenkins build ${name} #1 failed: ${jenkinsUrl}job/${name}/1/`,
+      outputs: { buildNumber: 1, buildUrl: `${jenkinsUrl}job/${name}/1/`, result: 'FAILURE', job: name },
+    });
+    expect(h.lines).toContain('ERROR: 2 tests failed');
+    expectConsole(h.lines, await consoleText(name, 1));
+  });
+
+  it('stops the running build when the run is cancelled and returns CANCELED with the reason', async () => {
+    const name = job('slow');
+    const h = harness('BUILD_JENKINS', config(name));
+    const running = jenkinsExecutor.run(h.ctx);
+    await waitFor('a console line of the slow build', () => h.lines.some((l) => l.includes('still working')), 20_000);
+    h.abort.abort('cancelled by the tester');
+    const result = await running;
+    expect(result).toEqual({ status: 'CANCELED', error: 'cancelled by the tester', outputs: expect.objectContaining({ buildNumber: 1, job: name }) });
+    const build = await buildJson(name, 1);
+    expect(build).toMatchObject({ building: false, result: 'ABORTED' });
+    expect(await consoleText(name, 1)).toContain(`Aborted by ${testEnv('JENKINS_USER')}`);
+  });
+
+  it('cancels the queue item when the run is cancelled before the build starts', async () => {
+    const name = job('hello');
+    const h = harness('BUILD_JENKINS', config(name), { onSave: (s, self) => s.queueId !== undefined && self.abort.abort(new Error('cancelled while queued')) });
+    const result = await jenkinsExecutor.run(h.ctx);
+    expect(result).toMatchObject({ status: 'CANCELED', error: 'cancelled while queued' });
+    const queueId = h.states[0].queueId as number;
+    expect(await fake(`queue/item/${queueId}/api/json`)).toMatchObject({ cancelled: true, executable: null });
+    expect(await fake(`job/${name}/api/json`)).toMatchObject({ builds: [], nextBuildNumber: 1 });
+  });
+
+  it('maps a build aborted in Jenkins to CANCELED', async () => {
+    const name = job('slow');
+    const h = harness('BUILD_JENKINS', config(name));
+    const running = jenkinsExecutor.run(h.ctx);
+    await waitFor('the build to start', () => h.states.some((s) => s.buildNumber === 1), 20_000);
+    const crumb = await fake<{ crumb: string; crumbRequestField: string }>('crumbIssuer/api/json');
+    const stop = await fetch(`${jenkinsUrl}job/${name}/1/stop`, { method: 'POST', redirect: 'manual', headers: { authorization: auth, [crumb.crumbRequestField]: crumb.crumb } });
+    expect(stop.status).toBe(302);
+    expect(await running).toMatchObject({ status: 'CANCELED', error: expect.stringContaining(`Jenkins build ${name} #1 was aborted`), outputs: { result: 'ABORTED' } });
+  });
+
+  it('succeeds as soon as the build started when waitForCompletion is false', async () => {
+    const name = job('slow');
+    const h = harness('BUILD_JENKINS', config(name, { waitForCompletion: false }));
+    const result = await jenkinsExecutor.run(h.ctx);
+    expect(result).toEqual({ status: 'SUCCEEDED', outputs: { buildNumber: 1, buildUrl: `${jenkinsUrl}job/${name}/1/`, job: name } });
+    expect(await buildJson(name, 1)).toMatchObject({ building: true });
+    // Clean up: the slow build would otherwise run for a minute.
+    const stopper = harness('BUILD_JENKINS', config(name), { state: h.states[h.states.length - 1] });
+    stopper.abort.abort('cleanup');
+    expect(await jenkinsExecutor.run(stopper.ctx)).toMatchObject({ status: 'CANCELED' });
+    expect(await buildJson(name, 1)).toMatchObject({ result: 'ABORTED' });
+  });
+
+  it('resumes from the saved state after the service stopped mid-build: no second build, no line twice or missed', async () => {
+    const name = job('hello');
+    let saved: Record<string, unknown> = {};
+    const first = harness('BUILD_JENKINS', config(name, { parameters: { MESSAGE: 'resumed' } }), {
+      onSave: (s, self) => {
+        saved = structuredClone(s);
+        // The reason the build runner aborts with when the service stops.
+        if ((s.consoleOffset as number) > 0) self.abort.abort('the build service is stopping');
+      },
+    });
+    const interrupted = await jenkinsExecutor.run(first.ctx);
+    expect(interrupted).toMatchObject({ status: 'CANCELED', error: 'the build service is stopping' });
+    expect(saved).toMatchObject({ buildNumber: 1, consoleOffset: expect.any(Number) });
+
+    const second = harness('BUILD_JENKINS', config(name, { parameters: { MESSAGE: 'resumed' } }), { state: saved });
+    const result = await jenkinsExecutor.run(second.ctx);
+    expect(result).toMatchObject({ status: 'SUCCEEDED', outputs: { buildNumber: 1, result: 'SUCCESS' } });
+    expect(await fake(`job/${name}/api/json`)).toMatchObject({ nextBuildNumber: 2, builds: [expect.objectContaining({ number: 1 })] });
+    expect(second.lines[0]).toBe(`resuming ${name} #1: ${jenkinsUrl}job/${name}/1/`);
+    const console = await consoleText(name, 1);
+    const both = [...first.lines, ...second.lines];
+    expectConsole(both.filter((l) => console.includes(l)), console);
+    expect(first.lines.filter((l) => console.includes(l)).length).toBeGreaterThan(0);
+    expect(second.lines.filter((l) => console.includes(l)).length).toBeGreaterThan(0);
+  });
+
+  it('resumes from a saved queue item without triggering again', async () => {
+    const name = job('hello');
+    let saved: Record<string, unknown> = {};
+    const first = harness('BUILD_JENKINS', config(name), {
+      onSave: (s, self) => {
+        saved = structuredClone(s);
+        self.abort.abort(SERVICE_STOPPING);
+      },
+    });
+    expect(await jenkinsExecutor.run(first.ctx)).toMatchObject({ status: 'CANCELED' });
+    expect(saved).toEqual({ queueUrl: expect.any(String), queueId: expect.any(Number) });
+    const result = await jenkinsExecutor.run(harness('BUILD_JENKINS', config(name), { state: saved }).ctx);
+    expect(result).toMatchObject({ status: 'SUCCEEDED', outputs: { buildNumber: 1, result: 'SUCCESS' } });
+    expect(await fake(`job/${name}/api/json`)).toMatchObject({ nextBuildNumber: 2 });
+  });
+
+  it('fails clearly on bad credentials, an unknown job, an unreachable server and a deleted build tool', async () => {
+    const badTool = resource('rpc.environments.build-tool.resolve', { name: 'wrong-token', kind: 'JENKINS', url: testEnv('JENKINS_URL'), username: testEnv('JENKINS_USER'), apiToken: 'not-the-token' });
+    const port = await freePort();
+    const downTool = resource('rpc.environments.build-tool.resolve', { name: 'nowhere', kind: 'JENKINS', url: `http://127.0.0.1:${port}`, username: 'u', apiToken: 't' });
+    const run = (cfg: Record<string, unknown>) => jenkinsExecutor.run(harness('BUILD_JENKINS', cfg).ctx);
+    const [bad, missing, down, deleted] = await Promise.all([
+      run({ buildToolId: badTool.id, job: job('hello') }),
+      run(config(`no-such-job-${RUN}`)),
+      run({ buildToolId: downTool.id, job: 'hello' }),
+      run({ buildToolId: randomUUID(), job: 'hello' }),
+    ]);
+    expect(bad).toEqual({ status: 'FAILED', error: `Jenkins at ${testEnv('JENKINS_URL')} refused the credentials of build tool wrong-token (401): check its user and API token` });
+    expect(missing).toEqual({ status: 'FAILED', error: `Jenkins has no job "no-such-job-${RUN}"` });
+    expect(down).toMatchObject({ status: 'FAILED', error: expect.stringContaining(`cannot reach Jenkins at http://127.0.0.1:${port}/`) });
+    expect((down as { error: string }).error).toContain('connection refused');
+    expect(deleted).toMatchObject({ status: 'FAILED', error: expect.stringContaining('does not exist any more: fix buildToolId') });
+  });
+});
+
+// ---- Bake ---------------------------------------------------------------------------------------
+
+function sh(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(file, args, { cwd: opts.cwd, env: opts.env ?? process.env }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
+  );
+}
+
+/** A repository of this suite's own on the git server, holding the given files on `main`. */
+async function gitRepository(name: string, files: Record<string, string>): Promise<string> {
+  const bare = join(testEnv('GIT_ROOT'), `${name}.git`);
+  const work = mkdtempSync(join(tmpdir(), 'pw-builds-repo-'));
+  workspaces.push(work, bare);
+  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: work, GIT_TERMINAL_PROMPT: '0' };
+  await sh('git', ['init', '--quiet', '--bare', '-b', 'main', bare], { env });
+  const tree = join(work, 'tree');
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(tree, path)), { recursive: true });
+    writeFileSync(join(tree, path), text);
+  }
+  await sh('git', ['init', '--quiet', '-b', 'main', tree], { env });
+  await sh('git', ['-C', tree, 'add', '-A'], { env });
+  await sh('git', ['-C', tree, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'fixture'], { env });
+  const url = `${testEnv('GIT_URL')}/${name}.git`;
+  await sh('git', ['-C', tree, '-c', `http.extraHeader=Authorization: Bearer ${testEnv('GIT_TOKEN')}`, 'push', '--quiet', url, 'main'], { env });
+  return url;
+}
+
+describe('bakeExecutor (helm against the chart repository and the git server)', () => {
+  const anonymous = resource('rpc.environments.chart-repository.resolve', { name: 'test-charts', url: testEnv('CHART_REPO_URL'), username: null, password: null });
+  const withAuth = resource('rpc.environments.chart-repository.resolve', {
+    name: 'test-charts-auth',
+    url: testEnv('CHART_REPO_AUTH_URL'),
+    username: testEnv('CHART_REPO_USER'),
+    password: testEnv('CHART_REPO_PASSWORD'),
+  });
+  const wrongAuth = resource('rpc.environments.chart-repository.resolve', { name: 'wrong-password', url: testEnv('CHART_REPO_AUTH_URL'), username: testEnv('CHART_REPO_USER'), password: 'not-the-password' });
+  const sampleApp = resource('rpc.environments.source-repository.resolve', {
+    name: 'sample-app',
+    provider: 'GITHUB',
+    url: testEnv('GIT_SAMPLE_REPO_URL'),
+    defaultBranch: 'main',
+    token: testEnv('GIT_TOKEN'),
+  });
+  let own: { id: string };
+
+  beforeAll(async () => {
+    const url = await gitRepository(`bake-${RUN}`, {
+      // An umbrella chart with a local dependency (helm dependency build) and its values file.
+      'charts/umbrella/Chart.yaml': 'apiVersion: v2\nname: umbrella\nversion: 2.3.4\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n',
+      'charts/umbrella/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-umbrella\ndata:\n  color: {{ .Values.color | quote }}\n',
+      'charts/umbrella/values.yaml': 'color: blue\nlib:\n  greeting: hello\n',
+      'charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n',
+      'charts/lib/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-lib\ndata:\n  greeting: {{ .Values.greeting | quote }}\n',
+      'charts/broken/Chart.yaml': 'apiVersion: v2\nname: broken\nversion: 0.0.1\n',
+      'charts/broken/templates/deployment.yaml': 'image: {{ required "tag is required: set it with an override" .Values.tag }}\n',
+      'values/staging.yaml': 'replicaCount: 4\nimage:\n  tag: "2.0.0-staging"\ncolor: green\nlib:\n  greeting: bonjour\n',
+    });
+    own = resource('rpc.environments.source-repository.resolve', { name: 'bake-fixtures', provider: 'GITLAB', url, defaultBranch: 'main', token: testEnv('GIT_TOKEN') });
+  });
+
+  const bake = (config: Record<string, unknown>) => {
+    const h = harness('BAKE_MANIFEST', { releaseName: 'web', namespace: 'team-a', ...config });
+    return { h, done: bakeExecutor.run(h.ctx) };
+  };
+  const manifestOf = (r: BuildResult) => {
+    if (r.status !== 'SUCCEEDED') throw new Error(`bake ${r.status}: ${r.error}`);
+    return r.outputs.manifest as string;
+  };
+  const fromRepo = (extra: Record<string, unknown> = {}) => ({ template: { source: 'CHART_REPOSITORY', chartRepositoryId: anonymous.id, chart: 'hello', ...extra } });
+
+  it('renders a chart from the chart repository, with overrides escaped as helm needs', async () => {
+    const { h, done } = bake({ ...fromRepo({ version: '0.1.0' }), overrides: [{ key: 'message', value: 'hi, there \\o/' }] });
+    const result = await done;
+    expect(result).toEqual({
+      status: 'SUCCEEDED',
+      outputs: { type: 'manifest', manifest: expect.any(String), chart: 'hello', chartVersion: '0.1.0', release: 'web', namespace: 'team-a' },
+    });
+    const manifest = manifestOf(result);
+    expect(manifest).toContain('kind: Deployment');
+    expect(manifest).toContain('name: web-hello');
+    expect(manifest).toContain('message: "hi, there \\\\o/"');
+    expect(h.lines).toContain(`$ helm template web ./chart/hello --namespace team-a --skip-tests --set-string 'message=hi\\, there \\\\o/'`);
+    // No version asked: the latest, and its version is reported.
+    expect(await bake(fromRepo()).done).toMatchObject({ status: 'SUCCEEDED', outputs: { chartVersion: '0.1.0' } });
+  });
+
+  it('passes overrides typed with --set (replaceBasicType) and as strings with --set-string', async () => {
+    const overrides = [{ key: 'podAnnotations.replicas', value: '3' }];
+    const [typed, strings] = await Promise.all([bake({ ...fromRepo(), overrides, replaceBasicType: true }).done, bake({ ...fromRepo(), overrides }).done]);
+    expect(manifestOf(typed)).toMatch(/^ {8}replicas: 3$/m);
+    expect(manifestOf(strings)).toMatch(/^ {8}replicas: "3"$/m);
+  });
+
+  it('uses the credentials of a chart repository without the password ever reaching the log', async () => {
+    const password = testEnv('CHART_REPO_PASSWORD');
+    const { h, done } = bake({ template: { source: 'CHART_REPOSITORY', chartRepositoryId: withAuth.id, chart: 'hello', version: '0.1.0' } });
+    expect(manifestOf(await done)).toContain('name: web-hello');
+    expect(h.secrets).toContain(password);
+    expect(h.raw.join('\n')).not.toContain(password);
+    expect(h.lines.join('\n')).not.toContain(password);
+    expect(h.lines.some((l) => l.startsWith('$ helm repo add') && l.includes('--password-stdin'))).toBe(true);
+
+    const wrong = await bake({ template: { source: 'CHART_REPOSITORY', chartRepositoryId: wrongAuth.id, chart: 'hello' } }).done;
+    expect(wrong).toMatchObject({ status: 'FAILED', error: expect.stringContaining('401 Unauthorized') });
+    expect((wrong as { error: string }).error).toContain('check the user name and password of chart repository wrong-password');
+  });
+
+  it('fails naming the chart and version the repository does not have', async () => {
+    const result = await bake(fromRepo({ version: '9.9.9' })).done;
+    expect(result).toMatchObject({ status: 'FAILED', error: expect.stringContaining('chart "hello" version "9.9.9" not found') });
+  });
+
+  it('renders a chart directory from a git repository, with a values file from another repository', async () => {
+    const plain = await bake({ template: { source: 'GIT_FILE', repositoryId: sampleApp.id, path: 'chart' } }).done;
+    expect(plain).toMatchObject({ status: 'SUCCEEDED', outputs: { chart: 'sample-app', chartVersion: '0.1.0', release: 'web', namespace: 'team-a' } });
+    expect(manifestOf(plain)).toContain('replicas: 1');
+    expect(manifestOf(plain)).toContain('image: "127.0.0.1:5000/pipewright/sample-app:0.1.0"');
+
+    const { h, done } = bake({
+      template: { source: 'GIT_FILE', repositoryId: sampleApp.id, path: 'chart', branch: 'main' },
+      valuesFile: { repositoryId: own.id, path: 'values/staging.yaml' },
+      overrides: [{ key: 'image.repository', value: 'registry.example.com/app' }],
+    });
+    const manifest = manifestOf(await done);
+    expect(manifest).toContain('replicas: 4');
+    expect(manifest).toContain('image: "registry.example.com/app:2.0.0-staging"');
+    expect(h.lines).toContain(`$ helm template web ./src/chart/chart --namespace team-a --skip-tests -f ./src/values/values/staging.yaml --set-string image.repository=registry.example.com/app`);
+    expect(h.raw.join('\n')).not.toContain(testEnv('GIT_TOKEN'));
+  });
+
+  it('builds the dependencies of a git chart and reads a values file from the same checkout', async () => {
+    const { h, done } = bake({
+      template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/umbrella' },
+      valuesFile: { repositoryId: own.id, path: 'values/staging.yaml' },
+    });
+    const result = await done;
+    expect(result).toMatchObject({ status: 'SUCCEEDED', outputs: { chart: 'umbrella', chartVersion: '2.3.4' } });
+    const manifest = manifestOf(result);
+    expect(manifest).toContain('name: web-umbrella');
+    expect(manifest).toContain('color: "green"');
+    expect(manifest).toContain('name: web-lib');
+    expect(manifest).toContain('greeting: "bonjour"');
+    expect(h.lines).toContain('$ helm dependency build ./src/chart/charts/umbrella');
+    expect(h.lines.filter((l) => l.startsWith('checked out '))).toHaveLength(1);
+  });
+
+  it('fails with helm\'s message when the chart does not render, and names a path that is not a chart', async () => {
+    const [broken, notAChart, outside] = await Promise.all([
+      bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/broken' } }).done,
+      bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'values' } }).done,
+      bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: '../../etc' } }).done,
+    ]);
+    expect(broken).toMatchObject({ status: 'FAILED', error: expect.stringContaining('helm template of chart broken failed: ') });
+    expect((broken as { error: string }).error).toContain('tag is required: set it with an override');
+    expect(notAChart).toMatchObject({ status: 'FAILED', error: expect.stringContaining('"values" on branch main of bake-fixtures is not a Helm chart directory') });
+    expect(outside).toMatchObject({ status: 'FAILED', error: 'template.path must be a path inside the repository (got "../../etc")' });
+  });
+});
