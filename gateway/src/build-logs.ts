@@ -4,6 +4,7 @@ import type { JsonLogger } from '@pipewright/platform';
 import { GraphQLError, Kind, valueFromASTUntyped, type ExecutionArgs, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import type { NatsConnection } from 'nats';
 import type { GatewayContext } from './auth';
+import { pushIterator } from './push-iterator';
 
 /** Lines per catch-up query. */
 const PAGE = 1000;
@@ -38,20 +39,14 @@ export class BuildLogs {
     const alias = field.alias?.value ?? field.name.value;
     const context = args.contextValue as GatewayContext;
 
-    const queue: ExecutionResult[] = [];
-    let wake: (() => void) | null = null;
-    let done = false;
     let next = fromOffset;
     let chain = Promise.resolve();
-    const push = (result: ExecutionResult) => {
-      queue.push(result);
-      wake?.();
-    };
-    const finish = () => {
+    let done = false;
+    const out = pushIterator(() => {
       done = true;
       sub.unsubscribe();
-      wake?.();
-    };
+    });
+    const { push, end: finish } = out;
     /** Reads stored lines from `next` until a short page (caught up) or the end of a finished build. */
     const catchUp = async (): Promise<boolean> => {
       for (;;) {
@@ -102,27 +97,7 @@ export class BuildLogs {
       },
     });
     chain = chain.then(async () => void (await catchUp())).catch((e: Error) => push({ errors: [new GraphQLError(e.message)] }));
-
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-      async next() {
-        while (!queue.length && !done) await new Promise<void>((r) => (wake = r));
-        wake = null;
-        if (!queue.length) return { value: undefined, done: true };
-        return { value: queue.shift()!, done: false };
-      },
-      async return() {
-        finish();
-        return { value: undefined, done: true };
-      },
-      async throw(err) {
-        finish();
-        throw err;
-      },
-    };
-    return iterator;
+    return out.iterator;
   }
 
   private async query(buildId: string, offset: number, context: GatewayContext): Promise<Page | { errors: GraphQLError[] }> {

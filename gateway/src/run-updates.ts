@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { GatewayContext } from './auth';
+import { pushIterator } from './push-iterator';
 
 /** The subscription fields the gateway serves; their payloads are resolved through the supergraph. */
 export const SUBSCRIPTION_SDL = `
@@ -123,56 +124,27 @@ export class RunUpdates {
     const selection = print(withSequence(field.selectionSet!));
     const context = args.contextValue as GatewayContext;
 
-    const queue: ExecutionResult[] = [];
-    let wake: (() => void) | null = null;
-    let done = false;
     const afterSequence = typeof argValues.afterSequence === 'number' ? argValues.afterSequence : -1;
-    const sink: Sink = {
-      lastSequence: afterSequence,
-      ready: name === 'runsUpdated',
-      push: (result) => {
-        queue.push(result);
-        wake?.();
-      },
-    };
     const groupKey = `${name}|${key}|${selection}`;
+    const out = pushIterator(
+      () => {
+        g.sinks.delete(sink);
+        if (!g.sinks.size && this.groups.get(groupKey) === g) this.groups.delete(groupKey);
+      },
+      (value) => (value.data ? { data: { [alias]: (value.data as Record<string, unknown>).run } } : value),
+    );
+    const sink: Sink = { lastSequence: afterSequence, ready: name === 'runsUpdated', push: out.push };
     let group = this.groups.get(groupKey);
     if (!group) {
       group = { field: name, selection, context, sinks: new Set(), chain: Promise.resolve(), cursors: new Map() };
       this.groups.set(groupKey, group);
     }
-    group.sinks.add(sink);
     const g = group;
+    g.sinks.add(sink);
     // The current state first (queried with this subscriber's own identity), after the states it
     // missed when it reconnects with afterSequence; in the group's chain, so nothing overtakes it.
     if (name === 'runUpdated') this.enqueue(g, () => this.catchUp(g, sink, key, afterSequence, context));
-    const cleanup = () => {
-      done = true;
-      g.sinks.delete(sink);
-      if (!g.sinks.size && this.groups.get(groupKey) === g) this.groups.delete(groupKey);
-      wake?.();
-    };
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-      async next() {
-        while (!queue.length && !done) await new Promise<void>((r) => (wake = r));
-        wake = null;
-        if (done && !queue.length) return { value: undefined, done: true };
-        const value = queue.shift()!;
-        return { value: value.data ? { data: { [alias]: (value.data as Record<string, unknown>).run } } : value, done: false };
-      },
-      async return() {
-        cleanup();
-        return { value: undefined, done: true };
-      },
-      async throw(err) {
-        cleanup();
-        throw err;
-      },
-    };
-    return iterator;
+    return out.iterator;
   }
 
   private enqueue(group: Group, job: () => Promise<void>) {

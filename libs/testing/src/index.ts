@@ -1,4 +1,6 @@
 export * from './database';
+export * from './git';
+export * from './kube';
 export * from './nats';
 export * from './platform';
 export * from './processes';

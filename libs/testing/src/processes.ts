@@ -54,20 +54,22 @@ export function startProcess(relativeScript: string, env: Record<string, string 
   };
 }
 
-/** Waits until `GET url` answers 200, failing early with the process's output if it exits. */
+/** Waits until `GET url` answers 200, failing at once with the process's output if it exits first. */
 export async function waitForHttpOk(url: string, proc?: RunningProcess, timeoutMs = 60_000): Promise<void> {
-  let exitedWith: number | string | undefined;
-  void proc?.exited.then((c) => (exitedWith = c));
-  await waitFor(
-    `${url} to answer 200`,
-    async () => {
-      if (exitedWith !== undefined) throw new Error(`the process exited (${exitedWith}) before it was ready:\n${proc!.output().slice(-3000)}`);
-      const res = await fetch(url).catch(() => null);
-      return res?.ok ?? false;
-    },
-    timeoutMs,
-  ).catch((err: Error) => {
-    if (exitedWith !== undefined || !proc) throw err;
+  let settled = false;
+  const exitedEarly = new Promise<never>((_, reject) => {
+    void proc?.exited.then((code) => {
+      if (!settled) reject(new Error(`${url} did not answer: the process exited (${code}) before it was ready:\n${proc.output().slice(-3000)}`));
+    });
+  });
+  exitedEarly.catch(() => undefined);
+  const ready = waitFor(`${url} to answer 200`, async () => settled || ((await fetch(url).catch(() => null))?.ok ?? false), timeoutMs).catch((err: Error) => {
+    if (!proc) throw err;
     throw new Error(`${err.message}\n--- process output ---\n${proc.output().slice(-3000)}`);
   });
+  try {
+    await Promise.race([ready, exitedEarly]);
+  } finally {
+    settled = true;
+  }
 }

@@ -2,12 +2,11 @@
 // registry), Jenkins (the fake that speaks its API), Helm bakes (real helm, chart repository), and
 // build logs live over the gateway; deployed to the test environment's real Kubernetes.
 import type { RunStatus } from '@pipewright/contracts';
-import { gql, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { gql, kubeAdmin, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { get as httpsGet, request as httpsRequest } from 'node:https';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -72,26 +71,8 @@ describe('builds service (real git, buildah, registry, helm, chart repository; t
   const build = async (id: string) => (await ok<{ build: BuildOut }>(`query($id: ID!) { build(id: $id) { ${BUILD_FIELDS} } }`, { id })).build;
   const logText = (b: BuildOut) => b.log.lines.map((l) => l.text).join('\n');
   const wsClient = () => createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 });
-  /** GET from the Kubernetes API as cluster-admin. */
-  const kubeGet = (path: string) =>
-    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-      const req = httpsGet(`${testEnv('KUBE_API_URL')}${path}`, { ca: readFileSync(testEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${testEnv('KUBE_TOKEN')}` } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body || '{}') }));
-      });
-      req.on('error', reject);
-    });
-  const kubeSend = (method: string, path: string, body: unknown) =>
-    new Promise<number>((resolve, reject) => {
-      const url = new URL(`${testEnv('KUBE_API_URL')}${path}`);
-      const req = httpsRequest(url, { method, ca: readFileSync(testEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${testEnv('KUBE_TOKEN')}`, 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
+  const kubeGet = (path: string) => kubeAdmin('GET', path);
+  const kubeSend = async (method: 'POST' | 'DELETE', path: string, body: unknown) => (await kubeAdmin(method, path, body)).status;
 
   beforeAll(async () => {
     workspaces = mkdtempSync(join(tmpdir(), 'pw-builds-spec-'));

@@ -2,12 +2,11 @@
 // repository, the git server and helm. Run `deploy/testenv/up` first.
 import type { BuildStart } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
-import { freePort, testEnv, waitFor } from '@pipewright/testing';
-import { execFile } from 'node:child_process';
+import { createGitRepository, freePort, testEnv, waitFor } from '@pipewright/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { bakeExecutor } from '../src/executors/bake.executor';
 import { SERVICE_STOPPING, type BuildResult, type ExecutorContext } from '../src/executors/executor';
 import { jenkinsExecutor } from '../src/executors/jenkins.executor';
@@ -42,8 +41,10 @@ interface Harness {
 }
 
 const workspaces: string[] = [];
+const cleanups: (() => void)[] = [];
 afterAll(() => {
   for (const d of workspaces) rmSync(d, { recursive: true, force: true });
+  for (const c of cleanups) c();
 });
 
 function harness(
@@ -295,30 +296,11 @@ describe('jenkinsExecutor (against the Jenkins fake)', () => {
 
 // ---- Bake ---------------------------------------------------------------------------------------
 
-function sh(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(file, args, { cwd: opts.cwd, env: opts.env ?? process.env }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
-  );
-}
-
 /** A repository of this suite's own on the git server, holding the given files on `main`. */
 async function gitRepository(name: string, files: Record<string, string>): Promise<string> {
-  const bare = join(testEnv('GIT_ROOT'), `${name}.git`);
-  const work = mkdtempSync(join(tmpdir(), 'pw-builds-repo-'));
-  workspaces.push(work, bare);
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: work, GIT_TERMINAL_PROMPT: '0' };
-  await sh('git', ['init', '--quiet', '--bare', '-b', 'main', bare], { env });
-  const tree = join(work, 'tree');
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(tree, path)), { recursive: true });
-    writeFileSync(join(tree, path), text);
-  }
-  await sh('git', ['init', '--quiet', '-b', 'main', tree], { env });
-  await sh('git', ['-C', tree, 'add', '-A'], { env });
-  await sh('git', ['-C', tree, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'fixture'], { env });
-  const url = `${testEnv('GIT_URL')}/${name}.git`;
-  await sh('git', ['-C', tree, '-c', `http.extraHeader=Authorization: Bearer ${testEnv('GIT_TOKEN')}`, 'push', '--quiet', url, 'main'], { env });
-  return url;
+  const repo = await createGitRepository(name, files);
+  cleanups.push(repo.remove);
+  return repo.url;
 }
 
 describe('bakeExecutor (helm against the chart repository and the git server)', () => {

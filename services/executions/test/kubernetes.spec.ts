@@ -3,11 +3,10 @@
 // makes pods Ready, or fails the ones annotated to fail), through the whole platform.
 import type { RunStatus } from '@pipewright/contracts';
 import { Cluster, parseManifests } from '@pipewright/kube';
-import { gql, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { createGitRepository, gql, kubeAdmin, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { HooksServer } from './hooks-server';
@@ -109,16 +108,10 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
     namespaces.push(name);
     return name;
   };
-  /** GET from the API server as cluster-admin, trusting the cluster's CA. */
-  const kubeGet = (path: string) =>
-    new Promise<{ status: number; json: () => Promise<unknown> }>((resolve, reject) => {
-      const req = httpsGet(`${testEnv('KUBE_API_URL')}${path}`, { ca: readFileSync(testEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${testEnv('KUBE_TOKEN')}` } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: async () => JSON.parse(body) }));
-      });
-      req.on('error', reject);
-    });
+  const kubeGet = async (path: string) => {
+    const res = await kubeAdmin('GET', path);
+    return { status: res.status, json: async () => res.body };
+  };
   const deployment = async (ns: string, name: string) => {
     const res = await kubeGet(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
     return res.status === 404 ? null : ((await res.json()) as { metadata: { labels?: Record<string, string>; annotations: Record<string, string> }; spec: { replicas: number; template: { spec: { containers: { image: string }[] } } }; status: { readyReplicas?: number; updatedReplicas?: number } });
@@ -171,6 +164,32 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
     const done = await reach((await start(id)).id);
     expect(done.status).toBe('SUCCEEDED');
     expect((await deployment(ns, 'baked'))!.status.readyReplicas).toBe(1);
+  });
+
+  it('deploys a manifest file from a source repository, and names a missing file', async () => {
+    const ns = await namespace();
+    const targetId = await target(ns);
+    const repo = await createGitRepository(unique('manifests'), { 'k8s/app.yaml': webApp('fromgit', BASE(), { replicas: 1 }) });
+    try {
+      const repositoryId = (
+        await ok<{ createSourceRepository: { id: string } }>(
+          `mutation($i: CreateSourceRepositoryInput!) { createSourceRepository(input: $i) { id } }`,
+          { i: { name: unique('repo'), provider: 'GITLAB', url: repo.url, defaultBranch: 'main', token: testEnv('GIT_TOKEN') } },
+          admin,
+        )
+      ).createSourceRepository.id;
+      const id = await pipeline([
+        { refId: 'deploy', name: 'deploy', type: 'DEPLOY', config: { targetId, manifestFile: { repositoryId, path: 'k8s/app.yaml' } } },
+        { refId: 'missing', name: 'missing', type: 'DEPLOY', dependsOn: ['deploy'], failurePolicy: 'CONTINUE', config: { targetId, manifestFile: { repositoryId, path: 'k8s/nope.yaml' } } },
+      ]);
+      const done = await reach((await start(id)).id);
+      expect(done.status).toBe('SUCCEEDED');
+      expect(stage(done, 'deploy').outputs).toMatchObject({ manifestSource: expect.stringContaining('k8s/app.yaml') });
+      expect((await deployment(ns, 'fromgit'))!.status.readyReplicas).toBe(1);
+      expect(stage(done, 'missing')).toMatchObject({ status: 'FAILED_CONTINUE', error: expect.stringMatching(/has no file "k8s\/nope.yaml" on branch main/) });
+    } finally {
+      repo.remove();
+    }
   });
 
   it('resolves {BUILD_NUMBER} to the highest tag of that format in the real registry', async () => {

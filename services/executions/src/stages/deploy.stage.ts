@@ -1,6 +1,6 @@
 import { parseManifests, substituteImages } from '@pipewright/kube';
 import { QueryError } from '@pipewright/messaging';
-import { connect, guarded, LEFT_AS_IS, pollStable, startWaiting, waitStateOf } from './kubernetes';
+import { connect, guarded, LEFT_AS_IS, startWaiting, pollRollout } from './kubernetes';
 import { imageArtifacts, manifestText, type ManifestConfig } from './manifest-source';
 import { running, type StageContext, type StageType } from './stage-type';
 
@@ -29,11 +29,7 @@ export const deployStage: StageType = {
       const timeoutSeconds = c.stableTimeoutSeconds ?? 600;
       return running(250, startWaiting(applied, timeoutSeconds, { manifestSource: source, images: replaced }));
     }),
-  poll: (ctx) =>
-    guarded(async () => {
-      const { cluster } = await connect(ctx, (ctx.config as unknown as DeployConfig).targetId);
-      return pollStable(ctx, cluster, waitStateOf(ctx)!);
-    }),
+  poll: pollRollout,
 };
 
 /** Credentials of the image registry (environment settings) whose URL names this host; none when no registry does. */

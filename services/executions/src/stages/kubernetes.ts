@@ -114,6 +114,13 @@ export function refOf(config: { kind: string; name: string; namespace?: string }
   return { kind: config.kind, name: config.name, namespace: config.namespace || target.defaultNamespace };
 }
 
+/** The `poll` of every stage that waits for a rollout: one look at the workloads it changed. */
+export const pollRollout = (ctx: StageContext): Promise<StageOutcome> =>
+  guarded(async () => {
+    const { cluster } = await connect(ctx, String(ctx.config.targetId));
+    return pollStable(ctx, cluster, waitStateOf(ctx)!);
+  });
+
 /** The state a polled stage stored, or null on its first call. */
 export function waitStateOf(ctx: StageContext): WaitState | null {
   return Array.isArray(ctx.stage.state.resources) ? (ctx.stage.state as unknown as WaitState) : null;

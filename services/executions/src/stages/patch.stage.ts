@@ -1,5 +1,5 @@
 import { isWorkload } from '@pipewright/kube';
-import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, output, pollStable, refOf, startWaiting, waitStateOf } from './kubernetes';
+import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, output, refOf, startWaiting, pollRollout } from './kubernetes';
 import { running, succeeded, type StageType } from './stage-type';
 
 interface PatchConfig {
@@ -25,9 +25,5 @@ export const patchStage: StageType = {
       const state = startWaiting([patched], DEFAULT_STABLE_TIMEOUT_SECONDS, outputs);
       return running(250, state);
     }),
-  poll: (ctx) =>
-    guarded(async () => {
-      const { cluster } = await connect(ctx, (ctx.config as unknown as PatchConfig).targetId);
-      return pollStable(ctx, cluster, waitStateOf(ctx)!);
-    }),
+  poll: pollRollout,
 };

@@ -1,4 +1,4 @@
-import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, pollStable, refOf, startWaiting, waitStateOf } from './kubernetes';
+import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, refOf, startWaiting, pollRollout } from './kubernetes';
 import { running, type StageType } from './stage-type';
 
 interface UndoConfig {
@@ -24,9 +24,5 @@ export const rolloutUndoStage: StageType = {
       const undo = await cluster.rolloutUndo(refOf(c, target), c.revisionsBack ?? 1);
       return running(250, startWaiting([undo.resource], DEFAULT_STABLE_TIMEOUT_SECONDS, { fromRevision: undo.fromRevision, toRevision: undo.toRevision }));
     }),
-  poll: (ctx) =>
-    guarded(async () => {
-      const { cluster } = await connect(ctx, (ctx.config as unknown as UndoConfig).targetId);
-      return pollStable(ctx, cluster, waitStateOf(ctx)!);
-    }),
+  poll: pollRollout,
 };

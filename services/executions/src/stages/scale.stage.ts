@@ -1,4 +1,4 @@
-import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, pollStable, refOf, startWaiting, waitStateOf } from './kubernetes';
+import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, refOf, startWaiting, pollRollout } from './kubernetes';
 import { running, type StageType } from './stage-type';
 
 interface ScaleConfig {
@@ -20,9 +20,5 @@ export const scaleStage: StageType = {
       const scaled = await cluster.scale(refOf(c, target), c.replicas);
       return running(250, startWaiting([scaled], DEFAULT_STABLE_TIMEOUT_SECONDS, { replicas: c.replicas }));
     }),
-  poll: (ctx) =>
-    guarded(async () => {
-      const { cluster } = await connect(ctx, (ctx.config as unknown as ScaleConfig).targetId);
-      return pollStable(ctx, cluster, waitStateOf(ctx)!);
-    }),
+  poll: pollRollout,
 };
