@@ -7,7 +7,7 @@
 //   5. peak resident memory of each process during (3)
 // and prints a table, writing the same figures as JSON to bench/results/<timestamp>.json.
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,12 +58,15 @@ const runPipeline = async (id) => (await ok(`mutation($p: ID!) { runPipeline(pip
 // Events straight from NATS (core subscription on the JetStream subjects).
 const nc = await connectTestNats('bench');
 const stageRunningAt = new Map();
+/** When each run event (runId/sequence) reached NATS: where "event -> subscriber" starts. */
+const eventAt = new Map();
 const runDone = new Map();
 let transitions = 0;
 const runWaiters = new Map();
 nc.subscribe(`${platform.prefix}.evt.executions.stage.status-changed.v1`, {
   callback: (_e, m) => {
     const e = m.json();
+    eventAt.set(`${e.runId}/${e.sequence}`, performance.timeOrigin + performance.now());
     if (e.status === 'RUNNING' && e.attempt === 1) stageRunningAt.set(`${e.runId}/${e.refId}`, performance.timeOrigin + performance.now());
     if (e.status === 'SUCCEEDED') transitions++;
   },
@@ -71,6 +74,7 @@ nc.subscribe(`${platform.prefix}.evt.executions.stage.status-changed.v1`, {
 nc.subscribe(`${platform.prefix}.evt.executions.run.status-changed.v1`, {
   callback: (_e, m) => {
     const e = m.json();
+    eventAt.set(`${e.runId}/${e.sequence}`, performance.timeOrigin + performance.now());
     if (['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED'].includes(e.status)) {
       runDone.set(e.runId, e.status);
       runWaiters.get(e.runId)?.();
@@ -95,7 +99,7 @@ for (let i = 0; i < 20; i++) {
 }
 results.stageTransition = { samples: lat1.length, p50Ms: round(pct(lat1, 50)), p99Ms: round(pct(lat1, 99)), targetP99Ms: 20 };
 
-// 2. Run event -> subscriber latency.
+// 2. Run event -> subscriber latency: from the event on NATS to the subscriber's delivery of that state.
 say('2. event -> subscriber latency (1, 100, 1000 subscribers)');
 results.subscribers = [];
 const pJudge = await createPipeline('bench-judge', Array.from({ length: 10 }, (_, i) => ({ refId: `j${i}`, name: `j${i}`, type: 'JUDGEMENT', dependsOn: i ? [`j${i - 1}`] : [], config: {} })));
@@ -106,7 +110,6 @@ for (const count of [1, 100, 1000]) {
   let ready = 0;
   let resolveReady;
   const allReady = new Promise((r) => (resolveReady = r));
-  const sentAt = new Map();
   for (let c = 0; c < count; c++) {
     const client = createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
     clients.push(client);
@@ -120,7 +123,7 @@ for (const count of [1, 100, 1000]) {
             if (++ready === count) resolveReady();
             return;
           }
-          const at = sentAt.get(v.data.runUpdated.sequence);
+          const at = eventAt.get(`${runId}/${v.data.runUpdated.sequence}`);
           if (at) lats.push(performance.timeOrigin + performance.now() - at);
         },
         error: () => undefined,
@@ -129,14 +132,10 @@ for (const count of [1, 100, 1000]) {
     );
   }
   await allReady;
-  // Each judge commits stage events; latency from the judge's answer to each subscriber's delivery.
+  // Each judge commits a few events; latency from an event reaching NATS to each subscriber's delivery of that state.
   for (let j = 0; j < 9; j++) {
     await new Promise((r) => setTimeout(r, 50)); // let the stage reach WAITING (bench pacing, not a test)
-    const before = performance.timeOrigin + performance.now();
-    const data = await ok(`mutation($r: ID!, $ref: ID!) { judge(runId: $r, refId: $ref, decision: CONTINUE) { status } }`, { r: runId, ref: `j${j}` }).catch(() => null);
-    if (!data) continue;
-    const run = (await ok(`query($id: ID!) { run(id: $id) { sequence } }`, { id: runId })).run;
-    for (let s = run.sequence - 3; s <= run.sequence + 3; s++) if (!sentAt.has(s)) sentAt.set(s, before);
+    await ok(`mutation($r: ID!, $ref: ID!) { judge(runId: $r, refId: $ref, decision: CONTINUE) { status } }`, { r: runId, ref: `j${j}` }).catch(() => null);
   }
   await new Promise((r) => setTimeout(r, 1000));
   await Promise.all(clients.map((c) => c.dispose()));
@@ -159,12 +158,37 @@ const sampler = setInterval(() => {
     }
   }
 }, 100);
+// CPU seconds each process spends in (3): where the time goes on a two-core machine.
+const cpuOf = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
+const cpuPids = { ...pids, bench: process.pid };
+/** Every PostgreSQL process on the machine (the server and its backends), summed. */
+const postgresCpu = () => {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') total += cpuOf(d);
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+};
+const cpuBefore = { ...Object.fromEntries(Object.entries(cpuPids).map(([n, pid]) => [n, cpuOf(pid)])), postgres: postgresCpu() };
 const t0 = performance.now();
 const before = transitions;
 const runs = await Promise.all(Array.from({ length: 200 }, () => runPipeline(p3)));
 await Promise.all(runs.map(finished));
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
+results.throughputCpuSeconds = { ...Object.fromEntries(Object.entries(cpuPids).map(([n, pid]) => [n, round(cpuOf(pid) - cpuBefore[n])])), postgres: round(postgresCpu() - cpuBefore.postgres) };
 results.throughput = { runs: 200, stagesPerRun: 5, seconds: round(seconds), transitionsPerSecond: round((transitions - before) / seconds), runsPerSecond: round(200 / seconds), targetTransitionsPerSecond: 500 };
 results.peakRssMb = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, round(v)]));
 results.targets.peakRssMb = 250;
@@ -196,6 +220,7 @@ const rows = [
   ['3 transitions/s, runs/s (200 in flight)', `${results.throughput.transitionsPerSecond}, ${results.throughput.runsPerSecond}`, '>= 500 transitions/s'],
   ['4 gateway / subgraph p50 (ms)', `${results.gateway.gatewayP50Ms} / ${results.gateway.subgraphP50Ms} = ${results.gateway.ratio}x`, '< 1.5x'],
   ...Object.entries(results.peakRssMb).map(([k, v]) => [`5 peak RSS ${k} (MB)`, String(v), '< 250']),
+  ['CPU seconds in (3), by process', Object.entries(results.throughputCpuSeconds).map(([k, v]) => `${k} ${v}`).join(', '), '(for reading)'],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log(rows.map(([a, b, c]) => `${a.padEnd(w)}  ${b.padEnd(36)}  target ${c}`).join('\n'));

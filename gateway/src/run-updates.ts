@@ -171,27 +171,34 @@ export class RunUpdates {
   private onEvent(runId: string, pipelineId: string, sequence: number) {
     for (const [key, group] of this.groups) {
       const [field, id] = key.split('|');
-      if ((field === 'runUpdated' && id === runId) || (field === 'runsUpdated' && id === pipelineId)) {
-        this.enqueue(group, () => this.resolveUpTo(group, runId, sequence));
-      }
+      if ((field === 'runUpdated' && id === runId) || (field === 'runsUpdated' && id === pipelineId)) this.resolveUpTo(group, runId, sequence);
     }
   }
 
-  /** Resolves each state of the run this group has not resolved yet, up to `sequence`, and fans each out. */
-  private async resolveUpTo(group: Group, runId: string, sequence: number) {
+  /**
+   * Resolves each state of the run this group has not resolved yet, up to `sequence`: the queries
+   * start at once (in parallel with the group's earlier ones), the deliveries keep their order.
+   */
+  private resolveUpTo(group: Group, runId: string, sequence: number) {
     const cursor = group.cursors.get(runId);
     if (cursor !== undefined && sequence <= cursor) return;
     const from = cursor === undefined ? sequence : Math.max(cursor + 1, sequence - MAX_REPLAY);
     group.cursors.delete(runId); // re-inserted last: the map stays ordered by recent use
     group.cursors.set(runId, sequence);
     if (group.cursors.size > MAX_CURSORS) group.cursors.delete(group.cursors.keys().next().value!);
+    const results: Promise<ExecutionResult>[] = [];
     for (let s = from; s <= sequence; s++) {
       this.counter?.inc({ field: group.field, kind: 'event' });
-      const result = await this.query(group.selection, runId, group.context, s);
-      // A state no longer in the history (pruned) is passed over; the ones after it still arrive.
-      if (isMissingState(result)) continue;
-      for (const sink of group.sinks) if (sink.ready) this.deliver(sink, result, group.field);
+      results.push(this.query(group.selection, runId, group.context, s).catch((err: Error) => ({ errors: [new GraphQLError(err.message)] })));
     }
+    this.enqueue(group, async () => {
+      for (const pending of results) {
+        const result = await pending;
+        // A state no longer in the history (pruned) is passed over; the ones after it still arrive.
+        if (isMissingState(result)) continue;
+        for (const sink of group.sinks) if (sink.ready) this.deliver(sink, result, group.field);
+      }
+    });
   }
 
   private deliver(sink: Sink, result: ExecutionResult, field: Group['field']) {

@@ -108,6 +108,7 @@ export class OutboxRelay {
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
         .getMany();
+      const publishable: OutboxEntity[] = [];
       for (const row of rows) {
         if (!isSubject(row.subject) || !['event', 'command'].includes(subjects[row.subject].kind)) {
           await tx.update(OutboxEntity, { seq: row.seq }, { lastError: `unknown subject ${row.subject}`, attempts: row.attempts + 1, publishedAt: new Date(0) });
@@ -115,10 +116,17 @@ export class OutboxRelay {
           this.log.error('outbox row has an unknown subject and was set aside', { id: row.id, subject: row.subject });
           continue;
         }
-        const ack = await this.bus.publish(row.subject as DurableSubject, row.payload as never, { msgId: row.id });
+        publishable.push(row);
+      }
+      // Sent in order on one connection, acknowledged together: JetStream keeps the order they were
+      // sent in. One failure rolls the batch back; its repeat is dropped by Nats-Msg-Id.
+      const acks = await Promise.all(publishable.map((row) => this.bus.publish(row.subject as DurableSubject, row.payload as never, { msgId: row.id })));
+      for (const ack of acks) {
         if (ack.duplicate) this.stats.duplicates++;
         else this.stats.published++;
-        await tx.update(OutboxEntity, { seq: row.seq }, { publishedAt: new Date(), attempts: row.attempts + 1 });
+      }
+      if (publishable.length) {
+        await tx.query(`UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`, [publishable.map((r) => r.seq)]);
       }
       return rows.length;
     });

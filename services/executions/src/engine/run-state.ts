@@ -111,20 +111,22 @@ export class RunState {
   /** Starts (or skips) every stage that can move, then ends the run when nothing can. */
   async advance(tx: EntityManager, run: RunEntity): Promise<void> {
     if (TERMINAL_RUN_STATUSES.includes(run.status)) return;
+    // Read once: every change below goes through setStage, which updates these rows in place.
+    const stages = await this.stagesOf(tx, run.id);
     for (let changed = true; changed; ) {
       changed = false;
-      const stages = await this.stagesOf(tx, run.id);
       const { start, skip } = schedule(this.graph(run, stages));
       for (const refId of skip) {
         await this.setStage(tx, run, stages.find((s) => s.refId === refId)!, { status: 'SKIPPED', finishedAt: new Date(), error: 'skipped: a stage before it did not let it run' });
         changed = true;
       }
       for (const refId of start) {
-        await this.startStage(tx, run, stages.find((s) => s.refId === refId)!, stages);
+        // A stage that failed as it started went through finishStage, whose own advance (on fresh
+        // rows) has done the rest: this pass, whose rows may now be stale, stops here.
+        if (await this.startStage(tx, run, stages.find((s) => s.refId === refId)!, stages)) return;
         changed = true;
       }
     }
-    const stages = await this.stagesOf(tx, run.id);
     const outcome = runOutcome(this.graph(run, stages));
     if (outcome) {
       const failedStage = stages.find((s) => s.status === 'FAILED');
@@ -142,8 +144,11 @@ export class RunState {
     return stages.map((s) => ({ refId: s.refId, dependsOn: this.docOf(run, s.refId).dependsOn, status: s.status, blocksDownstream: s.skipDownstream }));
   }
 
-  /** Start condition, expressions, then RUNNING with a RunStage message; or a clear failure. */
-  private async startStage(tx: EntityManager, run: RunEntity, stage: StageRunEntity, stages: StageRunEntity[]): Promise<void> {
+  /**
+   * Start condition, expressions, then RUNNING with a RunStage message; or a clear failure. True
+   * when the stage ended at once through finishStage (which advanced the run itself).
+   */
+  private async startStage(tx: EntityManager, run: RunEntity, stage: StageRunEntity, stages: StageRunEntity[]): Promise<boolean> {
     const doc = this.docOf(run, stage.refId);
     const start = doc.startCondition as { artifacts: string[]; onMissing: 'SKIP' | 'FAIL' } | undefined;
     const now = new Date();
@@ -151,26 +156,33 @@ export class RunState {
       const missing = start.artifacts.filter((a) => !(a in run.artifacts));
       if (missing.length) {
         const reason = `start condition: artifact(s) ${missing.join(', ')} missing`;
-        if (start.onMissing === 'SKIP') return this.setStage(tx, run, stage, { status: 'SKIPPED', error: reason, finishedAt: now });
-        return this.finishStage(tx, run, stage, { status: 'FAILED', error: reason });
+        if (start.onMissing === 'SKIP') {
+          await this.setStage(tx, run, stage, { status: 'SKIPPED', error: reason, finishedAt: now });
+          return false;
+        }
+        await this.finishStage(tx, run, stage, { status: 'FAILED', error: reason });
+        return true;
       }
     }
     if (!stageExecutor(stage.type)) {
-      return this.finishStage(tx, run, stage, {
+      await this.finishStage(tx, run, stage, {
         status: 'FAILED',
         error: `this version of Pipewright cannot run ${stage.type} stages yet (the executions service runs ${executableStageTypes.join(', ')})`,
       });
+      return true;
     }
     let config: Record<string, unknown>;
     try {
       config = evaluate(doc.config, this.scope(run, stages), `stages.${stage.refId}.config`) as Record<string, unknown>;
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
-      return this.finishStage(tx, run, stage, { status: 'FAILED', error: err.message });
+      await this.finishStage(tx, run, stage, { status: 'FAILED', error: err.message });
+      return true;
     }
     const deadlineAt = doc.timeoutSeconds ? new Date(now.getTime() + doc.timeoutSeconds * 1000) : null;
     await this.setStage(tx, run, stage, { status: 'RUNNING', attempt: 1, config, state: {}, startedAt: now, deadlineAt, error: null });
     await enqueue(tx, 'RunStage', run.id, stage.refId);
+    return false;
   }
 
   scope(run: RunEntity, stages: StageRunEntity[]): ExpressionScope {
