@@ -43,7 +43,9 @@ await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
 const hookUrl = `http://127.0.0.1:${hooks.address().port}/hook`;
 
 say('starting the platform');
-const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, { executions: { ENGINE_WORKERS: '8', ENGINE_SWEEP_MS: '200' } });
+// BENCH_EXECUTIONS_NODE_OPTIONS (e.g. "--require ./profiler.js") is given to the executions service (profiling).
+const profiling = process.env.BENCH_EXECUTIONS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_EXECUTIONS_NODE_OPTIONS } : {};
+const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, { executions: { ENGINE_WORKERS: '8', ENGINE_SWEEP_MS: '200', ...profiling } });
 const token = await platform.token({ sub: 'bench', roles: ['ADMIN', 'DEVELOPER'] });
 const ok = async (query, variables) => {
   const res = await gql(platform.gatewayUrl, query, { token, variables });
