@@ -96,7 +96,12 @@ export class BuildLogs {
         chain = chain.then(() => onLive(message)).catch((e: Error) => this.log.warn({ message: 'a build log delivery failed', error: e.message }, 'BuildLogs'));
       },
     });
-    chain = chain.then(async () => void (await catchUp())).catch((e: Error) => push({ errors: [new GraphQLError(e.message)] }));
+    chain = chain
+      .then(async () => void (await catchUp()))
+      .catch((e: Error) => {
+        push({ errors: [new GraphQLError(e.message)] });
+        finish();
+      });
     return out.iterator;
   }
 

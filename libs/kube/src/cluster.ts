@@ -182,7 +182,7 @@ export class Cluster {
    * among the Deployment's ReplicaSets becomes its template again (a new revision follows). Only
    * Deployments.
    */
-  async rolloutUndo(ref: ResourceRef, revisionsBack: number): Promise<{ fromRevision: number; toRevision: number; resource: AppliedResource }> {
+  async rolloutUndo(ref: ResourceRef, revisionsBack: number, options: { marker?: string } = {}): Promise<{ fromRevision: number; toRevision: number; resource: AppliedResource }> {
     const { kind, ns } = await this.locate(ref);
     if (kind.kind !== 'Deployment') {
       throw new KubeError(`rollout undo supports Deployments only; ${describeObject(kind.kind, ref.name, ns)} is a ${kind.kind} (roll it back by applying its previous manifest)`, { reason: 'Invalid' });
@@ -194,8 +194,15 @@ export class Cluster {
       { method: 'GET', path: this.client.pathOf(rsKind, ns), query: { labelSelector: selector || undefined } },
       this.subject('list', rsKind, undefined, ns, 'rollout undo'),
     );
+    // The same undo again (a retried or redelivered attempt, same marker): already done, not a second step back.
+    const done = options.marker ? parseUndoMarker(deployment.metadata?.annotations?.[UNDO_ANNOTATION], options.marker) : null;
+    if (done) return { ...done, resource: this.applied(deployment, kind, ns) };
     const plan = planRollback(deployment, list.items ?? [], revisionsBack);
     if (!plan.patch) return { fromRevision: plan.fromRevision, toRevision: plan.toRevision, resource: this.applied(deployment, kind, ns) };
+    if (options.marker) {
+      const annotations = plan.patch[1].value as Record<string, string>;
+      annotations[UNDO_ANNOTATION] = `${options.marker};from=${plan.fromRevision};to=${plan.toRevision}`;
+    }
     const patched = await this.client.request<KubeObject>(
       { method: 'PATCH', path: this.client.pathOf(kind, ns, ref.name), body: plan.patch, contentType: PATCH_CONTENT_TYPES.JSON, query: { fieldManager: FIELD_MANAGER } },
       this.subject('patch', kind, ref.name, ns, 'rollout undo'),
@@ -297,4 +304,12 @@ export class Cluster {
       throw err;
     }
   }
+}
+
+/** Marks the Deployment an undo changed with who did it, so the same undo repeated does nothing. */
+export const UNDO_ANNOTATION = 'pipewright.dev/rollout-undo';
+
+function parseUndoMarker(value: string | undefined, marker: string): { fromRevision: number; toRevision: number } | null {
+  const m = value ? /^(.*);from=(\d+);to=(\d+)$/.exec(value) : null;
+  return m && m[1] === marker ? { fromRevision: Number(m[2]), toRevision: Number(m[3]) } : null;
 }

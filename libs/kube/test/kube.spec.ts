@@ -306,8 +306,19 @@ rules: []
     expect(read.spec.template.metadata.labels).toEqual({ app: 'web' }); // no pod-template-hash
     expect((await untilStable(cluster, undo.resource)).at(-1)).toMatchObject({ stable: true, revision: 3 });
 
+    // The same undo repeated (same marker: a retried stage attempt) does not step back again.
+    await untilStable(cluster, (await cluster.apply(parseManifests(deploymentYaml('web', image('fourth')))))[0]);
+    const marked = await cluster.rolloutUndo(ref, 1, { marker: 'run-1/undo/1' });
+    expect(marked).toMatchObject({ fromRevision: 4, toRevision: 3 });
+    const again = await cluster.rolloutUndo(ref, 1, { marker: 'run-1/undo/1' });
+    expect(again).toMatchObject({ fromRevision: 4, toRevision: 3 });
+    const afterBoth = (await cluster.read(ref)) as { metadata: { annotations: Record<string, string> }; spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(afterBoth.spec.template.spec.containers[0].image).toBe(image('first'));
+    expect(afterBoth.metadata.annotations['pipewright.dev/rollout-undo']).toBe('run-1/undo/1;from=4;to=3');
+    await untilStable(cluster, marked.resource);
+
     const tooFar = await kubeError(cluster.rolloutUndo(ref, 5));
-    expect(tooFar.message).toBe('deployment web has revisions 2, 3; cannot go back 5 from revision 3');
+    expect(tooFar.message).toBe('deployment web has revisions 2, 4, 5; cannot go back 5 from revision 5');
     await cluster.apply(parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n'));
     expect((await kubeError(cluster.rolloutUndo({ kind: 'Service', name: 'web' }, 1))).message).toBe(
       `rollout undo supports Deployments only; service web in namespace ${ns} is a Service (roll it back by applying its previous manifest)`,

@@ -2,8 +2,9 @@
 // registry), Jenkins (the fake that speaks its API), Helm bakes (real helm, chart repository), and
 // build logs live over the gateway; deployed to the test environment's real Kubernetes.
 import type { RunStatus } from '@pipewright/contracts';
-import { gql, kubeAdmin, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
-import { randomBytes } from 'node:crypto';
+import { MessageBus } from '@pipewright/messaging';
+import { connectTestNats, gql, kubeAdmin, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,7 +120,8 @@ spec:
     const { imageRegistry } = await ok<{ imageRegistry: { namespace: string } }>(`query($id: ID!) { imageRegistry(id: $id) { namespace } }`, { id: env.registry });
     const id = await pipeline([
       { ...source, config: source.config() },
-      hosted({ buildCommand: 'echo compiling sample-app; sh build.sh; echo finished compiling' }),
+      // No image artifact: the deploy finds the tag in the registry itself, by its {BUILD_NUMBER} format.
+      hosted({ buildCommand: 'echo compiling sample-app; sh build.sh; echo finished compiling' }, { endCondition: undefined }),
       { refId: 'deploy', name: 'deploy', type: 'DEPLOY', dependsOn: ['build'], config: { targetId: env.target, manifest: manifest.replace('REGISTRY_NAMESPACE', imageRegistry.namespace) } },
     ]);
     const r = await start(id);
@@ -131,6 +133,7 @@ spec:
     }, 120_000);
     const client = wsClient();
     const live: { offset: number; text: string }[] = [];
+    const deliveries: { at: number; offsets: number[] }[] = [];
     let complete = false;
     const streamed = new Promise<void>((resolve, reject) =>
       client.subscribe<{ buildLog: { lines: { offset: number; text: string }[]; complete: boolean } }>(
@@ -139,6 +142,7 @@ spec:
           next: (v) => {
             if (v.errors) return reject(new Error(JSON.stringify(v.errors)));
             live.push(...v.data!.buildLog.lines);
+            deliveries.push({ at: Date.now(), offsets: v.data!.buildLog.lines.map((l) => l.offset) });
             if (v.data!.buildLog.complete) complete = true;
           },
           error: reject,
@@ -154,7 +158,9 @@ spec:
     const built = await build(buildId);
     const reference = `${testEnv('REGISTRY_URL')}/${imageRegistry.namespace}/app:_${built.number}`;
     expect(built).toMatchObject({ status: 'SUCCEEDED', image: reference, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), stageRefId: 'build', run: { id: r.id, number: r.number } });
-    expect(done.artifacts.image).toMatchObject({ type: 'docker/image', reference, digest: built.digest });
+    expect(stage(done, 'build').outputs).toMatchObject({ artifact: { type: 'docker/image', reference, digest: built.digest } });
+    expect(done.artifacts.image).toBeUndefined();
+    expect((stage(done, 'deploy').outputs as { images: { to: string; reason: string }[] }).images).toEqual([expect.objectContaining({ to: reference, reason: expect.stringMatching(/highest tag/) })]);
     expect(done.artifacts.commit).toMatchObject({ type: 'git/commit', branch: 'main', commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
     // The deploy resolved _{BUILD_NUMBER} to the image just pushed, and the Deployment runs it.
     const deployment = await kubeGet(`/apis/apps/v1/namespaces/${env.namespace}/deployments/sample`);
@@ -167,6 +173,10 @@ spec:
     expect(texts.indexOf('compiling sample-app')).toBeGreaterThan(-1);
     expect(texts.indexOf('built sample-app 0.1.0')).toBeGreaterThan(texts.indexOf('compiling sample-app'));
     expect(texts.some((t) => t.startsWith(`pushed ${reference}`))).toBe(true);
+    // Live: after what was stored when it subscribed, more lines came in later deliveries, before the build had finished.
+    const finishedAt = Date.parse((await ok<{ build: { finishedAt: string } }>(`query($id: ID!) { build(id: $id) { finishedAt } }`, { id: buildId })).build.finishedAt);
+    const laterWithLines = deliveries.slice(1).filter((d) => d.offsets.length && d.at < finishedAt);
+    expect(laterWithLines.length).toBeGreaterThan(0);
   }, 300_000);
 
   it('numbers builds per pipeline stage across runs, and never reuses a number', async () => {
@@ -174,7 +184,10 @@ spec:
       { refId: 'a', name: 'a', type: 'SOURCE_GITHUB', config: { repositoryId: env.repo } },
       { refId: 'b', name: 'b', type: 'SOURCE_GITHUB', config: { repositoryId: env.repo, branch: 'main' } },
     ]);
-    for (let i = 0; i < 3; i++) expect((await reach((await start(id)).id)).status).toBe('SUCCEEDED');
+    for (let i = 0; i < 3; i++) {
+      const r = await reach((await start(id)).id);
+      expect(r.status).toBe('SUCCEEDED');
+    }
     const numbers = async (refId: string) =>
       (await ok<{ builds: { edges: { node: { number: number } }[]; totalCount: number } }>(`query($p: ID!, $s: ID!) { builds(pipelineId: $p, stageRefId: $s, first: 10) { totalCount edges { node { number } } } }`, { p: id, s: refId })).builds;
     expect((await numbers('a')).edges.map((e) => e.node.number)).toEqual([3, 2, 1]);
@@ -198,6 +211,11 @@ spec:
     const killed = await reach((await start(slow)).id);
     expect(killed.status).toBe('FAILED');
     expect(stage(killed, 'build').error).toMatch(/time limit of 1 minute reached/);
+    // Stopped at the limit, and nothing of it still runs.
+    const slowBuild = await build(String((stage(killed, 'build').outputs as { buildId: string }).buildId));
+    expect(slowBuild.durationSeconds).toBeGreaterThanOrEqual(60);
+    expect(slowBuild.durationSeconds).toBeLessThan(120);
+    expect(processesMentioning(slowBuild.id)).toEqual([]);
   });
 
   it('masks a registry password given to the build: it never appears in the stored log', async () => {
@@ -211,6 +229,43 @@ spec:
     expect(text).toContain('the password is ****');
     expect(text).not.toContain(password);
     expect(built.image).toContain(testEnv('REGISTRY_AUTH_URL'));
+
+    // A failing build quotes its last lines in the stage error: masked there too.
+    const failing = await pipeline([{ ...source, config: source.config() }, hosted({ registryId: secured, buildCommand: `echo leaked ${password}; exit 4` })]);
+    const failed = await reach((await start(failing)).id);
+    expect(failed.status).toBe('FAILED');
+    expect(stage(failed, 'build').error).toMatch(/exited with code 4[\s\S]*leaked \*\*\*\*/);
+    expect(stage(failed, 'build').error).not.toContain(password);
+  });
+
+  it('a cancel that overtakes its start ends the build at once, without running it', async () => {
+    const nc = await connectTestNats('builds-spec');
+    const bus = new MessageBus(nc, platform.prefix, 'builds-spec', { warn: () => undefined, error: () => undefined });
+    const finished: { buildRequestId: string; status: string; error: string | null }[] = [];
+    const consumer = await bus.consume(['evt.builds.build.finished.v1'], { durable: unique('spec-finished'), from: 'new' }, async (e) => void finished.push(e));
+    try {
+      const buildRequestId = randomUUID();
+      const job = unique('hello');
+      await bus.publish('cmd.builds.build.cancel.v1', { buildRequestId, reason: 'changed my mind' }, { msgId: `${buildRequestId}/cancel` });
+      // The cancel is handled (remembered) before the start arrives.
+      await waitFor('the cancel to be remembered', async () => {
+        const rows = await builderQuery(`SELECT 1 FROM build_cancels WHERE build_request_id = $1`, [buildRequestId]);
+        return rows.length > 0;
+      });
+      await bus.publish(
+        'cmd.builds.build.start.v1',
+        { buildRequestId, runId: randomUUID(), runNumber: 1, pipelineId: randomUUID(), refId: 'ci', stageType: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job, parameters: {}, waitForCompletion: true, failOnUnstable: false }, parameters: {}, artifacts: {} },
+        { msgId: buildRequestId },
+      );
+      const event = await waitFor('the build to be reported', () => finished.find((e) => e.buildRequestId === buildRequestId));
+      expect(event).toMatchObject({ status: 'CANCELED', error: 'canceled before it started: changed my mind' });
+      // Jenkins never saw the job run.
+      const res = await fetch(`${testEnv('JENKINS_URL')}/job/${job}/api/json`, { headers: { authorization: `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}` } });
+      expect(((await res.json()) as { nextBuildNumber: number }).nextBuildNumber).toBe(1);
+    } finally {
+      await consumer.stop();
+      await nc.close();
+    }
   });
 
   it('Jenkins: parameters reach the job, the console streams into the log, UNSTABLE warns, FAILURE fails', async () => {
@@ -312,7 +367,8 @@ spec:
         return b && test(b) ? b : undefined;
       }, 120_000);
     await running('ci', jenkinsId, (b) => b.log.lines.some((l) => l.text.startsWith(`triggered ${job} #`)));
-    await running('build', hostedId, (b) => b.log.lines.some((l) => l.text === 'napping'));
+    const napping = await running('build', hostedId, (b) => b.log.lines.some((l) => l.text === 'napping'));
+    expect(processesMentioning(napping.id).length).toBeGreaterThan(0); // the build command runs (under buildah)
 
     platform.processes.builds.child.kill('SIGKILL');
     expect(await platform.processes.builds.exited).toBe('SIGKILL');
@@ -329,5 +385,32 @@ spec:
     const failed = await reach(hostedRun.id);
     expect(failed.status).toBe('FAILED');
     expect(stage(failed, 'build').error).toMatch(/build service restarted/);
+    // The restarted service killed what the dead one had left running (the build command's processes).
+    expect(processesMentioning(String((stage(failed, 'build').outputs as { buildId: string }).buildId))).toEqual([]);
   });
+
+  /** Processes whose command line names this build (its buildah container is pw-build-<buildId>). */
+  function processesMentioning(buildId: string): string[] {
+    const found: string[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        if (cmd.includes(buildId)) found.push(`${pid}: ${cmd}`);
+      } catch {
+        // gone
+      }
+    }
+    return found;
+  }
+
+  async function builderQuery(sql: string, params: unknown[]): Promise<unknown[]> {
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: platform.serviceEnvs.builds.DATABASE_URL });
+    await c.connect();
+    try {
+      return (await c.query(sql, params)).rows;
+    } finally {
+      await c.end();
+    }
+  }
 });

@@ -30,7 +30,7 @@ interface RunOut {
 const RUN_FIELDS = 'id status reason sequence stages { refId status error outputs }';
 
 /** A Deployment of `replicas` pods running `image`, plus a Service and a ConfigMap. */
-function webApp(name: string, image: string, options: { replicas?: number; failPods?: string; namespace?: string } = {}): string {
+function webApp(name: string, image: string, options: { replicas?: number; failPods?: string; namespace?: string; sidecar?: boolean } = {}): string {
   const annotations = options.failPods ? `\n      annotations:\n        testenv.pipewright.dev/fail: ${options.failPods}` : '';
   const ns = options.namespace ? `\n  namespace: ${options.namespace}` : '';
   return `apiVersion: apps/v1
@@ -47,7 +47,9 @@ spec:
     spec:
       containers:
         - name: web
-          image: ${image}
+          image: ${image}${options.sidecar ? `
+        - name: sidecar
+          image: ${image}` : ''}
 ---
 apiVersion: v1
 kind: Service
@@ -208,17 +210,20 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
     const targetId = await target(ns);
     const resource = { targetId, kind: 'Deployment', name: 'web' };
     const id = await pipeline([
-      deploy(targetId, webApp('web', BASE(), { replicas: 1 }) + `---\n${webApp('keep', BASE(), { replicas: 1 })}---\n${webApp('fore', BASE(), { replicas: 1 })}`),
+      deploy(targetId, webApp('web', BASE(), { replicas: 1, sidecar: true }) + `---\n${webApp('keep', BASE(), { replicas: 1 })}---\n${webApp('fore', BASE(), { replicas: 1 })}`),
       { refId: 'strategic', name: 'strategic', type: 'PATCH', dependsOn: ['deploy'], config: { ...resource, strategy: 'STRATEGIC', patch: { spec: { template: { spec: { containers: [{ name: 'web', image: `${BASE()}-patched` }] } } } } } },
       { refId: 'merge', name: 'merge', type: 'PATCH', dependsOn: ['strategic'], config: { ...resource, strategy: 'MERGE', patch: 'metadata:\n  labels:\n    tier: frontend\n' } },
-      { refId: 'json', name: 'json', type: 'PATCH', dependsOn: ['merge'], config: { ...resource, strategy: 'JSON', patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }] } },
+      { refId: 'json', name: 'json', type: 'PATCH', dependsOn: ['merge'], config: { ...resource, strategy: 'JSON', patch: [{ op: 'add', path: '/metadata/annotations/team', value: 'payments' }] } },
       { refId: 'scale', name: 'scale', type: 'SCALE', dependsOn: ['json'], config: { ...resource, replicas: 5 } },
     ]);
     const done = await reach((await start(id)).id);
     expect(done.status).toBe('SUCCEEDED');
     const web = (await deployment(ns, 'web'))!;
+    // Strategic merge matched the container by name and kept the sidecar (a merge patch would have replaced the list).
+    expect(web.spec.template.spec.containers.map((c) => (c as { name?: string }).name)).toEqual(['web', 'sidecar']);
     expect(web.spec.template.spec.containers[0].image).toBe(`${BASE()}-patched`);
     expect(web.metadata.labels).toMatchObject({ tier: 'frontend' });
+    expect(web.metadata.annotations).toMatchObject({ team: 'payments' });
     expect(web.spec.replicas).toBe(5);
     expect(web.status.readyReplicas).toBe(5);
 
@@ -241,11 +246,11 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
 
   it('times out a rollout the stand-in keeps failing, naming the pod and its reason', async () => {
     const ns = await namespace();
-    const id = await pipeline([deploy(await target(ns), webApp('broken', BASE(), { replicas: 1, failPods: 'CrashLoopBackOff' }), { stableTimeoutSeconds: 4 })]);
+    const id = await pipeline([deploy(await target(ns), webApp('broken', BASE(), { replicas: 1, failPods: 'CrashLoopBackOff' }), { stableTimeoutSeconds: 10 })]);
     const done = await reach((await start(id)).id);
     expect(done.status).toBe('FAILED');
     const error = stage(done, 'deploy').error!;
-    expect(error).toMatch(/not stable within 4 s/);
+    expect(error).toMatch(/not stable within 10 s/);
     expect(error).toMatch(/deployment broken in namespace/);
     expect(error).toMatch(/pod broken-[a-z0-9]+-[a-z0-9]+: .*CrashLoopBackOff/);
   });

@@ -76,9 +76,11 @@ export class BuildLogWriter implements BuildLog {
     return this.chain;
   }
 
-  /** The last lines, for an error message. */
-  async close(status: BuildStatus): Promise<void> {
-    await this.flush();
+  /**
+   * Says the log is complete (live). Call after the build's final status is committed, so that a
+   * subscriber catching up from the database at that moment already reads it as finished.
+   */
+  announceEnd(status: BuildStatus): void {
     this.bus.publishLive('live.builds.log', { buildId: this.buildId, lines: [], end: { status, lineCount: this.next } }, this.buildId);
   }
 }

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { BuildFailure, SERVICE_STOPPING, type BuildResult, type ExecutorContext } from '../executors/executor';
+import { BuildFailure, isHandOver, LEASE_LOST, SERVICE_STOPPING, type BuildResult, type ExecutorContext } from '../executors/executor';
 import { executorFor } from '../executors';
 import { BUILDS_CONFIG } from '../tokens';
+
 import { BuildEntity } from './build.entity';
 import { BuildLogWriter } from './build-log';
 import { BuildService } from './build.service';
@@ -76,14 +77,8 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async accept(command: Parameters<BuildService['accept']>[0]) {
-    const [{ busy }] = await this.ds.query(`SELECT count(*)::int AS busy FROM builds WHERE status IN ('QUEUED', 'RUNNING')`);
-    const { build, created } = await this.builds.accept(command);
-    if (!created) return;
-    if (busy >= this.config.BUILDS_MAX_PARALLEL) {
-      const log = this.writer(build);
-      log.line(`queued: ${busy} build(s) ahead of this one, at most ${this.config.BUILDS_MAX_PARALLEL} run at once (BUILDS_MAX_PARALLEL); it starts when a slot frees up`);
-      await log.flush();
-    }
+    const { build, created } = await this.builds.accept(command, this.config.BUILDS_MAX_PARALLEL);
+    if (created && build.status === 'CANCELED') this.writer(build, build.logLines).announceEnd('CANCELED');
   }
 
   private writer(build: BuildEntity, from = 0) {
@@ -129,9 +124,19 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     return Object.assign(build, { takenOver: row.was === 'RUNNING' });
   }
 
+  /** Renews the leases of the builds this instance runs; one it no longer holds (taken over after a stall) is stopped here. */
   private async renew() {
     if (!this.active.size) return;
-    await this.ds.query(`UPDATE builds SET lease_until = now() + ($2 || ' seconds')::interval WHERE id = ANY($1::uuid[]) AND owner = $3`, [[...this.active.keys()], String(this.config.BUILD_LEASE_SECONDS), this.owner]);
+    const [rows]: [{ id: string }[], number] = await this.ds.query(
+      `UPDATE builds SET lease_until = now() + ($2 || ' seconds')::interval WHERE id = ANY($1::uuid[]) AND owner = $3 AND status = 'RUNNING' RETURNING id`,
+      [[...this.active.keys()], String(this.config.BUILD_LEASE_SECONDS), this.owner],
+    );
+    const held = new Set(rows.map((r) => r.id));
+    for (const [id, a] of this.active) {
+      if (held.has(id) || a.controller.signal.aborted) continue;
+      this.log.warn({ message: `lost the lease of build ${id} (another instance took it over, or it ended); stopping it here` });
+      a.controller.abort(LEASE_LOST);
+    }
   }
 
   /** Aborts the running builds someone cancelled (the flag is in the database, so any instance sees it). */
@@ -181,8 +186,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       log.line('the build service restarted while this build ran; a build of this kind cannot be resumed');
       await executor.abandon?.(ctx).catch((e: Error) => this.log.warn({ message: `cleaning up after build ${build.id} failed`, error: e.message }));
       await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
-      await log.close('FAILED');
+      await log.flush();
       await this.builds.finish(build.id, { status: 'FAILED', error: 'build service restarted while the build ran; run the stage again' });
+      log.announceEnd('FAILED');
       return;
     }
     log.line(build.takenOver ? `resuming build #${build.number} after a restart of the build service` : `build #${build.number} of stage ${build.refId} (${build.stageType}), run ${build.runNumber}: started`);
@@ -196,21 +202,23 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     } finally {
       await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
     }
-    if (controller.signal.aborted && controller.signal.reason === SERVICE_STOPPING) {
-      await log.flush(); // left RUNNING: the next life of this instance takes it over
+    if (controller.signal.aborted && isHandOver(controller.signal.reason)) {
+      await log.flush(); // left to the instance that holds (or will hold) the lease
       return;
     }
     if (controller.signal.aborted && result.status !== 'SUCCEEDED') result = { status: 'CANCELED', error: `canceled: ${String(controller.signal.reason)}`, outputs: result.outputs };
     const outputs = result.outputs ?? {};
     log.line(result.status === 'SUCCEEDED' ? `build #${build.number} SUCCEEDED${result.warning ? ` with a warning: ${result.warning}` : ''}` : `build #${build.number} ${result.status}: ${result.error}`);
-    await log.close(result.status);
+    await log.flush();
+    // Errors quote tool output: masked like the log, since they reach the run's stage and GraphQL.
     await this.builds.finish(build.id, {
       status: result.status,
       outputs,
-      error: result.status === 'SUCCEEDED' ? null : result.error,
-      warning: result.status === 'SUCCEEDED' ? (result.warning ?? null) : null,
+      error: result.status === 'SUCCEEDED' ? null : log.mask(result.error),
+      warning: result.status === 'SUCCEEDED' && result.warning ? log.mask(result.warning) : null,
       image: typeof outputs.reference === 'string' ? outputs.reference : null,
       digest: typeof outputs.digest === 'string' ? outputs.digest : null,
     });
+    log.announceEnd(result.status);
   }
 }

@@ -14,11 +14,17 @@ export const MAX_LOG_PAGE = 5000;
 export class BuildService {
   constructor(private readonly ds: DataSource) {}
 
-  /** A build for the command, created QUEUED once; a repeated command (same buildRequestId) finds the same build. */
-  async accept(command: BuildStart): Promise<{ build: BuildEntity; created: boolean }> {
+  /**
+   * A build for the command, created QUEUED once; a repeated command (same buildRequestId) finds
+   * the same build. When `maxParallel` builds are busy already its log starts by saying it waits.
+   * A build whose cancel came first ends CANCELED at once.
+   */
+  async accept(command: BuildStart, maxParallel: number): Promise<{ build: BuildEntity; created: boolean }> {
     return this.ds.transaction(async (tx) => {
+      await lockRequest(tx, command.buildRequestId);
       const existing = await tx.getRepository(BuildEntity).findOneBy({ buildRequestId: command.buildRequestId });
       if (existing) return { build: existing, created: false };
+      const [{ busy }] = await tx.query(`SELECT count(*)::int AS busy FROM builds WHERE status IN ('QUEUED', 'RUNNING')`);
       const [{ last_number: number }] = await tx.query(
         `INSERT INTO build_counters (pipeline_id, ref_id, last_number) VALUES ($1, $2, 1)
          ON CONFLICT (pipeline_id, ref_id) DO UPDATE SET last_number = build_counters.last_number + 1 RETURNING last_number`,
@@ -50,6 +56,18 @@ export class BuildService {
         finishedAt: null,
       });
       await tx.save(BuildEntity, build);
+      // TypeORM answers a DELETE ... RETURNING with [rows, affected].
+      const [[cancel]]: [{ reason: string }[], number] = await tx.query(`DELETE FROM build_cancels WHERE build_request_id = $1 RETURNING reason`, [command.buildRequestId]);
+      if (cancel) {
+        await this.finish(build.id, { status: 'CANCELED', error: `canceled before it started: ${cancel.reason}` }, tx);
+        return { build: (await tx.getRepository(BuildEntity).findOneBy({ id: build.id }))!, created: true };
+      }
+      if (busy >= maxParallel) {
+        const line = { offset: 0, at: new Date().toISOString(), text: `queued: ${busy} build(s) ahead of this one, at most ${maxParallel} run at once (BUILDS_MAX_PARALLEL); it starts when a slot frees up` };
+        await tx.query(`INSERT INTO build_log_chunks (build_id, first_offset, line_count, lines) VALUES ($1, 0, 1, $2)`, [build.id, JSON.stringify([line])]);
+        await tx.query(`UPDATE builds SET log_lines = 1 WHERE id = $1`, [build.id]);
+        build.logLines = 1;
+      }
       await tx.query(`NOTIFY pw_builds`);
       return { build, created: true };
     });
@@ -89,8 +107,14 @@ export class BuildService {
   /** Asks a build to stop: a queued one ends CANCELED at once; a running one is aborted by its runner. */
   async requestCancel(buildRequestId: string, reason: string): Promise<BuildEntity | null> {
     return this.ds.transaction(async (tx) => {
+      await lockRequest(tx, buildRequestId);
       const build = await tx.getRepository(BuildEntity).createQueryBuilder('b').where('b.build_request_id = :id', { id: buildRequestId }).setLock('pessimistic_write').getOne();
-      if (!build || TERMINAL_BUILD_STATUSES.includes(build.status)) return build;
+      if (!build) {
+        // The cancel overtook its start: remembered, so the start ends the build at once.
+        await tx.query(`INSERT INTO build_cancels (build_request_id, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [buildRequestId, reason]);
+        return null;
+      }
+      if (TERMINAL_BUILD_STATUSES.includes(build.status)) return build;
       await tx.query(`UPDATE builds SET cancel_reason = $2 WHERE id = $1`, [build.id, reason]);
       if (build.status === 'QUEUED') await this.finish(build.id, { status: 'CANCELED', error: `canceled before it started: ${reason}` }, tx);
       await tx.query(`NOTIFY pw_builds`);
@@ -137,4 +161,9 @@ export class BuildService {
     );
     return chunks.flatMap((c) => c.lines).filter((l) => l.offset >= offset && l.offset < offset + limit);
   }
+}
+
+/** Serializes a start and a cancel of the same build request (the two arrive on separate consumers). */
+async function lockRequest(tx: EntityManager, buildRequestId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`build-request/${buildRequestId}`]);
 }

@@ -1,6 +1,6 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BuildFailure } from './executor';
 
@@ -48,21 +48,8 @@ export function helmMessage(stderr: string): string {
   return text.length > 1500 ? `${text.slice(0, 1500)}...` : text;
 }
 
-/**
- * `rel` inside `root`, refusing paths that leave it (`..`, absolute paths, symbolic links out of
- * the checkout). A path that does not exist is returned as is, for the caller to report.
- */
-export function inside(root: string, rel: string, field: string): string {
-  const target = resolve(root, rel.replace(/^\/+/, ''));
-  const escapes = (base: string, p: string) => {
-    const r = relative(base, p);
-    return r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r);
-  };
-  if (escapes(root, target) || (existsSync(target) && escapes(realpathSync(root), realpathSync(target)))) {
-    throw new BuildFailure(`${field} must be a path inside the repository (got "${rel}")`);
-  }
-  return target;
-}
+
+export { inside } from './paths';
 
 export interface ChartMeta {
   name: string;

@@ -14,6 +14,13 @@ export interface BuildLog {
  * work running (a Jenkins build) so that the next life of the service picks it up.
  */
 export const SERVICE_STOPPING = 'the build service is stopping';
+/** The abort reason when another instance took the build's lease over (after a stall): it carries on. */
+export const LEASE_LOST = 'the lease of this build was lost';
+
+/** Whether an abort hands the build over (service stopping, lease lost) rather than cancels it. */
+export function isHandOver(reason: unknown): boolean {
+  return reason === SERVICE_STOPPING || reason === LEASE_LOST;
+}
 
 /** What an executor gets for one build. */
 export interface ExecutorContext {

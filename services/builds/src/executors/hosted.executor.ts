@@ -1,8 +1,11 @@
 import type { ResolvedImageRegistry } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
-import { join, normalize } from 'node:path';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { checkout, resolveRepository } from './git';
+import { inside } from './paths';
 import { runProcess, type ProcessResult } from './process';
 import { upstreamCommit } from './source.executor';
 import { BuildFailure, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
@@ -37,13 +40,6 @@ export function registryHost(url: string): string {
   return new URL(/^[a-z]+:\/\//i.test(url) ? url : `https://${url}`).host;
 }
 
-/** A path inside the checkout; `..` cannot leave it. */
-function inside(root: string, path: string, field: string): string {
-  const p = normalize(join(root, path));
-  if (p !== root && !p.startsWith(`${root}/`)) throw new BuildFailure(`${field} "${path}" points outside the repository`);
-  return p;
-}
-
 /**
  * The hosted build tool: fetch the source at the upstream commit (or the stage's repository and
  * branch), run the build command in the build image (buildah, chroot isolation) with the
@@ -72,19 +68,23 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   const tag = imageTag(c, ctx.number, at.commit);
   const repository = [host, registry.namespace, c.imageName].filter(Boolean).join('/');
   const reference = `${repository}:${tag}`;
-  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean } = {}) =>
+  // Cleanup (`cleanup: true`) runs even after a cancel: it does not listen to the abort signal.
+  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean } = {}) =>
     runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], {
-      signal: ctx.signal,
-      timeoutMs: options.timeoutMs,
+      signal: options.cleanup ? undefined : ctx.signal,
+      timeoutMs: options.timeoutMs ?? (options.cleanup ? 120_000 : undefined),
       keepOutput: true,
       onLine: options.quiet ? undefined : (l) => ctx.log.line(l),
       env: { ...process.env, REGISTRY_AUTH_FILE: authFile },
+      // The process group of a long step, so that a restarted service can kill what a crash left running.
+      onSpawn: options.cleanup ? undefined : (pgid) => void ctx.saveState({ ...ctx.state, pgid, host: hostname() }).catch(() => undefined),
     });
+  const resources = { cpu: c.cpu ?? 1, memoryMb: c.memoryMb ?? 2048, enforced: false };
 
   // 2. The build command, in the build image, with the workspace mounted.
   if (c.buildCommand?.trim()) {
     const minutes = c.timeLimitMinutes ?? 30;
-    ctx.log.line(`resources: ${c.cpu ?? 1} CPU, ${c.memoryMb ?? 2048} MB (recorded; with chroot isolation this machine applies no cgroup limits)`);
+    ctx.log.line(`resources: ${resources.cpu} CPU, ${resources.memoryMb} MB (recorded; with chroot isolation this machine applies no cgroup limits)`);
     ctx.log.line(`starting build image ${c.buildImage}`);
     const from = await buildah(['from', tlsVerify, '--quiet', '--pull', '--name', `pw-build-${ctx.buildId}`, c.buildImage], { quiet: true, timeoutMs: 10 * 60_000 });
     if (from.code !== 0) throw new BuildFailure(`cannot start build image ${c.buildImage}: ${tail(from, 3)}`);
@@ -96,16 +96,18 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
       if (ran.aborted) throw new BuildFailure('the build command was stopped');
       if (ran.code !== 0) throw new BuildFailure(`the build command exited with code ${ran.code}; its last lines:\n${tail(ran, TAIL_LINES)}`);
     } finally {
-      await buildah(['rm', container], { quiet: true });
+      await buildah(['rm', container], { quiet: true, cleanup: true });
     }
   }
 
-  // 3. The image, from the Dockerfile, pushed.
+  // 3. The image, from the Dockerfile, pushed. The paths are checked now, after the build command
+  // could have replaced them with links out of the workspace.
   const dockerfile = inside(src, c.dockerfilePath ?? 'Dockerfile', 'dockerfilePath');
   const context = inside(src, c.contextPath ?? '.', 'contextPath');
   const local = `localhost/pipewright-build/${ctx.buildId}:${tag}`;
   ctx.log.line(`building ${c.dockerfilePath ?? 'Dockerfile'} (context ${c.contextPath ?? '.'})`);
   const bud = await buildah(['bud', '--isolation', 'chroot', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], { timeoutMs: (c.timeLimitMinutes ?? 30) * 60_000 });
+  if (bud.timedOut) throw new BuildFailure(`time limit of ${c.timeLimitMinutes ?? 30} minutes reached while building the image`);
   if (bud.aborted) throw new BuildFailure('the image build was stopped');
   if (bud.code !== 0) throw new BuildFailure(`the image build failed (exit code ${bud.code}); its last lines:\n${tail(bud, TAIL_LINES)}`);
   try {
@@ -120,9 +122,9 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
     const digest = (await readFile(digestFile, 'utf8')).trim() || null;
     ctx.log.line(`pushed ${reference}${digest ? ` (${digest})` : ''}`);
     const artifact = { type: 'docker/image', reference, digest, tag };
-    return { status: 'SUCCEEDED', outputs: { ...artifact, artifact, buildNumber: ctx.number, commit: at.commit, repository } };
+    return { status: 'SUCCEEDED', outputs: { ...artifact, artifact, buildNumber: ctx.number, commit: at.commit, repository, resources } };
   } finally {
-    await buildah(['rmi', '--force', local], { quiet: true });
+    await buildah(['rmi', '--force', local], { quiet: true, cleanup: true });
   }
 }
 
@@ -146,11 +148,23 @@ export const hostedExecutor: BuildExecutor = {
   type: 'BUILD_HOSTED',
   resumable: false,
   run: hostedBuild,
-  /** The build container and the local image a killed build left in buildah's storage. */
+  /** What a killed build left: its process group (on this host), its build container and local image. */
   async abandon(ctx) {
+    const { pgid, host } = ctx.state as { pgid?: number; host?: string };
+    if (pgid && host === hostname()) killGroupIfBuildah(pgid);
     const buildah = (args: string[]) => runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], { timeoutMs: 120_000 });
     await buildah(['rm', `pw-build-${ctx.buildId}`]);
     const images = await buildah(['images', '--noheading', '--format', '{{.Name}}:{{.Tag}}', `localhost/pipewright-build/${ctx.buildId}`]);
     for (const image of images.stdout.split('\n').filter((l) => l.includes(ctx.buildId))) await buildah(['rmi', '--force', image.trim()]);
   },
 };
+
+/** SIGKILLs a process group a previous life of the service started, if it still runs buildah (not a reused id). */
+function killGroupIfBuildah(pgid: number) {
+  try {
+    if (!readFileSync(`/proc/${pgid}/cmdline`, 'utf8').includes('buildah')) return;
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}

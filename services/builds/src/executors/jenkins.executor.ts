@@ -1,7 +1,7 @@
 import { stageDefinitions, type ResolvedBuildTool } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
 import type { z } from 'zod';
-import { BuildFailure, SERVICE_STOPPING, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+import { BuildFailure, isHandOver, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 import { Backoff, JenkinsClient, JenkinsHttpError, JenkinsNetworkError, wait } from './jenkins-client';
 import { ConsoleLines } from './jenkins-console';
 
@@ -38,7 +38,7 @@ interface BuildJson {
  * then left running and followed again from the saved state after the restart.
  */
 export function isServiceStopping(reason: unknown): boolean {
-  return reason === SERVICE_STOPPING;
+  return isHandOver(reason);
 }
 
 export function abortReasonText(reason: unknown): string {

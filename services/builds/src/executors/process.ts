@@ -17,7 +17,17 @@ export interface ProcessResult {
 export function runProcess(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal; timeoutMs?: number; onLine?: (line: string) => void; input?: string; keepOutput?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    onLine?: (line: string) => void;
+    input?: string;
+    keepOutput?: boolean;
+    /** Called with the process group id once it runs (to kill it after a crash of this service). */
+    onSpawn?: (pgid: number) => void;
+  } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
@@ -27,8 +37,11 @@ export function runProcess(
     let aborted = false;
     const keep = options.keepOutput ?? true;
     const partial = { out: '', err: '' };
-    const feed = (which: 'out' | 'err', chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+    // Decoded as streams: a character split between two chunks stays whole.
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    if (child.pid) options.onSpawn?.(child.pid);
+    const feed = (which: 'out' | 'err', text: string) => {
       if (keep) {
         if (which === 'out') stdout += text;
         else stderr += text;
@@ -38,8 +51,8 @@ export function runProcess(
       partial[which] = lines.pop()!;
       for (const l of lines) options.onLine(l.replace(/\r$/, ''));
     };
-    child.stdout!.on('data', (d: Buffer) => feed('out', d));
-    child.stderr!.on('data', (d: Buffer) => feed('err', d));
+    child.stdout!.on('data', (d: string) => feed('out', d));
+    child.stderr!.on('data', (d: string) => feed('err', d));
     if (options.input !== undefined) child.stdin!.end(options.input);
     const kill = () => {
       try {

@@ -87,8 +87,10 @@ function git(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; ou
     const child = spawn('git', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    child.stderr.on('data', (d: string) => (err += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', (e) => {
       clearTimeout(timer);

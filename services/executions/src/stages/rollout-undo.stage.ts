@@ -11,8 +11,9 @@ interface UndoConfig {
 
 /**
  * Rolls a Deployment back a number of revisions from its ReplicaSets' revision annotations, as
- * `kubectl rollout undo --to-revision` does, then waits for the rollout. Never retried: a second
- * attempt would go back again from the revision the first one made.
+ * `kubectl rollout undo --to-revision` does, then waits for the rollout. The undo is stamped on the
+ * Deployment (pipewright.dev/rollout-undo) with the run, stage and attempt, so running `start`
+ * again (a crash before its outcome was saved) does not step back a second time.
  */
 export const rolloutUndoStage: StageType = {
   type: 'ROLLOUT_UNDO',
@@ -21,7 +22,8 @@ export const rolloutUndoStage: StageType = {
     guarded(async () => {
       const c = ctx.config as unknown as UndoConfig;
       const { cluster, target } = await connect(ctx, c.targetId);
-      const undo = await cluster.rolloutUndo(refOf(c, target), c.revisionsBack ?? 1);
+      // Marked with the stage attempt: a start repeated after a crash or a retry finds its own undo done.
+      const undo = await cluster.rolloutUndo(refOf(c, target), c.revisionsBack ?? 1, { marker: `${ctx.run.id}/${ctx.stage.refId}/${ctx.stage.attempt}` });
       return running(250, startWaiting([undo.resource], DEFAULT_STABLE_TIMEOUT_SECONDS, { fromRevision: undo.fromRevision, toRevision: undo.toRevision }));
     }),
   poll: pollRollout,
