@@ -17,6 +17,7 @@ const GONE_TIMEOUT_MS = 10 * 60 * 1000;
  */
 export const deleteStage: StageType = {
   type: 'DELETE',
+  cancelNote: 'a deletion already sent to the cluster goes on there; nothing was restored',
   start: (ctx) =>
     guarded(async () => {
       const c = ctx.config as unknown as DeleteConfig;
