@@ -158,7 +158,7 @@ spec:
     const built = await build(buildId);
     const reference = `${testEnv('REGISTRY_URL')}/${imageRegistry.namespace}/app:_${built.number}`;
     expect(built).toMatchObject({ status: 'SUCCEEDED', image: reference, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), stageRefId: 'build', run: { id: r.id, number: r.number } });
-    expect(stage(done, 'build').outputs).toMatchObject({ artifact: { type: 'docker/image', reference, digest: built.digest } });
+    expect(stage(done, 'build').outputs).toMatchObject({ artifact: { type: 'docker/image', reference, digest: built.digest }, resources: { cpu: 1, memoryMb: 2048, enforced: true } });
     expect(done.artifacts.image).toBeUndefined();
     expect((stage(done, 'deploy').outputs as { images: { to: string; reason: string }[] }).images).toEqual([expect.objectContaining({ to: reference, reason: expect.stringMatching(/highest tag/) })]);
     expect(done.artifacts.commit).toMatchObject({ type: 'git/commit', branch: 'main', commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
@@ -201,11 +201,17 @@ spec:
     expect(stage(done, 'src').error).toMatch(/has no branch "no-such-branch"; it has main/);
   });
 
-  it('fails a build command that exits non-zero with its exit code and last lines; kills one at its time limit', async () => {
+  it('fails a build command that exits non-zero with its exit code and last lines, one over its memory size, and one at its time limit', async () => {
     const failing = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'echo about to fail; echo on stderr >&2; exit 3' })]);
     const failed = await reach((await start(failing)).id);
     expect(failed.status).toBe('FAILED');
     expect(stage(failed, 'build').error).toMatch(/the build command exited with code 3; its last lines:[\s\S]*about to fail[\s\S]*on stderr/);
+
+    // The memory size is enforced (cgroups, as root here): a command that needs 300 MB of 128 is stopped, saying why.
+    const hungry = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'head -c 300000000 /dev/zero | tail > /dev/null', memoryMb: 128 })]);
+    const starved = await reach((await start(hungry)).id);
+    expect(starved.status).toBe('FAILED');
+    expect(stage(starved, 'build').error).toMatch(/the build command ran out of memory: it needed more than the build's 128 MB \(memoryMb\)/);
 
     const slow = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'echo sleeping; sleep 600', timeLimitMinutes: 1 })]);
     const killed = await reach((await start(slow)).id);

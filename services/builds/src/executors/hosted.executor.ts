@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { checkout, resolveRepository } from './git';
+import { createLimits, releaseLimits, type BuildLimits } from './limits';
 import { inside } from './paths';
 import { runProcess, type ProcessResult } from './process';
 import { upstreamCommit } from './source.executor';
@@ -65,35 +66,75 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   const at = c.repositoryId ? await checkout(ctx, repo, src, c.branch) : await checkout(ctx, repo, src, upstream!.branch, upstream!.commit);
   ctx.log.line(`source: ${repo.name} ${at.branch} at ${at.commit}`);
 
-  const tag = imageTag(c, ctx.number, at.commit);
-  const repository = [host, registry.namespace, c.imageName].filter(Boolean).join('/');
-  const reference = `${repository}:${tag}`;
+  // The build's CPU and memory size, applied through cgroups where this machine allows it.
+  const size = { cpu: c.cpu ?? 1, memoryMb: c.memoryMb ?? 2048 };
+  const limits = await createLimits(ctx.buildId, size);
+  const resources = { ...size, enforced: limits.mechanism !== null, mechanism: limits.mechanism };
+  ctx.log.line(
+    limits.mechanism
+      ? `resources: ${size.cpu} CPU, ${size.memoryMb} MB, enforced through ${limits.mechanism}`
+      : `resources: ${size.cpu} CPU, ${size.memoryMb} MB (recorded; this machine lets the build service set no cgroup limits)`,
+  );
   // Cleanup (`cleanup: true`) runs even after a cancel: it does not listen to the abort signal.
-  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean } = {}) =>
-    runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], {
+  // Long steps (`limited: true`) run under the build's limits.
+  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean; limited?: boolean } = {}) => {
+    const full = ['--storage-driver', ctx.tools.buildahStorageDriver, ...args];
+    const run = options.limited ? limits.wrap(ctx.tools.buildah, full) : { command: ctx.tools.buildah, args: full, env: {} };
+    return runProcess(run.command, run.args, {
       signal: options.cleanup ? undefined : ctx.signal,
       timeoutMs: options.timeoutMs ?? (options.cleanup ? 120_000 : undefined),
       keepOutput: true,
       onLine: options.quiet ? undefined : (l) => ctx.log.line(l),
-      env: { ...process.env, REGISTRY_AUTH_FILE: authFile },
+      env: { ...process.env, REGISTRY_AUTH_FILE: authFile, ...run.env },
       // The process group of a long step, so that a restarted service can kill what a crash left running.
       onSpawn: options.cleanup ? undefined : (pgid) => void ctx.saveState({ ...ctx.state, pgid, host: hostname() }).catch(() => undefined),
     });
-  const resources = { cpu: c.cpu ?? 1, memoryMb: c.memoryMb ?? 2048, enforced: false };
+  };
+  try {
+    return await buildAndPush(ctx, c, { buildah, limits, resources, tlsVerify, host, registry, src, at });
+  } finally {
+    await limits.dispose();
+  }
+}
+
+async function buildAndPush(
+  ctx: ExecutorContext,
+  c: HostedConfig,
+  x: {
+    buildah: (args: string[], options?: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean; limited?: boolean }) => Promise<ProcessResult>;
+    limits: BuildLimits;
+    resources: Record<string, unknown>;
+    tlsVerify: string;
+    host: string;
+    registry: ResolvedImageRegistry;
+    src: string;
+    at: { branch: string; commit: string };
+  },
+): Promise<BuildResult> {
+  const { buildah, limits, resources, tlsVerify, host, registry, src, at } = x;
+  const tag = imageTag(c, ctx.number, at.commit);
+  const repository = [host, registry.namespace, c.imageName].filter(Boolean).join('/');
+  const reference = `${repository}:${tag}`;
+  /** A step killed by SIGKILL (exit 137) while the memory limit was hit ran out of memory. */
+  const outOfMemory = async (step: string, result: ProcessResult) =>
+    result.code === 137 && (await limits.outOfMemory()) ? new BuildFailure(`${step} ran out of memory: it needed more than the build's ${c.memoryMb ?? 2048} MB (memoryMb)`) : null;
 
   // 2. The build command, in the build image, with the workspace mounted.
   if (c.buildCommand?.trim()) {
     const minutes = c.timeLimitMinutes ?? 30;
-    ctx.log.line(`resources: ${resources.cpu} CPU, ${resources.memoryMb} MB (recorded; with chroot isolation this machine applies no cgroup limits)`);
     ctx.log.line(`starting build image ${c.buildImage}`);
     const from = await buildah(['from', tlsVerify, '--quiet', '--pull', '--name', `pw-build-${ctx.buildId}`, c.buildImage], { quiet: true, timeoutMs: 10 * 60_000 });
     if (from.code !== 0) throw new BuildFailure(`cannot start build image ${c.buildImage}: ${tail(from, 3)}`);
     const container = from.stdout.trim().split('\n').pop()!;
     try {
       ctx.log.line(`$ ${c.buildCommand}`);
-      const ran = await buildah(['run', '--isolation', 'chroot', '--volume', `${src}:/workspace:rw`, '--workingdir', '/workspace', container, '--', '/bin/sh', '-c', c.buildCommand], { timeoutMs: minutes * 60_000 });
+      const ran = await buildah(['run', '--isolation', 'chroot', '--volume', `${src}:/workspace:rw`, '--workingdir', '/workspace', container, '--', '/bin/sh', '-c', c.buildCommand], { timeoutMs: minutes * 60_000, limited: true });
       if (ran.timedOut) throw new BuildFailure(`time limit of ${minutes} minute${minutes === 1 ? '' : 's'} reached: the build command was stopped`);
       if (ran.aborted) throw new BuildFailure('the build command was stopped');
+      if (ran.code !== 0) {
+        const oom = await outOfMemory('the build command', ran);
+        if (oom) throw oom;
+      }
       if (ran.code !== 0) throw new BuildFailure(`the build command exited with code ${ran.code}; its last lines:\n${tail(ran, TAIL_LINES)}`);
     } finally {
       await buildah(['rm', container], { quiet: true, cleanup: true });
@@ -106,10 +147,10 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   const context = inside(src, c.contextPath ?? '.', 'contextPath');
   const local = `localhost/pipewright-build/${ctx.buildId}:${tag}`;
   ctx.log.line(`building ${c.dockerfilePath ?? 'Dockerfile'} (context ${c.contextPath ?? '.'})`);
-  const bud = await buildah(['bud', '--isolation', 'chroot', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], { timeoutMs: (c.timeLimitMinutes ?? 30) * 60_000 });
+  const bud = await buildah(['bud', '--isolation', 'chroot', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], { timeoutMs: (c.timeLimitMinutes ?? 30) * 60_000, limited: true });
   if (bud.timedOut) throw new BuildFailure(`time limit of ${c.timeLimitMinutes ?? 30} minutes reached while building the image`);
   if (bud.aborted) throw new BuildFailure('the image build was stopped');
-  if (bud.code !== 0) throw new BuildFailure(`the image build failed (exit code ${bud.code}); its last lines:\n${tail(bud, TAIL_LINES)}`);
+  if (bud.code !== 0) throw (await outOfMemory('the image build', bud)) ?? new BuildFailure(`the image build failed (exit code ${bud.code}); its last lines:\n${tail(bud, TAIL_LINES)}`);
   try {
     ctx.log.line(`pushing ${reference}`);
     const digestFile = join(ctx.workspace, 'digest');
@@ -152,6 +193,7 @@ export const hostedExecutor: BuildExecutor = {
   async abandon(ctx) {
     const { pgid, host } = ctx.state as { pgid?: number; host?: string };
     if (pgid && host === hostname()) killGroupIfBuildah(pgid);
+    await releaseLimits(ctx.buildId);
     const buildah = (args: string[]) => runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], { timeoutMs: 120_000 });
     await buildah(['rm', `pw-build-${ctx.buildId}`]);
     const images = await buildah(['images', '--noheading', '--format', '{{.Name}}:{{.Tag}}', `localhost/pipewright-build/${ctx.buildId}`]);
