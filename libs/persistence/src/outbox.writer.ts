@@ -1,6 +1,5 @@
 import { parseMessage, subjects, type DurableSubject, type PayloadOf } from '@pipewright/contracts';
 import type { EntityManager } from 'typeorm';
-import { OutboxEntity } from './outbox.entity';
 
 /**
  * Records an event or command in the caller's transaction. It reaches JetStream through the relay
@@ -13,6 +12,6 @@ export async function writeOutbox<S extends DurableSubject>(
   payload: PayloadOf<S>,
 ): Promise<string> {
   const valid = parseMessage(subject, subjects[subject].payload, payload);
-  const row = await manager.getRepository(OutboxEntity).save({ subject, payload: valid as object });
+  const [row]: { id: string }[] = await manager.query(`INSERT INTO outbox (subject, payload) VALUES ($1, $2) RETURNING id`, [subject, JSON.stringify(valid)]);
   return row.id;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BUILD_STAGE_TYPES, TERMINAL_RUN_STATUSES, type RunStatus, type StageDocument, type StageStatus } from '@pipewright/contracts';
+import { BUILD_STAGE_TYPES, parseMessage, subjects, TERMINAL_RUN_STATUSES, type PayloadOf, type RunStatus, type StageDocument, type StageStatus } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
 import type { EntityManager } from 'typeorm';
 import type { Config } from '../config';
@@ -52,38 +52,43 @@ export class RunState {
   }
 
   /**
-   * Takes the run's next event sequence and records the run as it is now under it (run_history),
-   * in one statement: a subscriber is then shown each state, not only the newest.
+   * One event about the run, in one statement: takes the run's next sequence, records the run as it
+   * is now under it (run_history: a subscriber is shown each state, not only the newest), and
+   * writes the event with that sequence to the outbox. The payload is validated first.
    */
-  private async nextSequence(tx: EntityManager, run: RunEntity): Promise<number> {
+  private async emit<S extends 'evt.executions.run.status-changed.v1' | 'evt.executions.stage.status-changed.v1'>(
+    tx: EntityManager,
+    run: RunEntity,
+    subject: S,
+    payload: Omit<PayloadOf<S>, 'sequence'>,
+  ): Promise<void> {
+    const valid = parseMessage(subject, subjects[subject].payload, { ...payload, sequence: run.sequence + 1 });
     const [{ sequence }] = await tx.query(
-      `WITH r AS (UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING *)
-       INSERT INTO run_history (run_id, sequence, state)
-       SELECT r.id, r.sequence, jsonb_build_object(
-         'run', to_jsonb(r) - 'snapshot',
-         'stages', (SELECT coalesce(jsonb_agg(to_jsonb(s) - 'config' - 'state' || jsonb_build_object('state', jsonb_build_object('prompt', s.state -> 'prompt')) ORDER BY s.position), '[]')
-                    FROM stage_runs s WHERE s.run_id = r.id))
-       FROM r RETURNING sequence`,
-      [run.id],
+      `WITH r AS (UPDATE runs SET sequence = sequence + 1 WHERE id = $1 RETURNING *),
+       h AS (INSERT INTO run_history (run_id, sequence, state)
+             SELECT r.id, r.sequence, jsonb_build_object(
+               'run', to_jsonb(r) - 'snapshot',
+               'stages', (SELECT coalesce(jsonb_agg(to_jsonb(s) - 'config' - 'state' || jsonb_build_object('state', jsonb_build_object('prompt', s.state -> 'prompt')) ORDER BY s.position), '[]')
+                          FROM stage_runs s WHERE s.run_id = r.id))
+             FROM r),
+       o AS (INSERT INTO outbox (subject, payload) SELECT $2, $3::jsonb || jsonb_build_object('sequence', r.sequence) FROM r)
+       SELECT sequence FROM r`,
+      [run.id, subject, JSON.stringify(valid)],
     );
     run.sequence = sequence;
-    return sequence;
   }
 
   async emitRun(tx: EntityManager, run: RunEntity): Promise<void> {
-    const sequence = await this.nextSequence(tx, run);
-    await writeOutbox(tx, 'evt.executions.run.status-changed.v1', { runId: run.id, pipelineId: run.pipelineId, number: run.number, status: run.status, sequence, reason: run.reason, at: new Date().toISOString() });
+    await this.emit(tx, run, 'evt.executions.run.status-changed.v1', { runId: run.id, pipelineId: run.pipelineId, number: run.number, status: run.status, reason: run.reason, at: new Date().toISOString() });
   }
 
   async emitStage(tx: EntityManager, run: RunEntity, stage: StageRunEntity): Promise<void> {
-    const sequence = await this.nextSequence(tx, run);
-    await writeOutbox(tx, 'evt.executions.stage.status-changed.v1', {
+    await this.emit(tx, run, 'evt.executions.stage.status-changed.v1', {
       runId: run.id,
       pipelineId: run.pipelineId,
       refId: stage.refId,
       status: stage.status,
       attempt: stage.attempt,
-      sequence,
       error: stage.error,
       at: new Date().toISOString(),
     });
