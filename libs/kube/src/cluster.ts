@@ -23,6 +23,8 @@ export interface AppliedResource {
    * which revision the rollout became.
    */
   revision?: number;
+  /** A StatefulSet's ControllerRevision, or the generation a DaemonSet's controller rolled out (from `stability()`). */
+  controllerRevision?: string;
 }
 
 export type PatchStrategy = 'STRATEGIC' | 'MERGE' | 'JSON';

@@ -48,10 +48,10 @@ describe('workloadState', () => {
 
   it('reads DaemonSets and StatefulSets', () => {
     const ds: KubeObject = { kind: 'DaemonSet', metadata: { name: 'd', generation: 1 }, status: { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberReady: 1, numberAvailable: 1 } };
-    expect(workloadState(ds)).toEqual({ stable: false, summary: '1 of 2 scheduled pods ready, 2 updated' });
+    expect(workloadState(ds)).toEqual({ stable: false, summary: '1 of 2 scheduled pods ready, 2 updated', controllerRevision: 'generation 1' });
     const sts: KubeObject = { kind: 'StatefulSet', metadata: { name: 's', generation: 1 }, spec: { replicas: 2 }, status: { observedGeneration: 1, replicas: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: 'a', updateRevision: 'b' } };
     expect(workloadState(sts).stable).toBe(false);
-    expect(workloadState({ ...sts, status: { ...sts.status, currentRevision: 'b' } })).toEqual({ stable: true, summary: '2 of 2 replicas ready', revision: undefined });
+    expect(workloadState({ ...sts, status: { ...sts.status, currentRevision: 'b' } })).toEqual({ stable: true, summary: '2 of 2 replicas ready', revision: undefined, controllerRevision: 'b' });
   });
 
   it('reads Jobs: Complete is stable, Failed throws with the reason', () => {

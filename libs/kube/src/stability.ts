@@ -6,6 +6,8 @@ export interface Stability {
   summary: string;
   /** A Deployment's `deployment.kubernetes.io/revision`. */
   revision?: number;
+  /** A StatefulSet's or DaemonSet's revision: its ControllerRevision (`status.updateRevision`) or the generation its controller rolled out. */
+  controllerRevision?: string;
   /** Pods of the workload (by its selector) that are not Ready, with why. Empty when stable. */
   notReady: { pod: string; reason: string }[];
 }
@@ -51,6 +53,7 @@ export interface WorkloadState {
   stable: boolean;
   summary: string;
   revision?: number;
+  controllerRevision?: string;
 }
 
 function replicasSummary(ready: number, desired: number, updated: number, available: number, extra: string[] = []): string {
@@ -104,7 +107,8 @@ export function workloadState(obj: KubeObject): WorkloadState {
         if (strategy !== 'OnDelete') stable = false;
       }
       const summary = stable ? `${desired} of ${desired} replica${desired === 1 ? '' : 's'} ready${revision !== undefined ? ` (revision ${revision})` : ''}` : replicasSummary(ready, desired, updated, available, extra);
-      return { stable, summary, revision };
+      const controllerRevision = kind === 'StatefulSet' && typeof status.updateRevision === 'string' ? status.updateRevision : undefined;
+      return { stable, summary, revision, ...(controllerRevision ? { controllerRevision } : {}) };
     }
     case 'DaemonSet': {
       if (observed < generation) return waitingForController();
@@ -114,7 +118,7 @@ export function workloadState(obj: KubeObject): WorkloadState {
       const available = num(status.numberAvailable);
       const stable = updated === desired && ready === desired && available === desired;
       const summary = stable ? `${desired} of ${desired} scheduled pods ready` : `${ready} of ${desired} scheduled pods ready, ${updated} updated${available !== ready ? `, ${available} available` : ''}`;
-      return { stable, summary };
+      return { stable, summary, controllerRevision: `generation ${observed}` };
     }
     case 'Job': {
       const conds = conditions(obj);

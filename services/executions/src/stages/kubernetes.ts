@@ -90,7 +90,7 @@ export async function pollStable(ctx: StageContext, cluster: Cluster, state: Wai
       if (err instanceof KubeError && err.retryable && Date.now() < state.deadline) return running(pollDelay(state.polls), { ...state, polls: state.polls + 1, lastError: err.message });
       return kubeFailure(err);
     }
-    resources.push({ ...r, ...(s.revision !== undefined ? { revision: s.revision } : {}) });
+    resources.push({ ...r, ...(s.revision !== undefined ? { revision: s.revision } : {}), ...(s.controllerRevision ? { controllerRevision: s.controllerRevision } : {}) });
     if (!s.stable) {
       const pods = s.notReady.slice(0, 5).map((p) => `pod ${p.pod}: ${p.reason}`);
       const more = s.notReady.length > 5 ? ` and ${s.notReady.length - 5} more` : '';
@@ -106,7 +106,7 @@ export async function pollStable(ctx: StageContext, cluster: Cluster, state: Wai
 
 /** A resource as stage outputs list it. */
 export function output(r: AppliedResource) {
-  return { kind: r.kind, apiVersion: r.apiVersion, name: r.name, namespace: r.namespace, ...(r.revision !== undefined ? { revision: r.revision } : {}) };
+  return { kind: r.kind, apiVersion: r.apiVersion, name: r.name, namespace: r.namespace, ...(r.revision !== undefined ? { revision: r.revision } : {}), ...(r.controllerRevision ? { controllerRevision: r.controllerRevision } : {}) };
 }
 
 /** The named resource a PATCH, SCALE, ROLLOUT_UNDO or DELETE acts on (namespace: the stage's, else the target's default). */
