@@ -179,6 +179,16 @@ spec:
     expect(laterWithLines.length).toBeGreaterThan(0);
   }, 300_000);
 
+  it('builds the repository and branch the stage names when there is no Source stage, tagged by {COMMIT}', async () => {
+    const id = await pipeline([{ ...hosted({ repositoryId: env.repo, branch: 'main', tagFormat: 'c-{COMMIT}', buildCommand: '' }), dependsOn: [] }]);
+    const done = await reach((await start(id)).id);
+    expect(done.status).toBe('SUCCEEDED');
+    const outputs = stage(done, 'build').outputs as { commit: string; tag: string; reference: string };
+    expect(outputs.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(outputs.tag).toBe(`c-${outputs.commit.slice(0, 12)}`);
+    expect(outputs.reference.endsWith(`/app:${outputs.tag}`)).toBe(true);
+  });
+
   it('numbers builds per pipeline stage across runs, and never reuses a number', async () => {
     const id = await pipeline([
       { refId: 'a', name: 'a', type: 'SOURCE_GITHUB', config: { repositoryId: env.repo } },
