@@ -4,5 +4,6 @@ export * from './kube';
 export * from './nats';
 export * from './platform';
 export * from './processes';
+export * from './runs';
 export * from './test-env';
 export * from './wait';

@@ -3,7 +3,7 @@
 // build logs live over the gateway; deployed to the test environment's real Kubernetes.
 import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
-import { connectTestNats, gql, kubeAdmin, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { connectTestNats, kubeAdmin, pipelineDriver, serviceQuery, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,6 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 const unique = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
-const TERMINAL: RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED'];
 
 interface StageOut {
   refId: string;
@@ -51,24 +50,9 @@ describe('builds service (real git, buildah, registry, helm, chart repository; t
   let workspaces: string;
   const env: Record<string, string> = {};
 
-  const ok = async <T>(query: string, variables?: Record<string, unknown>, token = dev): Promise<T> => {
-    const res = await gql<T>(platform.gatewayUrl, query, { token, variables });
-    if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
-    return res.data!;
-  };
+  const { ok, pipeline, start, reach, stage } = pipelineDriver<RunOut>(() => platform.gatewayUrl, () => dev, RUN_FIELDS, { label: 'build', reachTimeoutMs: 280_000 });
   const create = async (kind: string, input: Record<string, unknown>) =>
     (await ok<Record<string, { id: string }>>(`mutation($i: Create${kind}Input!) { create${kind}(input: $i) { id } }`, { i: { name: unique(kind.toLowerCase()), ...input } }, admin))[`create${kind}`].id;
-  const pipeline = async (stages: unknown[], parameters: unknown[] = []) =>
-    (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { name: unique('build'), stages, parameters } })).createPipeline.id;
-  const start = async (pipelineId: string, parameters?: Record<string, unknown>) =>
-    (await ok<{ runPipeline: RunOut }>(`mutation($p: ID!, $params: JSON) { runPipeline(pipelineId: $p, parameters: $params) { ${RUN_FIELDS} } }`, { p: pipelineId, params: parameters })).runPipeline;
-  const read = async (runId: string) => (await ok<{ run: RunOut }>(`query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id: runId })).run;
-  const reach = (runId: string, statuses: RunStatus[] = TERMINAL) =>
-    waitFor(`run ${runId} to reach ${statuses.join('/')}`, async () => {
-      const r = await read(runId);
-      return statuses.includes(r.status) ? r : undefined;
-    }, 280_000);
-  const stage = (r: RunOut, refId: string) => r.stages.find((s) => s.refId === refId)!;
   const build = async (id: string) => (await ok<{ build: BuildOut }>(`query($id: ID!) { build(id: $id) { ${BUILD_FIELDS} } }`, { id })).build;
   const logText = (b: BuildOut) => b.log.lines.map((l) => l.text).join('\n');
   const wsClient = () => createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${dev}` }, retryAttempts: 0 });
@@ -265,7 +249,7 @@ spec:
       await bus.publish('cmd.builds.build.cancel.v1', { buildRequestId, reason: 'changed my mind' }, { msgId: `${buildRequestId}/cancel` });
       // The cancel is handled (remembered) before the start arrives.
       await waitFor('the cancel to be remembered', async () => {
-        const rows = await builderQuery(`SELECT 1 FROM build_cancels WHERE build_request_id = $1`, [buildRequestId]);
+        const rows = await serviceQuery(platform, 'builds', `SELECT 1 FROM build_cancels WHERE build_request_id = $1`, [buildRequestId]);
         return rows.length > 0;
       });
       await bus.publish(
@@ -419,14 +403,5 @@ spec:
     return found;
   }
 
-  async function builderQuery(sql: string, params: unknown[]): Promise<unknown[]> {
-    const { Client } = await import('pg');
-    const c = new Client({ connectionString: platform.serviceEnvs.builds.DATABASE_URL });
-    await c.connect();
-    try {
-      return (await c.query(sql, params)).rows;
-    } finally {
-      await c.end();
-    }
-  }
+
 });

@@ -3,7 +3,7 @@
 // makes pods Ready, or fails the ones annotated to fail), through the whole platform.
 import type { RunStatus } from '@pipewright/contracts';
 import { Cluster, parseManifests } from '@pipewright/kube';
-import { createGitRepository, gql, kubeAdmin, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { createGitRepository, kubeAdmin, pipelineDriver, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -80,11 +80,7 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
   const hooks = new HooksServer();
   const namespaces: string[] = [];
 
-  const ok = async <T>(query: string, variables?: Record<string, unknown>, token = dev): Promise<T> => {
-    const res = await gql<T>(platform.gatewayUrl, query, { token, variables });
-    if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
-    return res.data!;
-  };
+  const { ok, pipeline, start, read, reach, stage } = pipelineDriver<RunOut>(() => platform.gatewayUrl, () => dev, RUN_FIELDS, { label: 'deploy' });
   const target = async (namespace: string, token = testEnv('KUBE_TOKEN')) =>
     (
       await ok<{ createDeploymentTarget: { id: string } }>(
@@ -93,17 +89,6 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
         admin,
       )
     ).createDeploymentTarget.id;
-  const pipeline = async (stages: unknown[], parameters: unknown[] = []) =>
-    (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { name: unique('deploy'), stages, parameters } })).createPipeline.id;
-  const start = async (pipelineId: string, parameters?: Record<string, unknown>) =>
-    (await ok<{ runPipeline: RunOut }>(`mutation($p: ID!, $params: JSON) { runPipeline(pipelineId: $p, parameters: $params) { ${RUN_FIELDS} } }`, { p: pipelineId, params: parameters })).runPipeline;
-  const read = async (runId: string) => (await ok<{ run: RunOut }>(`query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id: runId })).run;
-  const reach = (runId: string, statuses: RunStatus[] = TERMINAL) =>
-    waitFor(`run ${runId} to reach ${statuses.join('/')}`, async () => {
-      const r = await read(runId);
-      return statuses.includes(r.status) ? r : undefined;
-    }, 180_000);
-  const stage = (r: RunOut, refId: string) => r.stages.find((s) => s.refId === refId)!;
   const namespace = async () => {
     const name = unique('pw-kube');
     await cluster.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }]);
