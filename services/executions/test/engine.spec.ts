@@ -1,6 +1,6 @@
 import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus, type BusLogger } from '@pipewright/messaging';
-import { connectTestNats, freePort, gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { connectTestNats, freePort, gql, serviceQuery, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'graphql-ws';
 import type { NatsConnection } from 'nats';
@@ -588,19 +588,8 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
   /** The child run id a RUN_PIPELINE stage records, once it has started one. */
   async function waitForStageOutput(runId: string, refId: string): Promise<unknown> {
     return waitFor(`stage ${refId} of run ${runId} to start its child`, async () => {
-      const [row] = (await platformQuery(`SELECT state->>'childRunId' AS id FROM stage_runs WHERE run_id = $1 AND ref_id = $2`, [runId, refId])) as { id: string | null }[];
+      const [row] = await serviceQuery<{ id: string | null }>(platform, 'executions', `SELECT state->>'childRunId' AS id FROM stage_runs WHERE run_id = $1 AND ref_id = $2`, [runId, refId]);
       return row?.id ?? undefined;
     });
-  }
-
-  async function platformQuery(sql: string, params: unknown[]): Promise<unknown[]> {
-    const { Client } = await import('pg');
-    const c = new Client({ connectionString: platform.serviceEnvs.executions.DATABASE_URL });
-    await c.connect();
-    try {
-      return (await c.query(sql, params)).rows;
-    } finally {
-      await c.end();
-    }
   }
 });
