@@ -80,6 +80,7 @@ function harness(
       secret(value) {
         if (value) h.secrets.push(value);
       },
+      flush: async () => undefined,
     },
     signal: abort.signal,
     workspace,

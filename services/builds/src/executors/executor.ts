@@ -7,6 +7,8 @@ export interface BuildLog {
   line(text: string): void;
   /** Masks this value (a password, a token) in every line written after this call. */
   secret(value: string | null | undefined): void;
+  /** Stores what was written so far; resolves once it is in the database (before saving progress past it). */
+  flush(): Promise<void>;
 }
 
 /**

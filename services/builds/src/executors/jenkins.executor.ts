@@ -239,6 +239,8 @@ class JenkinsBuild {
     const before = consoleLines.offset;
     const lines = consoleLines.push(res.body, res.headers.get('x-text-size'));
     for (const line of lines) ctx.log.line(line);
+    // The lines are stored before the offset past them is: a crash in between repeats lines, never loses them.
+    if (lines.length) await ctx.log.flush();
     if (consoleLines.offset !== before || lines.length) await this.save(consoleLines.state());
     return res.headers.get('x-more-data') === 'true';
   }
