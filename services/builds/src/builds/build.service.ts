@@ -59,8 +59,7 @@ export class BuildService {
       // TypeORM answers a DELETE ... RETURNING with [rows, affected].
       const [[cancel]]: [{ reason: string }[], number] = await tx.query(`DELETE FROM build_cancels WHERE build_request_id = $1 RETURNING reason`, [command.buildRequestId]);
       if (cancel) {
-        await this.finish(build.id, { status: 'CANCELED', error: `canceled before it started: ${cancel.reason}` }, tx);
-        return { build: (await tx.getRepository(BuildEntity).findOneBy({ id: build.id }))!, created: true };
+        return { build: (await this.finish(build.id, { status: 'CANCELED', error: `canceled before it started: ${cancel.reason}` }, tx))!, created: true };
       }
       if (busy >= maxParallel) {
         const line = { offset: 0, at: new Date().toISOString(), text: `queued: ${busy} build(s) ahead of this one, at most ${maxParallel} run at once (BUILDS_MAX_PARALLEL); it starts when a slot frees up` };

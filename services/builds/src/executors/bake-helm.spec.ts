@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandLine, escapeSetValue, helmMessage, inside } from './bake-helm';
+import { commandLine, escapeSetValue, helmMessage } from './bake-helm';
+import { inside } from './paths';
 
 describe('escapeSetValue', () => {
   it('escapes commas and backslashes, nothing else', () => {

@@ -49,8 +49,6 @@ export function helmMessage(stderr: string): string {
 }
 
 
-export { inside } from './paths';
-
 export interface ChartMeta {
   name: string;
   version?: string;

@@ -1,11 +1,12 @@
-import { stageDefinitions, type ResolvedChartRepository, type ResolvedSourceRepository } from '@pipewright/contracts';
-import { QueryError } from '@pipewright/messaging';
+import type { ResolvedSourceRepository, stageDefinitions } from '@pipewright/contracts';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { z } from 'zod';
-import { commandLine, escapeSetValue, helmEnv, helmMessage, inside, readChartMeta } from './bake-helm';
-import { BuildFailure, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+import { commandLine, escapeSetValue, helmEnv, helmMessage, readChartMeta } from './bake-helm';
+import { inside } from './paths';
+import { abortReasonText, BuildFailure, stageConfig, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+import { resolveResource } from './environment';
 import { checkout, resolveRepository } from './git';
 import { runProcess, type ProcessResult } from './process';
 
@@ -47,19 +48,15 @@ class Bake {
 
   async run(): Promise<BuildResult> {
     const { ctx } = this;
-    const definition = stageDefinitions.find((d): d is BakeStage => d.type === 'BAKE_MANIFEST')!;
-    const parsed = definition.config.safeParse(ctx.command.config);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return { status: 'FAILED', error: `invalid BAKE_MANIFEST config: ${issue.path.join('.') || '(config)'} ${issue.message}` };
-    }
-    this.config = parsed.data;
+    const parsed = stageConfig<BakeConfig>(ctx, 'BAKE_MANIFEST');
+    if ('failure' in parsed) return parsed.failure;
+    this.config = parsed.config;
     try {
       await mkdir(join(ctx.workspace, '.helm'), { recursive: true });
       await writeFile(this.env.KUBECONFIG!, '');
       return await this.bake();
     } catch (err) {
-      if (ctx.signal.aborted) return { status: 'CANCELED', error: abortReason(ctx.signal.reason) };
+      if (ctx.signal.aborted) return { status: 'CANCELED', error: abortReasonText(ctx.signal.reason) };
       if (err instanceof BuildFailure) return { status: 'FAILED', error: err.message, outputs: err.outputs };
       throw err;
     }
@@ -76,7 +73,7 @@ class Bake {
     // stdout is the manifest (kept, not logged); stderr lines are helm's warnings or its error.
     const res = await this.helm(args, { timeoutMs: 5 * 60_000, logOutput: false });
     for (const line of res.stderr.split('\n')) if (line.trim()) ctx.log.line(line);
-    if (res.aborted) return { status: 'CANCELED', error: abortReason(ctx.signal.reason) };
+    if (res.aborted) return { status: 'CANCELED', error: abortReasonText(ctx.signal.reason) };
     if (res.timedOut) return { status: 'FAILED', error: 'helm template did not finish within 5 minutes' };
     if (res.code !== 0) return { status: 'FAILED', error: `helm template of chart ${chart.name} failed: ${helmMessage(res.stderr)}` };
 
@@ -104,7 +101,7 @@ class Bake {
   private async helmStep(args: string[], what: string, input?: string): Promise<void> {
     this.ctx.log.line(`$ ${commandLine(args)}`);
     const res = await this.helm(args, { timeoutMs: 10 * 60_000, input });
-    if (res.aborted) throw new BuildFailure(abortReason(this.ctx.signal.reason));
+    if (res.aborted) throw new BuildFailure(abortReasonText(this.ctx.signal.reason));
     if (res.timedOut) throw new BuildFailure(`${what}: helm did not finish within 10 minutes`);
     if (res.code !== 0) {
       const message = helmMessage(res.stderr);
@@ -116,7 +113,7 @@ class Bake {
     const { ctx } = this;
     const template = this.config.template;
     if (template.source !== 'CHART_REPOSITORY') throw new Error('unreachable');
-    const repo = await this.resolveChartRepository(template.chartRepositoryId);
+    const repo = await resolveResource(this.ctx, 'chart-repository', template.chartRepositoryId, 'template.chartRepositoryId');
     const what = `cannot fetch chart "${template.chart}"${template.version ? ` version ${template.version}` : ''} from chart repository ${repo.name} (${repo.url})`;
     const dest = join(ctx.workspace, 'chart');
     const pull = ['pull'];
@@ -142,18 +139,6 @@ class Bake {
     const dir = join(dest, entries[0].name);
     const meta = await readChartMeta(dir);
     return { chart: { dir: `./${relative(ctx.workspace, dir)}`, name: meta?.name || template.chart, version: meta?.version } };
-  }
-
-  private async resolveChartRepository(id: string): Promise<ResolvedChartRepository> {
-    let repo: ResolvedChartRepository;
-    try {
-      repo = await this.ctx.request('rpc.environments.chart-repository.resolve', { id }, { timeoutMs: 5000 });
-    } catch (err) {
-      if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`chart repository ${id} does not exist any more: fix template.chartRepositoryId`);
-      throw new BuildFailure(`cannot read chart repository ${id}: the environments service did not answer (${(err as Error).message})`);
-    }
-    this.ctx.log.secret(repo.password);
-    return repo;
   }
 
   private async checkoutInto(repositoryId: string, field: string, branch: string | undefined, dirName: string): Promise<Checkout> {
@@ -192,12 +177,6 @@ class Bake {
     }
     return `./${relative(this.ctx.workspace, file)}`;
   }
-}
-
-function abortReason(reason: unknown): string {
-  if (reason instanceof Error) return reason.message || reason.name;
-  if (typeof reason === 'string' && reason) return reason;
-  return 'cancelled';
 }
 
 /** Adds what to check when helm's message is about authentication. */

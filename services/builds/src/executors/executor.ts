@@ -1,4 +1,4 @@
-import type { BuildStart } from '@pipewright/contracts';
+import { stageDefinitions, type BuildStart } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
 
 /** Where a build writes its log: each line is timestamped, masked of every secret, stored and streamed live. */
@@ -22,6 +22,25 @@ export const LEASE_LOST = 'the lease of this build was lost';
 /** Whether an abort hands the build over (service stopping, lease lost) rather than cancels it. */
 export function isHandOver(reason: unknown): boolean {
   return reason === SERVICE_STOPPING || reason === LEASE_LOST;
+}
+
+/** Why a build was aborted, as a message (the abort reason is a string or an Error). */
+export function abortReasonText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message || reason.name;
+  if (typeof reason === 'string' && reason) return reason;
+  return 'cancelled';
+}
+
+/**
+ * The stage's config parsed by its schema from the contracts (defaults applied), or the build's
+ * failure naming the first bad field.
+ */
+export function stageConfig<C>(ctx: ExecutorContext, type: BuildStart['stageType']): { config: C } | { failure: BuildResult } {
+  const definition = stageDefinitions.find((d) => d.type === type)!;
+  const parsed = definition.config.safeParse(ctx.command.config);
+  if (parsed.success) return { config: parsed.data as C };
+  const issue = parsed.error.issues[0];
+  return { failure: { status: 'FAILED', error: `invalid ${type} config: ${issue.path.join('.') || '(config)'} ${issue.message}` } };
 }
 
 /** What an executor gets for one build. */

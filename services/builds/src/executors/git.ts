@@ -1,19 +1,10 @@
 import type { ResolvedSourceRepository } from '@pipewright/contracts';
-import { QueryError } from '@pipewright/messaging';
 import { runProcess } from './process';
+import { resolveResource } from './environment';
 import { BuildFailure, type ExecutorContext } from './executor';
 
 /** The repository with its token, from the environments service (never cached past the build). */
-export async function resolveRepository(ctx: ExecutorContext, id: string, field: string): Promise<ResolvedSourceRepository> {
-  try {
-    const repo = await ctx.request('rpc.environments.source-repository.resolve', { id }, { timeoutMs: 5000 });
-    ctx.log.secret(repo.token);
-    return repo;
-  } catch (err) {
-    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`source repository ${id} does not exist any more: fix ${field}`);
-    throw new BuildFailure(`cannot read source repository ${id}: the environments service did not answer (${(err as Error).message})`);
-  }
-}
+export const resolveRepository = (ctx: ExecutorContext, id: string, field: string): Promise<ResolvedSourceRepository> => resolveResource(ctx, 'source-repository', id, field);
 
 /** git's environment: no prompts, the token as an HTTP header (never in a URL or on a command line). */
 export function gitEnv(repo: ResolvedSourceRepository): NodeJS.ProcessEnv {

@@ -1,9 +1,9 @@
 import type { ResolvedImageRegistry } from '@pipewright/contracts';
-import { QueryError } from '@pipewright/messaging';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { resolveResource } from './environment';
 import { checkout, resolveRepository } from './git';
 import { createLimits, releaseLimits, type BuildLimits } from './limits';
 import { inside } from './paths';
@@ -49,7 +49,7 @@ export function registryHost(url: string): string {
  */
 async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   const c = ctx.command.config as unknown as HostedConfig;
-  const registry = await resolveRegistry(ctx, c.registryId);
+  const registry = await resolveResource(ctx, 'image-registry', c.registryId, 'registryId');
   const host = registryHost(registry.url);
   const tlsVerify = `--tls-verify=${!registry.insecure && !/^(localhost|127\.)/.test(host)}`;
   const authFile = join(ctx.workspace, 'auth.json');
@@ -166,17 +166,6 @@ async function buildAndPush(
     return { status: 'SUCCEEDED', outputs: { ...artifact, artifact, buildNumber: ctx.number, commit: at.commit, repository, resources } };
   } finally {
     await buildah(['rmi', '--force', local], { quiet: true, cleanup: true });
-  }
-}
-
-async function resolveRegistry(ctx: ExecutorContext, id: string): Promise<ResolvedImageRegistry> {
-  try {
-    const registry = await ctx.request('rpc.environments.image-registry.resolve', { id }, { timeoutMs: 5000 });
-    ctx.log.secret(registry.password);
-    return registry;
-  } catch (err) {
-    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`image registry ${id} does not exist any more: fix registryId`);
-    throw new BuildFailure(`cannot read image registry ${id}: the environments service did not answer (${(err as Error).message})`);
   }
 }
 

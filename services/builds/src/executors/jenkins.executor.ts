@@ -1,7 +1,7 @@
-import { stageDefinitions, type ResolvedBuildTool } from '@pipewright/contracts';
-import { QueryError } from '@pipewright/messaging';
+import type { stageDefinitions } from '@pipewright/contracts';
 import type { z } from 'zod';
-import { BuildFailure, isHandOver, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+import { resolveResource } from './environment';
+import { abortReasonText, BuildFailure, isHandOver, stageConfig, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 import { Backoff, JenkinsClient, JenkinsHttpError, JenkinsNetworkError, wait } from './jenkins-client';
 import { ConsoleLines } from './jenkins-console';
 
@@ -33,20 +33,6 @@ interface BuildJson {
   queueId?: number;
 }
 
-/**
- * Whether the abort means the service is stopping (not a cancel of the run): the Jenkins build is
- * then left running and followed again from the saved state after the restart.
- */
-export function isServiceStopping(reason: unknown): boolean {
-  return isHandOver(reason);
-}
-
-export function abortReasonText(reason: unknown): string {
-  if (reason instanceof Error) return reason.message || reason.name;
-  if (typeof reason === 'string' && reason) return reason;
-  return 'cancelled';
-}
-
 /** Triggers a Jenkins job, follows its queue item and build, streams its console and maps its result. */
 export const jenkinsExecutor: BuildExecutor = {
   type: 'BUILD_JENKINS',
@@ -65,15 +51,11 @@ class JenkinsBuild {
 
   async run(): Promise<BuildResult> {
     const { ctx } = this;
-    const definition = stageDefinitions.find((d): d is JenkinsStage => d.type === 'BUILD_JENKINS')!;
-    const parsed = definition.config.safeParse(ctx.command.config);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return { status: 'FAILED', error: `invalid BUILD_JENKINS config: ${issue.path.join('.') || '(config)'} ${issue.message}` };
-    }
-    this.config = parsed.data;
+    const parsed = stageConfig<JenkinsConfig>(ctx, 'BUILD_JENKINS');
+    if ('failure' in parsed) return parsed.failure;
+    this.config = parsed.config;
     try {
-      const tool = await this.resolveTool();
+      const tool = await resolveResource(ctx, 'build-tool', this.config.buildToolId, 'buildToolId');
       this.client = new JenkinsClient(tool, { onRetry: (message) => ctx.log.line(message) });
       if (ctx.signal.aborted) return await this.cancel();
       if (this.state.buildNumber === undefined) {
@@ -102,19 +84,6 @@ class JenkinsBuild {
   private outputs(result?: string | null): Record<string, unknown> | undefined {
     if (this.state.buildNumber === undefined) return undefined;
     return { buildNumber: this.state.buildNumber, buildUrl: this.state.buildUrl, result: result ?? null, job: this.config.job };
-  }
-
-  private async resolveTool(): Promise<ResolvedBuildTool> {
-    const id = this.config.buildToolId;
-    let tool: ResolvedBuildTool;
-    try {
-      tool = await this.ctx.request('rpc.environments.build-tool.resolve', { id }, { timeoutMs: 5000 });
-    } catch (err) {
-      if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`build tool ${id} does not exist any more: fix buildToolId`);
-      throw new BuildFailure(`cannot read build tool ${id}: the environments service did not answer (${(err as Error).message})`);
-    }
-    this.ctx.log.secret(tool.apiToken);
-    return tool;
   }
 
   private jobUrl(): string {
@@ -270,7 +239,7 @@ class JenkinsBuild {
     const { ctx } = this;
     const reason = abortReasonText(ctx.signal.reason);
     const client = this.client;
-    if (!client || isServiceStopping(ctx.signal.reason)) {
+    if (!client || isHandOver(ctx.signal.reason)) {
       if (this.state.queueId !== undefined) ctx.log.line('the builds service is stopping: the Jenkins build goes on and is followed again after the restart');
       return { status: 'CANCELED', error: reason, outputs: this.outputs() };
     }

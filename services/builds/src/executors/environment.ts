@@ -1,0 +1,30 @@
+import type { ReplyOf } from '@pipewright/contracts';
+import { QueryError } from '@pipewright/messaging';
+import { BuildFailure, type ExecutorContext } from './executor';
+
+type Kind = 'source-repository' | 'build-tool' | 'image-registry' | 'chart-repository';
+type Resolved<K extends Kind> = ReplyOf<`rpc.environments.${K}.resolve`>;
+
+/** The fields of a resolved resource that hold a secret: masked in the build's log as soon as read. */
+const SECRET_FIELDS = ['token', 'apiToken', 'password'] as const;
+
+/**
+ * An environment resource with its credentials, asked of the environments service for this build
+ * (never cached past it). Its secrets are masked in the log at once. A deleted resource fails the
+ * build naming the config `field` to fix.
+ */
+export async function resolveResource<K extends Kind>(ctx: ExecutorContext, kind: K, id: string, field: string): Promise<Resolved<K>> {
+  const label = kind.replace('-', ' ');
+  let resource: Resolved<K>;
+  try {
+    resource = (await ctx.request(`rpc.environments.${kind}.resolve` as `rpc.environments.${Kind}.resolve`, { id }, { timeoutMs: 5000 })) as Resolved<K>;
+  } catch (err) {
+    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`${label} ${id} does not exist any more: fix ${field}`);
+    throw new BuildFailure(`cannot read ${label} ${id}: the environments service did not answer (${(err as Error).message})`);
+  }
+  for (const f of SECRET_FIELDS) {
+    const value = (resource as Record<string, unknown>)[f];
+    if (typeof value === 'string') ctx.log.secret(value);
+  }
+  return resource;
+}
