@@ -5,7 +5,7 @@ export interface RegistryAccess {
   /** Credentials for a registry host as written in the image (`127.0.0.1:5001`); null when none are configured. */
   credentials?: (host: string) => Promise<{ username: string; password: string } | null>;
   /** Whether to speak plain HTTP to this host (loopback hosts always are). */
-  insecure?: (host: string) => boolean;
+  insecure?: (host: string) => boolean | Promise<boolean>;
   fetch?: typeof fetch;
   /** Per request; default 30 s. */
   timeoutMs?: number;
@@ -56,7 +56,7 @@ async function registryErrorText(res: Response): Promise<string> {
 export async function listTags(image: ImageReference, access: RegistryAccess = {}): Promise<string[]> {
   const doFetch = access.fetch ?? fetch;
   const host = registryApiHost(image.registry);
-  const scheme = isLoopbackRegistry(image.registry) || access.insecure?.(image.registry) ? 'http' : 'https';
+  const scheme = isLoopbackRegistry(image.registry) || (await access.insecure?.(image.registry)) ? 'http' : 'https';
   const repo = `${image.registry}/${image.path}`;
   const timeoutMs = access.timeoutMs ?? 30_000;
   // Set by the 401 challenge (a closure writes them, so they live in an object).

@@ -1,15 +1,11 @@
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { RunEntity, type StageRunEntity } from '../runs/run.entity';
+import { Injectable } from '@nestjs/common';
+import type { RunEntity, StageRunEntity } from '../runs/run.entity';
 import { RunService } from '../runs/run.service';
 
 /** RUN_PIPELINE's link to the run service: starts a child run once per stage attempt. */
 @Injectable()
 export class ChildRuns {
-  constructor(
-    private readonly ds: DataSource,
-    @Inject(forwardRef(() => RunService)) private readonly runs: RunService,
-  ) {}
+  constructor(private readonly runs: RunService) {}
 
   async start(parent: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string> {
     const run = await this.runs.create(pipelineId, parameters, null, { sub: parent.createdBy, roles: [] }, { runId: parent.id, refId: stage.refId, attempt: stage.attempt });
@@ -17,7 +13,7 @@ export class ChildRuns {
   }
 
   async status(runId: string) {
-    const run = await this.ds.getRepository(RunEntity).findOneBy({ id: runId });
+    const run = await this.runs.get(runId);
     return run && { status: run.status, reason: run.reason };
   }
 }

@@ -98,12 +98,12 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       `UPDATE engine_messages SET lease_until = now() + ($2 || ' seconds')::interval, lease_owner = $1, attempts = attempts + 1
        WHERE id = (SELECT id FROM engine_messages WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
                    ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING id::text, kind, run_id, ref_id, payload, attempts`,
+       RETURNING id::text, kind, run_id, ref_id, attempts`,
       [this.owner, String(this.config.ENGINE_LEASE_SECONDS)],
     );
     const r = rows[0];
     if (!r) return null;
-    return Object.assign(new EngineMessageEntity(), { id: r.id, kind: r.kind, runId: r.run_id, refId: r.ref_id, payload: r.payload, attempts: r.attempts });
+    return Object.assign(new EngineMessageEntity(), { id: r.id, kind: r.kind, runId: r.run_id, refId: r.ref_id, attempts: r.attempts });
   }
 
   private async process(msg: EngineMessageEntity) {

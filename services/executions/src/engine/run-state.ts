@@ -11,8 +11,8 @@ import { buildRequestIdOf } from './ids';
 import { runOutcome, schedule, type GraphStage } from './graph';
 
 /** Enqueues an engine message in the caller's transaction (NOTIFY wakes the workers on commit). */
-export async function enqueue(tx: EntityManager, kind: MessageKind, runId: string, refId: string | null = null, delayMs = 0, payload: Record<string, unknown> = {}): Promise<void> {
-  await tx.query(`INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at) VALUES ($1, $2, $3, $4, now() + ($5 || ' milliseconds')::interval)`, [kind, runId, refId, payload, String(Math.max(0, Math.round(delayMs)))]);
+export async function enqueue(tx: EntityManager, kind: MessageKind, runId: string, refId: string | null = null, delayMs = 0): Promise<void> {
+  await tx.query(`INSERT INTO engine_messages (kind, run_id, ref_id, due_at) VALUES ($1, $2, $3, now() + ($4 || ' milliseconds')::interval)`, [kind, runId, refId, String(Math.max(0, Math.round(delayMs)))]);
 }
 
 function getPath(value: unknown, path: string): unknown {

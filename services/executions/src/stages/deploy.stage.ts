@@ -1,5 +1,5 @@
-import { BUILD_NUMBER_PLACEHOLDER, parseImageReference, parseManifests, substituteImages } from '@pipewright/kube';
-import { connect, guarded, LEFT_AS_IS, startWaiting, pollRollout } from './kubernetes';
+import { parseManifests, substituteImages } from '@pipewright/kube';
+import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, pollRollout, startWaiting } from './kubernetes';
 import { imageArtifacts, manifestText, type ManifestConfig } from './manifest-source';
 import { running, type StageContext, type StageType } from './stage-type';
 
@@ -23,14 +23,14 @@ export const deployStage: StageType = {
       const { cluster } = await connect(ctx, c.targetId);
       const { text, source } = await manifestText(ctx, c);
       const parsed = parseManifests(text);
-      const registries = await registriesFor(ctx, parsed);
+      const registry = registryLookup(ctx);
       const { docs, replaced } = await substituteImages(parsed, {
         images: imageArtifacts(ctx.run.artifacts),
-        credentials: async (host) => registries.get(host)?.credentials ?? null,
-        insecure: (host) => registries.get(host)?.insecure ?? false,
+        credentials: async (host) => (await registry(host))?.credentials ?? null,
+        insecure: async (host) => (await registry(host))?.insecure ?? false,
       });
       const applied = await cluster.apply(docs, c.namespace || undefined);
-      const timeoutSeconds = c.stableTimeoutSeconds ?? 600;
+      const timeoutSeconds = c.stableTimeoutSeconds ?? DEFAULT_STABLE_TIMEOUT_SECONDS;
       return running(250, startWaiting(applied, timeoutSeconds, { manifestSource: source, images: replaced }));
     }),
   poll: pollRollout,
@@ -42,29 +42,21 @@ interface RegistryAccess {
 }
 
 /**
- * For each registry host whose images need a tag lookup (`{BUILD_NUMBER}`), the image registry of
- * the environment settings with that host, if any: its credentials, and whether it speaks plain HTTP.
+ * The image registry of the environment settings whose URL names a host (its credentials, and
+ * whether it speaks plain HTTP), asked once per host and only for hosts whose tags are looked up.
  */
-async function registriesFor(ctx: StageContext, docs: Record<string, unknown>[]): Promise<Map<string, RegistryAccess>> {
-  const hosts = new Set<string>();
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      for (const [key, v] of Object.entries(value)) {
-        if (key === 'image' && typeof v === 'string' && v.includes(BUILD_NUMBER_PLACEHOLDER)) hosts.add(parseImageReference(v).registry);
-        else walk(v);
-      }
+function registryLookup(ctx: StageContext): (host: string) => Promise<RegistryAccess | null> {
+  const asked = new Map<string, Promise<RegistryAccess | null>>();
+  return (host) => {
+    let answer = asked.get(host);
+    if (!answer) {
+      answer = ctx
+        .request('rpc.environments.image-registry.for-host', { host }, { timeoutMs: 5000 })
+        .then(({ registry }) => (registry ? { insecure: registry.insecure, credentials: registry.username && registry.password ? { username: registry.username, password: registry.password } : null } : null))
+        // No answer from the environments service: the tag lookup goes on anonymously, and says so if refused.
+        .catch(() => null);
+      asked.set(host, answer);
     }
+    return answer;
   };
-  docs.forEach(walk);
-  const found = new Map<string, RegistryAccess>();
-  for (const host of hosts) {
-    try {
-      const { registry } = await ctx.request('rpc.environments.image-registry.for-host', { host }, { timeoutMs: 5000 });
-      if (registry) found.set(host, { insecure: registry.insecure, credentials: registry.username && registry.password ? { username: registry.username, password: registry.password } : null });
-    } catch {
-      // No answer from the environments service: the tag lookup goes on anonymously, and says so if refused.
-    }
-  }
-  return found;
 }

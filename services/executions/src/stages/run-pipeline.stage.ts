@@ -1,3 +1,4 @@
+import { TERMINAL_RUN_STATUSES, type RunStatus } from '@pipewright/contracts';
 import { failed, running, succeeded, type StageType } from './stage-type';
 
 const POLL_MS = 2000;
@@ -15,7 +16,7 @@ export const runPipelineStage: StageType = {
     const child = await ctx.runStatus(childRunId);
     if (!child) return failed(`child run ${childRunId} is gone`);
     if (child.status === 'SUCCEEDED') return succeeded({ childRunId, childStatus: child.status });
-    if (['FAILED', 'CANCELED', 'STOPPED'].includes(child.status)) return failed(`child run ${childRunId} ended ${child.status}${child.reason ? `: ${child.reason}` : ''}`, false, { childRunId, childStatus: child.status });
+    if (TERMINAL_RUN_STATUSES.includes(child.status as RunStatus)) return failed(`child run ${childRunId} ended ${child.status}${child.reason ? `: ${child.reason}` : ''}`, false, { childRunId, childStatus: child.status });
     return running(POLL_MS, { childRunId });
   },
 };

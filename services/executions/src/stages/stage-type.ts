@@ -44,7 +44,6 @@ export interface StageType {
   defaultRetry?: { maxAttempts: number; backoffSeconds: number };
   start(ctx: StageContext): Promise<StageOutcome>;
   poll?(ctx: StageContext): Promise<StageOutcome>;
-  cancel?(ctx: StageContext): Promise<void>;
   /** Added to the stage's error when a cancelled run stops it while it runs (what was left behind). */
   cancelNote?: string;
 }
