@@ -1,10 +1,11 @@
 import type { ApolloServer } from '@apollo/server';
 import { buildLogLiveSchema, parseMessage, type BuildLogLine, type BuildLogLive } from '@pipewright/contracts';
 import type { JsonLogger } from '@pipewright/platform';
-import { GraphQLError, Kind, valueFromASTUntyped, type ExecutionArgs, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FieldNode } from 'graphql';
 import type { NatsConnection } from 'nats';
 import type { GatewayContext } from './auth';
 import { pushIterator } from './push-iterator';
+import { fieldArguments } from './subscription-field';
 
 /** Lines per catch-up query. */
 const PAGE = 1000;
@@ -32,7 +33,7 @@ export class BuildLogs {
   subscribe(args: ExecutionArgs, field: FieldNode): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
     const nats = this.nats();
     if (!nats) return { errors: [new GraphQLError('subscriptions are not available: the gateway has no NATS_URL', { extensions: { code: 'SERVICE_UNAVAILABLE' } })] };
-    const argValues = Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, args.variableValues as Record<string, unknown>)]));
+    const argValues = fieldArguments(field, args);
     const buildId = String(argValues.buildId);
     const fromOffset = typeof argValues.fromOffset === 'number' ? argValues.fromOffset : 0;
     if (fromOffset < 0) return { errors: [new GraphQLError('fromOffset must be 0 or more', { extensions: { code: 'BAD_USER_INPUT', field: 'fromOffset' } })] };
@@ -119,11 +120,4 @@ export class BuildLogs {
     if (!build) return { errors: [new GraphQLError(`no build with id "${buildId}"`, { extensions: { code: 'NOT_FOUND' } })] };
     return build.log;
   }
-}
-
-/** The single top-level field of a subscription operation, or null. */
-export function subscriptionField(args: ExecutionArgs): FieldNode | null {
-  const op = args.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName));
-  const field = op?.selectionSet.selections[0];
-  return op && op.selectionSet.selections.length === 1 && field?.kind === Kind.FIELD ? field : null;
 }

@@ -5,16 +5,15 @@ import {
   GraphQLError,
   Kind,
   print,
-  valueFromASTUntyped,
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
-  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { GatewayContext } from './auth';
 import { pushIterator } from './push-iterator';
+import { fieldArguments } from './subscription-field';
 
 /** The subscription fields the gateway serves; their payloads are resolved through the supergraph. */
 export const SUBSCRIPTION_SDL = `
@@ -38,6 +37,8 @@ interface Sink {
 
 interface Group {
   field: 'runUpdated' | 'runsUpdated';
+  /** The run (runUpdated) or pipeline (runsUpdated) it follows. */
+  id: string;
   selection: string;
   context: GatewayContext;
   sinks: Set<Sink>;
@@ -108,17 +109,11 @@ export class RunUpdates {
   }
 
   /** graphql-ws `subscribe`: an async iterator of results for one subscription operation. */
-  subscribe(args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
+  subscribe(args: ExecutionArgs, field: FieldNode | null): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
     if (!this.nc) return { errors: [new GraphQLError('subscriptions are not available: the gateway has no NATS_URL', { extensions: { code: 'SERVICE_UNAVAILABLE' } })] };
-    const op = args.document.definitions.find(
-      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
-    );
-    const field = op?.selectionSet.selections[0] as FieldNode | undefined;
-    if (!op || !field || op.selectionSet.selections.length !== 1 || field.kind !== Kind.FIELD) {
-      return { errors: [new GraphQLError('a subscription selects exactly one field', { extensions: { code: 'BAD_USER_INPUT' } })] };
-    }
+    if (!field) return { errors: [new GraphQLError('a subscription selects exactly one field', { extensions: { code: 'BAD_USER_INPUT' } })] };
     const name = field.name.value as Group['field'];
-    const argValues = Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, args.variableValues as Record<string, unknown>)]));
+    const argValues = fieldArguments(field, args);
     const alias = field.alias?.value ?? name;
     const key = name === 'runUpdated' ? String(argValues.runId) : String(argValues.pipelineId);
     const selection = print(withSequence(field.selectionSet!));
@@ -136,7 +131,7 @@ export class RunUpdates {
     const sink: Sink = { lastSequence: afterSequence, ready: name === 'runsUpdated', push: out.push };
     let group = this.groups.get(groupKey);
     if (!group) {
-      group = { field: name, selection, context, sinks: new Set(), chain: Promise.resolve(), cursors: new Map() };
+      group = { field: name, id: key, selection, context, sinks: new Set(), chain: Promise.resolve(), cursors: new Map() };
       this.groups.set(groupKey, group);
     }
     const g = group;
@@ -169,9 +164,8 @@ export class RunUpdates {
   }
 
   private onEvent(runId: string, pipelineId: string, sequence: number) {
-    for (const [key, group] of this.groups) {
-      const [field, id] = key.split('|');
-      if ((field === 'runUpdated' && id === runId) || (field === 'runsUpdated' && id === pipelineId)) this.resolveUpTo(group, runId, sequence);
+    for (const group of this.groups.values()) {
+      if (group.id === (group.field === 'runUpdated' ? runId : pipelineId)) this.resolveUpTo(group, runId, sequence);
     }
   }
 

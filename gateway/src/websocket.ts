@@ -6,7 +6,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { authenticate, type GatewayContext } from './auth';
-import { subscriptionField, type BuildLogs } from './build-logs';
+import type { BuildLogs } from './build-logs';
+import { subscriptionField } from './subscription-field';
 import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 
 /** Close code for a connection whose token is missing or invalid (graphql-ws uses 4403 for "forbidden"). */
@@ -63,7 +64,7 @@ export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, g
       },
       subscribe: (args: ExecutionArgs) => {
         const field = subscriptionField(args);
-        return field?.name.value === 'buildLog' ? logs.subscribe(args, field) : updates.subscribe(args);
+        return field?.name.value === 'buildLog' ? logs.subscribe(args, field) : updates.subscribe(args, field);
       },
       schema: () => {
         const schema = graph()?.schema;
