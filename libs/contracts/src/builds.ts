@@ -53,8 +53,3 @@ export const buildLogLiveSchema = z.object({
   end: z.object({ status: buildStatusSchema, lineCount: z.number().int().min(0) }).optional(),
 });
 export type BuildLogLive = z.infer<typeof buildLogLiveSchema>;
-
-/** The artifact a Source stage outputs. */
-export const gitCommitArtifactSchema = z.object({ type: z.literal('git/commit'), repositoryId: z.string(), repository: z.string(), branch: z.string(), commit: z.string() });
-/** The artifact a hosted build outputs. */
-export const dockerImageArtifactSchema = z.object({ type: z.literal('docker/image'), reference: z.string(), digest: z.string().nullable(), tag: z.string() });

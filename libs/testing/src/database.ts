@@ -8,8 +8,9 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: testEnv('DATABASE_URL') });
+/** Runs `fn` with a connection to `url`, closed afterwards. */
+export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -17,6 +18,8 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     await client.end();
   }
 }
+
+const admin = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withClient(testEnv('DATABASE_URL'), fn);
 
 /** A new, empty database on the test PostgreSQL server, so suites never share state. */
 export async function freshDatabase(label = 'suite'): Promise<TestDatabase> {

@@ -1,7 +1,7 @@
+import { TERMINAL_RUN_STATUSES } from '@pipewright/contracts';
+import { withClient } from './database';
 import { gql, type TestPlatform } from './platform';
 import { waitFor } from './wait';
-
-const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED'];
 
 /** What a test reads of a run: at least its status and its stages by refId. */
 export interface RunLike {
@@ -31,7 +31,7 @@ export function pipelineDriver<R extends RunLike>(gatewayUrl: () => string, toke
   const start = async (pipelineId: string, parameters?: Record<string, unknown>) =>
     (await ok<{ runPipeline: R }>(`mutation($p: ID!, $params: JSON) { runPipeline(pipelineId: $p, parameters: $params) { ${runFields} } }`, { p: pipelineId, params: parameters })).runPipeline;
   const read = async (runId: string) => (await ok<{ run: R }>(`query($id: ID!) { run(id: $id) { ${runFields} } }`, { id: runId })).run;
-  const reach = (runId: string, statuses: string[] = TERMINAL) =>
+  const reach = (runId: string, statuses: readonly string[] = TERMINAL_RUN_STATUSES) =>
     waitFor(
       `run ${runId} to reach ${statuses.join('/')}`,
       async () => {
@@ -45,13 +45,6 @@ export function pipelineDriver<R extends RunLike>(gatewayUrl: () => string, toke
 }
 
 /** Runs SQL against one service's own database in a test platform (to look at what the API does not show). */
-export async function serviceQuery<T = Record<string, unknown>>(platform: TestPlatform, service: keyof TestPlatform['serviceEnvs'], sql: string, params: unknown[] = []): Promise<T[]> {
-  const { Client } = await import('pg');
-  const c = new Client({ connectionString: platform.serviceEnvs[service].DATABASE_URL });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
+export function serviceQuery<T = Record<string, unknown>>(platform: TestPlatform, service: keyof TestPlatform['serviceEnvs'], sql: string, params: unknown[] = []): Promise<T[]> {
+  return withClient(platform.serviceEnvs[service].DATABASE_URL, async (c) => (await c.query(sql, params)).rows as T[]);
 }

@@ -15,9 +15,13 @@ export function readTestEnvFile(file = TEST_ENV_FILE): Record<string, string> {
   return out;
 }
 
+let fromFile: Record<string, string> | undefined;
+
 /** Reads one address of the test environment, failing with the fix when it is missing. */
 export function testEnv(key: string): string {
-  const value = process.env[key] ?? readTestEnvFile()[key];
+  // The file is read once per process (deploy/testenv/up writes it before the tests start).
+  if (!fromFile || !Object.keys(fromFile).length) fromFile = readTestEnvFile();
+  const value = process.env[key] ?? fromFile[key];
   if (!value) {
     throw new Error(`${key} is not set: run \`npm run testenv:up\` (it writes ${TEST_ENV_FILE})`);
   }
