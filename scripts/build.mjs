@@ -10,11 +10,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const swcrc = JSON.parse(await readFile(join(root, '.swcrc'), 'utf8'));
 delete swcrc.$schema;
 
+// `node scripts/build.mjs services/projects gateway` builds only those; no argument builds all.
+const only = process.argv.slice(2).map((a) => a.replace(/\/+$/, ''));
 const projects = [
   ...(await readdir(join(root, 'libs'))).map((d) => join('libs', d)),
   ...(await readdir(join(root, 'services'))).map((d) => join('services', d)),
   'gateway',
-];
+].filter((p) => !only.length || only.includes(p));
 
 async function* sources(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

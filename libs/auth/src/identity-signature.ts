@@ -1,4 +1,4 @@
-import { identitySchema, type Identity } from '@pipewright/contracts';
+import { identitySchema, type Identity, type IdentityInput } from '@pipewright/contracts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Headers the gateway adds to every subgraph request. */
@@ -20,7 +20,7 @@ function hmac(secret: string, value: string): string {
 }
 
 /** Signs the caller's identity for a subgraph; `iat` bounds how long the pair can be replayed. */
-export function signIdentity(identity: Identity, secret: string, now = Date.now()): Record<string, string> {
+export function signIdentity(identity: IdentityInput, secret: string, now = Date.now()): Record<string, string> {
   const value = Buffer.from(JSON.stringify({ ...identity, iat: Math.floor(now / 1000) })).toString('base64url');
   return { [IDENTITY_HEADER]: value, [SIGNATURE_HEADER]: hmac(secret, value) };
 }

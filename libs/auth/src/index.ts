@@ -1,3 +1,4 @@
 export * from './identity-signature';
 export * from './jwt';
+export * from './project-access';
 export * from './roles.guard';

@@ -10,6 +10,8 @@ export const buildStartSchema = z.object({
   runId: z.string().uuid(),
   runNumber: z.number().int(),
   pipelineId: z.string().uuid(),
+  /** The run's project (optional for commands sent before projects existed: the default project). */
+  projectId: z.string().uuid().optional(),
   refId: z.string(),
   stageType: z.enum(BUILD_STAGE_TYPES),
   /** The stage config with expressions evaluated. */

@@ -52,10 +52,11 @@ export type ResolvedImageRegistry = z.infer<typeof resolvedImageRegistrySchema>;
 export type ResolvedChartRepository = z.infer<typeof resolvedChartRepositorySchema>;
 export type ResolvedDeploymentTarget = z.infer<typeof resolvedDeploymentTargetSchema>;
 
-export const resolveRequestSchema = z.object({ id: z.string().uuid() });
+/** With projectId, a resource of another project resolves to an error naming it (isolation). */
+export const resolveRequestSchema = z.object({ id: z.string().uuid(), projectId: z.string().uuid().optional() });
 
 /** The image registry whose URL has this host[:port] (credentials for pulling tags at deploy time). */
-export const registryForHostRequestSchema = z.object({ host: z.string().min(1).max(255) });
+export const registryForHostRequestSchema = z.object({ host: z.string().min(1).max(255), projectId: z.string().uuid().optional() });
 export const registryForHostReplySchema = z.object({ registry: resolvedImageRegistrySchema.nullable() });
 
 /** Which pipelines use an environment resource (answered by the pipelines service). */

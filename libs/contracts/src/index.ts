@@ -3,6 +3,7 @@ export * from './define';
 export * from './environments';
 export * from './executions';
 export * from './pipelines';
+export * from './projects';
 export * from './roles';
 export * from './subjects';
 export * from './validation';

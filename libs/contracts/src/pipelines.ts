@@ -53,10 +53,17 @@ export type PipelineDocument = z.infer<typeof pipelineDocumentSchema>;
 export const pipelineSnapshotRequestSchema = z.object({ pipelineId: z.string().uuid(), revision: z.number().int().min(1).optional() });
 export const pipelineSnapshotSchema = z.object({
   pipelineId: z.string().uuid(),
+  /** The project the pipeline belongs to (a run belongs to it too). */
+  projectId: z.string().uuid(),
   revision: z.number().int(),
   document: pipelineDocumentSchema,
 });
 export type PipelineSnapshot = z.infer<typeof pipelineSnapshotSchema>;
 
-export const existsRequestSchema = z.object({ refs: z.array(z.object({ kind: environmentKindSchema, id: z.string() })).max(1000) });
-export const existsReplySchema = z.object({ missing: z.array(z.object({ kind: environmentKindSchema, id: z.string() })) });
+/** Which of these resources do not exist, and (with projectId) which belong to another project. */
+export const existsRequestSchema = z.object({ refs: z.array(z.object({ kind: environmentKindSchema, id: z.string() })).max(1000), projectId: z.string().uuid().optional() });
+export const existsReplySchema = z.object({
+  missing: z.array(z.object({ kind: environmentKindSchema, id: z.string() })),
+  /** Resources that exist but in another project than the request's projectId. */
+  otherProject: z.array(z.object({ kind: environmentKindSchema, id: z.string() })).default([]),
+});

@@ -15,9 +15,20 @@ import {
 } from './environments';
 import { runStatusChangedSchema, stageStatusChangedSchema } from './executions';
 import { existsReplySchema, existsRequestSchema, pipelineSnapshotRequestSchema, pipelineSnapshotSchema } from './pipelines';
+import {
+  apiTokenChangedSchema,
+  apiTokenVerifyReplySchema,
+  apiTokenVerifyRequestSchema,
+  memberChangedSchema,
+  membershipsReplySchema,
+  membershipsRequestSchema,
+  projectChangedSchema,
+  projectUsageReplySchema,
+  projectUsageRequestSchema,
+} from './projects';
 
 /** The services of the platform; each owns the subjects that carry its name. */
-export const serviceNameSchema = z.enum(['environments', 'pipelines', 'executions', 'builds']);
+export const serviceNameSchema = z.enum(['projects', 'environments', 'pipelines', 'executions', 'builds']);
 export type ServiceName = z.infer<typeof serviceNameSchema>;
 
 
@@ -81,7 +92,19 @@ export const subjects = {
   /** The pipelines that reference an environment resource (delete protection). */
   'rpc.pipelines.references': query(referencesRequestSchema, referencesReplySchema),
 
+  'evt.projects.project.changed.v1': event(projectChangedSchema),
+  'evt.projects.member.changed.v1': event(memberChangedSchema),
+  'evt.projects.api-token.changed.v1': event(apiTokenChangedSchema),
+  /** The caller's memberships, asked by the gateway once per request. */
+  'rpc.projects.memberships': query(membershipsRequestSchema, membershipsReplySchema),
+  /** An API token presented as a Bearer token at the gateway: valid (its project and roles) or why not. */
+  'rpc.projects.api-token.verify': query(apiTokenVerifyRequestSchema, apiTokenVerifyReplySchema),
+  /** What each service holds of a project: deleteProject is refused while any count is above zero. */
+  'rpc.environments.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
+  'rpc.pipelines.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
+
   /** Liveness of a service over the bus: the gateway and operators ask it. */
+  'rpc.projects.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('projects'), at: isoDate })),
   'rpc.environments.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('environments'), at: isoDate })),
   'rpc.pipelines.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('pipelines'), at: isoDate })),
   'rpc.executions.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('executions'), at: isoDate })),

@@ -7,3 +7,4 @@ export * from './processes';
 export * from './runs';
 export * from './test-env';
 export * from './wait';
+export * from './oidc-login';

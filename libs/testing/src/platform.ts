@@ -1,12 +1,12 @@
 import { issueDevToken } from '@pipewright/auth';
-import type { Identity } from '@pipewright/contracts';
+import { DEFAULT_PROJECT_ID, type Role } from '@pipewright/contracts';
 import { randomBytes } from 'node:crypto';
 import { databaseUrlFor, dropDatabase } from './database';
 import { connectTestNats, deleteStreams, uniquePrefix } from './nats';
 import { freePort, startProcess, waitForHttpOk, type RunningProcess } from './processes';
 import { testEnv } from './test-env';
 
-export const SERVICE_NAMES = ['environments', 'pipelines', 'executions', 'builds'] as const;
+export const SERVICE_NAMES = ['projects', 'environments', 'pipelines', 'executions', 'builds'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface TestPlatform {
@@ -20,24 +20,44 @@ export interface TestPlatform {
   serviceEnvs: Record<ServiceName, Record<string, string>>;
   /** Stops a service and starts it again on the same port, with `env` merged into its environment. */
   restart(service: ServiceName, env?: Record<string, string>): Promise<void>;
-  token(identity: Partial<Identity> & { roles: Identity['roles'] }, ttlSeconds?: number): Promise<string>;
+  /**
+   * A development token for `sub` (default "tester"). ADMIN in `roles` makes it a platform ADMIN;
+   * every other role is granted in the project named `default` (through the real projects service),
+   * so the tests written before projects keep their meaning. Without roles: no membership at all.
+   */
+  token(identity: { sub?: string; name?: string; roles: Role[]; groups?: string[] }, ttlSeconds?: number): Promise<string>;
+  /** Creates a project (as a platform admin) and returns its id. */
+  createProject(slug: string, name?: string): Promise<string>;
+  /** Makes `subject` a member of the project with these roles (as a platform admin). */
+  setMember(projectId: string, subject: string, roles: Role[]): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the four services and the gateway from their built entry points, as `npm start` does, on
+ * Starts the five services and the gateway from their built entry points, as `npm start` does, on
  * free ports, with fresh databases and a unique NATS prefix. `stop()` ends them and drops it all.
  */
+/** Claims of a test token, and a way to mint one the gateway accepts (the HS256 dev secret by default). */
+export interface TokenClaims {
+  sub: string;
+  name?: string;
+  roles: Role[];
+  groups?: string[];
+}
+export type TokenMinter = (claims: TokenClaims, ttlSeconds?: number) => Promise<string>;
+
 export async function startPlatform(
   label = 'platform',
   extraEnv: Record<string, string> = {},
   serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
+  options: { mint?: TokenMinter } = {},
 ): Promise<TestPlatform> {
   const prefix = uniquePrefix(label);
   const jwtSecret = randomBytes(24).toString('base64url');
   const internalSecret = randomBytes(24).toString('base64url');
   const secretsKeys = `k1:${randomBytes(32).toString('base64')}`;
   const own: Record<ServiceName, Record<string, string>> = {
+    projects: { ...serviceEnv.projects },
     environments: { SECRETS_KEYS: secretsKeys, PROBE_TIMEOUT_MS: '10000', ...serviceEnv.environments },
     pipelines: { ...serviceEnv.pipelines },
     executions: { ...serviceEnv.executions },
@@ -61,7 +81,8 @@ export async function startPlatform(
       const port = await freePort();
       const db = `${prefix}_${service}`;
       databases.push(db);
-      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrlFor(db) };
+      // A suite may hand a service a database it prepared (e.g. one migrated by an older version).
+      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: own[service].DATABASE_URL ?? databaseUrlFor(db) };
       serviceEnvs[service] = env;
       const proc = startProcess(`services/${service}/dist/main.js`, env);
       started.push(proc);
@@ -81,8 +102,19 @@ export async function startPlatform(
     started.push(gateway);
     processes.gateway = gateway;
     await waitForHttpOk(`http://127.0.0.1:${gatewayPort}/health/ready`, gateway);
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
+    const mint: TokenMinter = options.mint ?? ((claims, ttl) => issueDevToken(claims, jwtSecret, ttl));
+    const adminToken = () => mint({ sub: 'pw-test-admin', roles: ['ADMIN'] }, 600);
+    const asAdmin = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+      const res = await gql<T>(gatewayUrl, query, { token: await adminToken(), variables });
+      if (res.errors?.length || !res.data) throw new Error(`test setup failed: ${JSON.stringify(res.errors)}`);
+      return res.data;
+    };
+    const setMember = async (projectId: string, subject: string, roles: Role[]) => {
+      await asAdmin('mutation($p: ID!, $s: String!, $r: [ProjectRole!]!) { setProjectMember(projectId: $p, subject: $s, roles: $r) { subject } }', { p: projectId, s: subject, r: roles });
+    };
     return {
-      gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
+      gatewayUrl,
       serviceUrls,
       prefix,
       jwtSecret,
@@ -99,7 +131,17 @@ export async function startPlatform(
         processes[service] = proc;
         await waitForHttpOk(`${serviceUrls[service]}/health/ready`, proc);
       },
-      token: (id, ttl) => issueDevToken({ sub: id.sub ?? 'tester', name: id.name, roles: id.roles }, jwtSecret, ttl),
+      token: async (id, ttl) => {
+        const sub = id.sub ?? 'tester';
+        const projectRoles = id.roles.filter((r) => r !== 'ADMIN');
+        if (projectRoles.length) await setMember(DEFAULT_PROJECT_ID, sub, projectRoles);
+        return mint({ sub, name: id.name, roles: id.roles, groups: id.groups }, ttl);
+      },
+      createProject: async (slug, name) => {
+        const data = await asAdmin<{ createProject: { id: string } }>('mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', { i: { slug, name: name ?? slug } });
+        return data.createProject.id;
+      },
+      setMember,
       stop,
     };
   } catch (err) {
