@@ -1,0 +1,2 @@
+/** Injection tokens of the projects service. */
+export const PROJECTS_CONFIG = Symbol('PROJECTS_CONFIG');
