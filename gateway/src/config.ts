@@ -1,5 +1,6 @@
 import { loadConfig, natsUrl, port } from '@pipewright/platform';
 import { z } from 'zod';
+import { parseGroupMapping } from './group-mapping';
 
 const httpUrl = (example: string) =>
   z.string().refine((v) => /^https?:\/\/[^/]+/.test(v), { message: `must be an http(s):// URL (e.g. ${example})` });
@@ -12,34 +13,57 @@ export const configSchema = z
     PIPELINES_URL: httpUrl('http://127.0.0.1:4102/graphql').default('http://127.0.0.1:4102/graphql'),
     EXECUTIONS_URL: httpUrl('http://127.0.0.1:4103/graphql').default('http://127.0.0.1:4103/graphql'),
     BUILDS_URL: httpUrl('http://127.0.0.1:4104/graphql').default('http://127.0.0.1:4104/graphql'),
+    PROJECTS_URL: httpUrl('http://127.0.0.1:4105/graphql').default('http://127.0.0.1:4105/graphql'),
     /** A supergraph composed at build time; without it the gateway introspects the subgraphs. */
     SUPERGRAPH_PATH: z.string().optional(),
     /** How often introspection recomposes (development); 0 turns it off. */
     SCHEMA_POLL_MS: z.coerce.number().int().min(0).default(10_000),
-    /** HS256 secret of the callers' tokens; or JWT_JWKS_URL for asymmetric keys. */
+    /** The OpenID provider whose ID/access tokens sign people in (discovery + JWKS); iss, aud and exp are required. */
+    OIDC_ISSUER: httpUrl('https://keycloak.example.com/realms/pipewright').optional(),
+    /** The audience (or comma-separated audiences) tokens must carry: the API's resource id or the client id. */
+    OIDC_AUDIENCE: z.string().min(1, 'must not be empty').optional(),
+    /** The claim with the caller's groups (mapped by OIDC_GROUP_MAPPING) and the one with platform roles. */
+    OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+    OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+    /** `group=ADMIN` or `group=<project slug>:ROLE[+ROLE]`, comma-separated (see README). */
+    OIDC_GROUP_MAPPING: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        try {
+          parseGroupMapping(v);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        }
+      }),
+    /** Development only, and only without OIDC_ISSUER: the HS256 secret of `npm run token`; or JWT_JWKS_URL for asymmetric keys. */
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     JWT_JWKS_URL: httpUrl('https://idp.example.com/.well-known/jwks.json').optional(),
     JWT_ISSUER: z.string().optional(),
     JWT_AUDIENCE: z.string().optional(),
     INTERNAL_SECRET: z.string({ required_error: 'is required (the secret shared with the subgraphs, 16+ characters)' }).min(16, 'must be at least 16 characters'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    /** NATS, for subscriptions (runUpdated, runsUpdated); without it subscriptions answer unavailable. */
-    NATS_URL: natsUrl.optional(),
+    /** NATS: project memberships and API tokens are asked of the projects service over it; subscriptions are fed from it. */
+    NATS_URL: natsUrl,
     NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"').default('pw'),
   })
   .superRefine((c, ctx) => {
-    if (!c.JWT_SECRET && !c.JWT_JWKS_URL) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['JWT_SECRET'], message: 'or JWT_JWKS_URL is required to verify callers' });
+    if (c.OIDC_ISSUER && !c.OIDC_AUDIENCE) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['OIDC_AUDIENCE'], message: 'is required with OIDC_ISSUER (the audience the provider puts in tokens for Pipewright, e.g. pipewright)' });
+    }
+    if (!c.OIDC_ISSUER && !c.JWT_SECRET && !c.JWT_JWKS_URL) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['OIDC_ISSUER'], message: 'is required to verify callers (or, for development, JWT_SECRET or JWT_JWKS_URL)' });
     }
   });
 export type GatewayConfig = z.infer<typeof configSchema>;
 
 export const loadGatewayConfig = (env: Record<string, string | undefined> = process.env) => loadConfig(configSchema, env);
 
-export const SUBGRAPHS = ['environments', 'pipelines', 'executions', 'builds'] as const;
+export const SUBGRAPHS = ['projects', 'environments', 'pipelines', 'executions', 'builds'] as const;
 
 export function subgraphList(c: GatewayConfig) {
   return [
+    { name: 'projects', url: c.PROJECTS_URL },
     { name: 'environments', url: c.ENVIRONMENTS_URL },
     { name: 'pipelines', url: c.PIPELINES_URL },
     { name: 'executions', url: c.EXECUTIONS_URL },

@@ -11,14 +11,15 @@ import type { GraphQLSchema } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
-import { authenticate, verifierFor, type GatewayContext } from './auth';
+import { Authenticator, verifierFor, type GatewayContext } from './auth';
+import { MessageBus } from '@pipewright/messaging';
 import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
 import { RunUpdates } from './run-updates';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
 
 /** The identity the gateway itself uses to introspect the subgraphs. */
-const GATEWAY_IDENTITY: Identity = { sub: 'system:gateway', roles: [] };
+const GATEWAY_IDENTITY: Identity = { sub: 'system:gateway', roles: [], projects: [], via: 'system' };
 
 export interface RunningGateway {
   httpServer: Server;
@@ -63,10 +64,14 @@ function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: Jso
 
 /**
  * Starts the gateway: health and metrics at once, /graphql (HTTP and graphql-ws) as soon as the
- * four subgraphs compose. Until then it retries with backoff and /health/ready answers 503.
+ * five subgraphs compose. Until then it retries with backoff and /health/ready answers 503.
  */
 export async function startGateway(config: GatewayConfig, log = new JsonLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
-  const verify = verifierFor(config);
+  if (config.OIDC_ISSUER && (config.JWT_SECRET || config.JWT_JWKS_URL)) {
+    log.warn({ message: 'OIDC_ISSUER is set: JWT_SECRET and JWT_JWKS_URL are ignored (development tokens are not accepted)' }, 'Gateway');
+  }
+  let bus: MessageBus | null = null;
+  const auth = new Authenticator(verifierFor(config), () => bus, config);
   const app = express();
   const httpServer = createServer(app);
   // One drain plugin for every composition attempt: each instance hooks the HTTP server for good.
@@ -99,9 +104,14 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     registers: [registry],
   });
   const updates = new RunUpdates(() => live?.server ?? null, log, subscriptionQueries);
-  if (config.NATS_URL) await updates.start(config.NATS_URL, config.NATS_PREFIX);
+  await updates.start(config.NATS_URL, config.NATS_PREFIX);
+  const nats = updates.connection()!;
+  bus = new MessageBus(nats.nc, nats.prefix, 'gateway', {
+    warn: (message, context) => log.warn({ message, ...context }, 'MessageBus'),
+    error: (message, context) => log.error({ message, ...context }, 'MessageBus'),
+  });
   const logs = new BuildLogs(() => live?.server ?? null, () => updates.connection(), log);
-  const ws = attachWebSocketServer(httpServer, verify, () => live, updates, logs, log);
+  const ws = attachWebSocketServer(httpServer, auth, () => live, updates, logs, log);
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const address = httpServer.address();
@@ -120,7 +130,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
         await server.start();
         live = { server, schema: schema! };
         graphql = expressMiddleware(server, {
-          context: async ({ req }) => ({ identity: await authenticate(verify, req.headers.authorization) }),
+          context: async ({ req }) => ({ identity: await auth.authenticate(req.headers.authorization) }),
         });
         log.log({ message: 'gateway ready', url }, 'Gateway');
         return;

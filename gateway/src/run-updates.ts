@@ -29,6 +29,8 @@ export const SUBSCRIPTION_SDL = `
 
 interface Sink {
   push(result: ExecutionResult): void;
+  /** Completes the subscription (after what was pushed). */
+  end(): void;
   /** runUpdated: the highest sequence delivered to this subscriber. */
   lastSequence: number;
   /** False until its current state (and replay) has been delivered. */
@@ -120,15 +122,24 @@ export class RunUpdates {
     const context = args.contextValue as GatewayContext;
 
     const afterSequence = typeof argValues.afterSequence === 'number' ? argValues.afterSequence : -1;
-    const groupKey = `${name}|${key}|${selection}`;
+    // Callers share a group (and its queries) only when they see the same: same platform roles and
+    // memberships. A group's queries run with its first caller's identity, so nobody is ever
+    // answered with what another caller may read.
+    const groupKey = `${name}|${key}|${selection}|${accessKey(context)}`;
     const out = pushIterator(
       () => {
         g.sinks.delete(sink);
         if (!g.sinks.size && this.groups.get(groupKey) === g) this.groups.delete(groupKey);
       },
-      (value) => (value.data ? { data: { [alias]: (value.data as Record<string, unknown>).run } } : value),
+      (value) => {
+        // Errors from the supergraph arrive as plain objects; graphql-ws serializes GraphQLErrors.
+        const raw = value.errors as ReadonlyArray<GraphQLError | { message: string; extensions?: Record<string, unknown> }> | undefined;
+        const errors = raw?.map((e) => (e instanceof GraphQLError ? e : new GraphQLError(e.message, { extensions: e.extensions })));
+        const data = value.data ? { [alias]: (value.data as Record<string, unknown>).run } : value.data;
+        return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors } : {}) };
+      },
     );
-    const sink: Sink = { lastSequence: afterSequence, ready: name === 'runsUpdated', push: out.push };
+    const sink: Sink = { lastSequence: afterSequence, ready: name === 'runsUpdated', push: out.push, end: out.end };
     let group = this.groups.get(groupKey);
     if (!group) {
       group = { field: name, id: key, selection, context, sinks: new Set(), chain: Promise.resolve(), cursors: new Map() };
@@ -151,6 +162,12 @@ export class RunUpdates {
     this.counter?.inc({ field: group.field, kind: 'initial' });
     const current = await this.query(group.selection, runId, context);
     const sequence = sequenceOf(current);
+    if (sequence === null) {
+      // No such run, or not the caller's to read (FORBIDDEN): say so once and end the subscription.
+      this.deliver(sink, current, group.field);
+      sink.end();
+      return;
+    }
     if (sequence !== null && afterSequence >= 0) {
       for (let s = Math.max(afterSequence + 1, sequence - MAX_REPLAY); s < sequence; s++) {
         this.counter?.inc({ field: group.field, kind: 'initial' });
@@ -218,6 +235,13 @@ export class RunUpdates {
     );
     return response.body.kind === 'single' ? (response.body.singleResult as ExecutionResult) : { errors: [new GraphQLError('unexpected incremental result')] };
   }
+}
+
+/** What decides what a caller may read: platform roles and project memberships (not the subject). */
+function accessKey(context: GatewayContext): string {
+  const { roles, projects } = context.identity;
+  const memberships = [...(projects ?? [])].map((m) => `${m.projectId}:${[...m.roles].sort().join('+')}`).sort();
+  return `${[...roles].sort().join('+')}/${memberships.join(',')}`;
 }
 
 function sequenceOf(result: ExecutionResult): number | null {

@@ -1,11 +1,10 @@
 import type { ApolloServer } from '@apollo/server';
-import type { JwtVerifier } from '@pipewright/auth';
 import type { JsonLogger } from '@pipewright/platform';
 import { extendSchema, GraphQLError, parse, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { authenticate, type GatewayContext } from './auth';
+import type { Authenticator, GatewayContext } from './auth';
 import type { BuildLogs } from './build-logs';
 import { subscriptionField } from './subscription-field';
 import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
@@ -26,7 +25,7 @@ export interface LiveGraph {
  * (`{ authorization: "Bearer <jwt>" }`); queries and mutations run through the supergraph exactly
  * as over HTTP. Subscriptions are fed from NATS: `runUpdated` and `runsUpdated` by RunUpdates, `buildLog` by BuildLogs.
  */
-export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger) {
+export function attachWebSocketServer(httpServer: Server, auth: Authenticator, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger) {
   // The supergraph has no Subscription type: the gateway adds its own, once per composed schema.
   const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
   const withSubscriptions = (schema: GraphQLSchema) => {
@@ -40,7 +39,7 @@ export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, g
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
-          (ctx.extra as Extra).identity = await authenticate(verify, typeof raw === 'string' ? raw : undefined);
+          (ctx.extra as Extra).identity = await auth.authenticate(typeof raw === 'string' ? raw : undefined);
           return true;
         } catch (err) {
           ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, `Unauthenticated: ${(err as Error).message}`.slice(0, 120));
@@ -76,9 +75,14 @@ export function attachWebSocketServer(httpServer: Server, verify: JwtVerifier, g
   );
   wss.on('error', (err) => log.error({ message: 'websocket server error', error: err.message }, 'WebSocket'));
   return {
+    // graphql-ws's dispose closes every socket and the WebSocket server itself; closing it again
+    // (or once more on a second signal) answers "The server is not running", which is no failure.
     close: async () => {
-      await cleanup.dispose();
-      await new Promise<void>((r) => wss.close(() => r()));
+      try {
+        await cleanup.dispose();
+      } catch (err) {
+        if (!/not running/.test((err as Error).message)) throw err;
+      }
     },
   };
 }
