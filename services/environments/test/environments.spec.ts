@@ -1,7 +1,7 @@
 import { MessageBus, QueryError, type BusLogger } from '@pipewright/messaging';
 import { connectTestNats, gql, startPlatform, startProcess, testEnv, type GraphQLResponse, type TestPlatform } from '@pipewright/testing';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -370,10 +370,178 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
       ];
       for (const [query, variables] of attempts) {
         const res: GraphQLResponse = await call(query, variables, viewer);
-        expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-        expect(res.errors?.[0].message).toMatch(/needs one of the roles ADMIN; you have VIEWER/);
+        expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', requiredRoles: ['ADMIN'] });
+        expect(res.errors?.[0].message).toMatch(/you need ADMIN in project "default" .*; you have VIEWER there/);
       }
       expect((await ok<{ chartRepository: { name: string } }>(`query($id: ID!) { chartRepository(id: $id) { name } }`, { id })).chartRepository.name).toMatch(/^viewer-sees/);
+    });
+  });
+
+  describe('projects: every resource belongs to one, and only its members see it', () => {
+    type Target = { id: string; name: string; projectId: string; project: { id: string } };
+    const TARGET_FIELDS = 'id name projectId project { id }';
+    let projectA: string;
+    let projectB: string;
+    let adminA: string;
+    let adminB: string;
+    let devA: string;
+    let viewerA: string;
+    let targetA: Target;
+    let targetB: Target;
+    const sameName = unique('shared-name');
+
+    const createTarget = (input: Record<string, unknown>, token: string) =>
+      call<{ createDeploymentTarget: Target }>(`mutation($i: CreateDeploymentTargetInput!) { createDeploymentTarget(input: $i) { ${TARGET_FIELDS} } }`, { i: input }, token);
+    const targetInput = (projectId: string, name = unique('target')) => ({ projectId, name, apiServerUrl: 'https://k8s.example.com:6443', token: 'k8s-t0ken' });
+    const listTargets = (projectId: string | null, token: string, search = sameName) =>
+      call<{ deploymentTargets: { totalCount: number; edges: { node: Target }[] } }>(
+        `query($p: ID, $s: String) { deploymentTargets(projectId: $p, search: $s) { totalCount edges { node { ${TARGET_FIELDS} } } } }`,
+        { p: projectId, s: search },
+        token,
+      );
+
+    beforeAll(async () => {
+      projectA = await platform.createProject(unique('env-a'));
+      projectB = await platform.createProject(unique('env-b'));
+      const member = async (sub: string, projectId: string, roles: ('VIEWER' | 'DEVELOPER' | 'ADMIN' | 'APPROVAL_ADMIN')[]) => {
+        await platform.setMember(projectId, sub, roles);
+        return platform.token({ sub, roles: [] });
+      };
+      adminA = await member(unique('amy'), projectA, ['ADMIN']);
+      adminB = await member(unique('bob'), projectB, ['ADMIN']);
+      devA = await member(unique('dan'), projectA, ['DEVELOPER']);
+      viewerA = await member(unique('val'), projectA, ['VIEWER']);
+      // The same name in two projects: names are unique per project, not platform-wide.
+      targetA = (await createTarget(targetInput(projectA, sameName), adminA)).data!.createDeploymentTarget;
+      targetB = (await createTarget(targetInput(projectB, sameName), adminB)).data!.createDeploymentTarget;
+    });
+
+    it('creates in the given project, names unique within it, and says which project a resource is in', async () => {
+      expect(targetA).toMatchObject({ name: sameName, projectId: projectA, project: { id: projectA } });
+      expect(targetB).toMatchObject({ name: sameName, projectId: projectB, project: { id: projectB } });
+      const twin = await createTarget(targetInput(projectA, sameName.toUpperCase()), adminA);
+      expect(twin.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'input.name', conflictingId: targetA.id });
+      // Omitting projectId means the project named default, where these callers are no members.
+      const { projectId: _p, ...inDefault } = targetInput(projectA);
+      const refused = await createTarget(inDefault, adminA);
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: '00000000-0000-4000-8000-000000000001' });
+      const [stored] = await db(async (c) => (await c.query('SELECT project_id::text FROM resources WHERE id = $1', [targetA.id])).rows);
+      expect(stored.project_id).toBe(projectA);
+    });
+
+    it("never lists another project's resources, and refuses them by id with FORBIDDEN naming the project and the role", async () => {
+      const inA = (await listTargets(projectA, adminA)).data!.deploymentTargets;
+      expect(inA).toEqual({ totalCount: 1, edges: [{ node: targetA }] });
+      expect((await listTargets(projectA, viewerA)).data!.deploymentTargets.edges.map((e) => e.node.id)).toEqual([targetA.id]);
+
+      const otherList = await listTargets(projectB, adminA);
+      expect(otherList.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectB });
+      expect(otherList.errors?.[0].message).toMatch(new RegExp(`in project ${projectB}.*you are not a member of it`));
+      const defaultList = await listTargets(null, adminA);
+      expect(defaultList.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+
+      const byId = await call(`query($id: ID!) { deploymentTarget(id: $id) { id name } }`, { id: targetB.id }, adminA);
+      expect(byId.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectB });
+      expect(byId.errors?.[0].message).toMatch(/you need VIEWER or DEVELOPER or ADMIN or APPROVAL_ADMIN in project/);
+      expect(JSON.stringify(byId)).not.toContain(sameName);
+      // A platform ADMIN sees both.
+      expect((await listTargets(projectB, admin)).data!.deploymentTargets.edges.map((e) => e.node.id)).toEqual([targetB.id]);
+    });
+
+    it("refuses every change to another project's resource, and changes nothing", async () => {
+      const attempts: [string, Record<string, unknown>][] = [
+        [`mutation($id: ID!) { updateDeploymentTarget(id: $id, input: { defaultNamespace: "stolen" }) { id } }`, { id: targetB.id }],
+        [`mutation($id: ID!) { deleteDeploymentTarget(id: $id, force: true) }`, { id: targetB.id }],
+        [`mutation($id: ID!) { testDeploymentTarget(id: $id) { ok } }`, { id: targetB.id }],
+        [`mutation($i: CreateDeploymentTargetInput!) { createDeploymentTarget(input: $i) { id } }`, { i: targetInput(projectB) }],
+      ];
+      const before = await rowCount();
+      for (const [query, variables] of attempts) {
+        const res = await call(query, variables, adminA);
+        expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectB, requiredRoles: ['ADMIN'] });
+      }
+      expect(await rowCount()).toBe(before);
+      const [row] = await db(async (c) => (await c.query('SELECT version, config FROM resources WHERE id = $1', [targetB.id])).rows);
+      expect(row).toMatchObject({ version: 1, config: { defaultNamespace: 'default' } });
+    });
+
+    it("lets a project's VIEWER and DEVELOPER read its resources but not create, update, delete or test them", async () => {
+      for (const token of [viewerA, devA]) {
+        expect((await call<{ deploymentTarget: Target }>(`query($id: ID!) { deploymentTarget(id: $id) { ${TARGET_FIELDS} } }`, { id: targetA.id }, token)).data!.deploymentTarget).toEqual(targetA);
+        const attempts: [string, Record<string, unknown>][] = [
+          [`mutation($i: CreateDeploymentTargetInput!) { createDeploymentTarget(input: $i) { id } }`, { i: targetInput(projectA) }],
+          [`mutation($id: ID!) { updateDeploymentTarget(id: $id, input: { name: "renamed" }) { id } }`, { id: targetA.id }],
+          [`mutation($id: ID!) { deleteDeploymentTarget(id: $id, force: true) }`, { id: targetA.id }],
+          [`mutation($id: ID!) { testDeploymentTarget(id: $id) { ok } }`, { id: targetA.id }],
+        ];
+        for (const [query, variables] of attempts) {
+          const res = await call(query, variables, token);
+          expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectA, requiredRoles: ['ADMIN'] });
+        }
+      }
+      const [row] = await db(async (c) => (await c.query('SELECT name, version FROM resources WHERE id = $1', [targetA.id])).rows);
+      expect(row).toEqual({ name: sameName, version: 1 });
+    });
+
+    it("resolves Project.<kinds> through federation, for the project's members only", async () => {
+      const query = `query($id: ID!, $s: String) { project(id: $id) { id deploymentTargets(search: $s) { totalCount edges { node { id projectId } } } imageRegistries { totalCount } } }`;
+      const res = await call<{ project: { id: string; deploymentTargets: { totalCount: number; edges: { node: { id: string; projectId: string } }[] }; imageRegistries: { totalCount: number } } }>(
+        query,
+        { id: projectA, s: sameName },
+        viewerA,
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.project.deploymentTargets).toEqual({ totalCount: 1, edges: [{ node: { id: targetA.id, projectId: projectA } }] });
+      const foreign = await call(query, { id: projectB, s: sameName }, viewerA);
+      expect(foreign.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(JSON.stringify(foreign)).not.toContain(targetB.id);
+    });
+
+    it('answers exists, resolve and for-host over NATS within a project when asked with one', async () => {
+      const ghost = randomUUID();
+      const exists = await bus.request('rpc.environments.exists', {
+        projectId: projectA,
+        refs: [
+          { kind: 'deployment-target', id: targetA.id },
+          { kind: 'deployment-target', id: targetB.id },
+          { kind: 'deployment-target', id: ghost },
+        ],
+      });
+      expect(exists).toEqual({ missing: [{ kind: 'deployment-target', id: ghost }], otherProject: [{ kind: 'deployment-target', id: targetB.id }] });
+      // Without a projectId (callers from before projects): only what is missing.
+      expect(await bus.request('rpc.environments.exists', { refs: [{ kind: 'deployment-target', id: targetB.id }] })).toEqual({ missing: [], otherProject: [] });
+
+      expect(await bus.request('rpc.environments.deployment-target.resolve', { id: targetB.id, projectId: projectB })).toMatchObject({ id: targetB.id, token: 'k8s-t0ken' });
+      expect(await bus.request('rpc.environments.deployment-target.resolve', { id: targetB.id })).toMatchObject({ id: targetB.id });
+      const refused = (await bus.request('rpc.environments.deployment-target.resolve', { id: targetB.id, projectId: projectA }).catch((e: unknown) => e)) as QueryError;
+      const missing = (await bus.request('rpc.environments.deployment-target.resolve', { id: ghost, projectId: projectA }).catch((e: unknown) => e)) as QueryError;
+      expect(refused).toBeInstanceOf(QueryError);
+      expect(refused).toMatchObject({ code: 'NOT_FOUND', message: `no deployment target with id "${targetB.id}" in project ${projectA}` });
+      expect(missing).toMatchObject({ code: 'NOT_FOUND', message: `no deployment target with id "${ghost}" in project ${projectA}` });
+
+      const host = `${unique('registry')}.example.com:5000`;
+      const regB = (await ok<{ createImageRegistry: { id: string } }>(`mutation($i: CreateImageRegistryInput!) { createImageRegistry(input: $i) { id } }`, { i: { projectId: projectB, name: unique('reg-b'), url: host, password: 'pw-b', username: 'b' } }, adminB)).createImageRegistry.id;
+      const regA = (await ok<{ createImageRegistry: { id: string } }>(`mutation($i: CreateImageRegistryInput!) { createImageRegistry(input: $i) { id } }`, { i: { projectId: projectA, name: unique('reg-a'), url: host, password: 'pw-a', username: 'a' } }, adminA)).createImageRegistry.id;
+      expect((await bus.request('rpc.environments.image-registry.for-host', { host, projectId: projectA })).registry).toMatchObject({ id: regA, password: 'pw-a' });
+      expect((await bus.request('rpc.environments.image-registry.for-host', { host, projectId: projectB })).registry).toMatchObject({ id: regB, password: 'pw-b' });
+      expect((await bus.request('rpc.environments.image-registry.for-host', { host, projectId: randomUUID() })).registry).toBeNull();
+      expect((await bus.request('rpc.environments.image-registry.for-host', { host })).registry).toMatchObject({ id: regB }); // the oldest, as before
+    });
+
+    it('tells the projects service how much of a project it holds, by kind', async () => {
+      const empty = await platform.createProject(unique('env-empty'));
+      expect(await bus.request('rpc.environments.project.usage', { projectId: empty })).toEqual({
+        service: 'environments',
+        counts: { sourceRepositories: 0, buildTools: 0, imageRegistries: 0, chartRepositories: 0, deploymentTargets: 0 },
+      });
+      const counted = await platform.createProject(unique('env-counted'));
+      await createTarget(targetInput(counted), admin);
+      await createTarget(targetInput(counted), admin);
+      await ok(`mutation($i: CreateChartRepositoryInput!) { createChartRepository(input: $i) { id } }`, { i: { projectId: counted, name: unique('charts'), url: 'https://charts.example.com' } });
+      expect(await bus.request('rpc.environments.project.usage', { projectId: counted })).toEqual({
+        service: 'environments',
+        counts: { sourceRepositories: 0, buildTools: 0, imageRegistries: 0, chartRepositories: 1, deploymentTargets: 2 },
+      });
     });
   });
 

@@ -1,5 +1,5 @@
 import { MessageBus, QueryError, type BusLogger } from '@pipewright/messaging';
-import { connectTestNats, gql, startPlatform, testEnv, type GraphQLResponse, type TestPlatform } from '@pipewright/testing';
+import { connectTestNats, gql, serviceQuery, startPlatform, testEnv, type GraphQLResponse, type TestPlatform } from '@pipewright/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NatsConnection } from 'nats';
@@ -330,6 +330,179 @@ describe('pipelines service through the gateway', () => {
     const refused = await call(`mutation($id: ID!) { deleteDeploymentTarget(id: $id) }`, { id: env.target }, env.admin);
     expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(refused.errors?.[0].message).toContain(`"${name}" (${p.id})`);
+  });
+
+  describe('projects: a pipeline belongs to one, and uses only its resources and pipelines', () => {
+    type Role = 'VIEWER' | 'DEVELOPER' | 'ADMIN' | 'APPROVAL_ADMIN';
+    type Brief = { id: string; name: string; projectId: string; project: { id: string }; latestRevision: number };
+    const BRIEF = 'id name projectId project { id } latestRevision';
+    let projectA: string;
+    let projectB: string;
+    let devA: string;
+    let devB: string;
+    let viewerA: string;
+    let targetA: string;
+    let targetB: string;
+    let pipelineA: Brief;
+    let pipelineB: Brief;
+    const sameName = unique('same-name');
+
+    const scale = (targetId: string) => ({ refId: 'scale', name: 'Scale', type: 'SCALE', config: { targetId, kind: 'Deployment', name: 'web', replicas: 1 } });
+    const createIn = (projectId: string | undefined, input: Record<string, unknown>, token: string) =>
+      call<{ createPipeline: Brief }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { ${BRIEF} } }`, { i: { ...input, ...(projectId ? { projectId } : {}) } }, token);
+    const listIn = (projectId: string, token: string, search?: string) =>
+      call<{ pipelines: { totalCount: number; edges: { node: Brief }[] } }>(`query($p: ID, $s: String) { pipelines(projectId: $p, search: $s) { totalCount edges { node { ${BRIEF} } } } }`, { p: projectId, s: search }, token);
+    const countIn = async (projectId: string) => (await serviceQuery<{ n: number }>(platform, 'pipelines', 'SELECT count(*)::int AS n FROM pipelines WHERE project_id = $1', [projectId]))[0].n;
+
+    beforeAll(async () => {
+      projectA = await platform.createProject(unique('pipes-a'));
+      projectB = await platform.createProject(unique('pipes-b'));
+      const member = async (sub: string, projectId: string, roles: Role[]) => {
+        await platform.setMember(projectId, sub, roles);
+        return platform.token({ sub, roles: [] });
+      };
+      devA = await member(unique('dana'), projectA, ['DEVELOPER']);
+      devB = await member(unique('dirk'), projectB, ['DEVELOPER']);
+      viewerA = await member(unique('vera'), projectA, ['VIEWER']);
+      const target = async (projectId: string) =>
+        (
+          await ok<{ createDeploymentTarget: { id: string } }>(
+            `mutation($i: CreateDeploymentTargetInput!) { createDeploymentTarget(input: $i) { id } }`,
+            { i: { projectId, name: unique('cluster'), apiServerUrl: 'https://k8s.example.com:6443', token: 't' } },
+            env.admin,
+          )
+        ).createDeploymentTarget.id;
+      targetA = await target(projectA);
+      targetB = await target(projectB);
+      // The same name in two projects: pipeline names are unique per project.
+      pipelineA = (await createIn(projectA, { name: sameName, stages: [scale(targetA)] }, devA)).data!.createPipeline;
+      pipelineB = (await createIn(projectB, { name: sameName, stages: [scale(targetB)] }, devB)).data!.createPipeline;
+    });
+
+    it('creates in the given project and says which one, with names unique within it', () => {
+      expect(pipelineA).toMatchObject({ name: sameName, projectId: projectA, project: { id: projectA }, latestRevision: 1 });
+      expect(pipelineB).toMatchObject({ name: sameName, projectId: projectB, project: { id: projectB } });
+    });
+
+    it("never lists another project's pipelines, and refuses them by id with FORBIDDEN naming the project", async () => {
+      expect((await listIn(projectA, devA, sameName)).data!.pipelines).toEqual({ totalCount: 1, edges: [{ node: pipelineA }] });
+      expect((await listIn(projectA, viewerA)).data!.pipelines.edges.map((e) => e.node.id)).not.toContain(pipelineB.id);
+      const otherList = await listIn(projectB, devA);
+      expect(otherList.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectB });
+      expect(otherList.errors?.[0].message).toMatch(new RegExp(`in project ${projectB}.*you are not a member of it`));
+
+      const reads: [string, Record<string, unknown>][] = [
+        [`query($id: ID!) { pipeline(id: $id) { id name } }`, { id: pipelineB.id }],
+        [`query($id: ID!) { exportPipeline(id: $id) }`, { id: pipelineB.id }],
+        [`query($id: ID!) { pipelineRevisions(id: $id) { totalCount } }`, { id: pipelineB.id }],
+      ];
+      for (const [query, variables] of reads) {
+        const res = await call(query, variables, devA);
+        expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectB });
+        expect(JSON.stringify(res)).not.toContain(sameName);
+      }
+      // Another project's member is refused every change too, and nothing changes.
+      const changes: [string, Record<string, unknown>][] = [
+        [`mutation($id: ID!, $i: CreatePipelineInput!) { updatePipeline(id: $id, input: $i, expectedRevision: 1) { id } }`, { id: pipelineB.id, i: { name: sameName, stages: [] } }],
+        [`mutation($id: ID!) { deletePipeline(id: $id) }`, { id: pipelineB.id }],
+        [`mutation($id: ID!) { removeStage(pipelineId: $id, refId: "scale", expectedRevision: 1) { id } }`, { id: pipelineB.id }],
+        [`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { projectId: projectB, name: unique('intruder'), stages: [] } }],
+      ];
+      for (const [query, variables] of changes) {
+        const res = await call(query, variables, devA);
+        expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', projectId: projectB, requiredRoles: ['DEVELOPER', 'ADMIN'] });
+      }
+      expect(await countIn(projectB)).toBe(1);
+      expect((await call<{ pipeline: Brief }>(`query($id: ID!) { pipeline(id: $id) { ${BRIEF} } }`, { id: pipelineB.id }, devB)).data!.pipeline).toEqual(pipelineB);
+    });
+
+    it("refuses a stage naming another project's deployment target, with the field path, storing nothing", async () => {
+      const before = await countIn(projectA);
+      const res = await createIn(projectA, { name: unique('borrows'), stages: [{ refId: 'j', name: 'Judge', type: 'JUDGEMENT', config: {} }, scale(targetB)] }, devA);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'stages[1].config.targetId' });
+      expect(problems(res)).toEqual([{ field: 'stages[1].config.targetId', message: expect.stringMatching(new RegExp(`deployment target \\(id "${targetB}"\\) that belongs to another project`)) }]);
+      expect(await countIn(projectA)).toBe(before);
+
+      // The same on update: the pipeline stays at its revision.
+      const update = await call(`mutation($id: ID!, $i: CreatePipelineInput!) { updatePipeline(id: $id, input: $i, expectedRevision: 1) { id } }`, { id: pipelineA.id, i: { name: sameName, stages: [scale(targetB)] } }, devA);
+      expect(problems(update)).toEqual([{ field: 'stages[0].config.targetId', message: expect.stringMatching(/belongs to another project/) }]);
+      expect((await serviceQuery<{ revision: number }>(platform, 'pipelines', 'SELECT revision FROM pipelines WHERE id = $1', [pipelineA.id]))[0].revision).toBe(1);
+    });
+
+    it('refuses RUN_PIPELINE of a pipeline of another project, with the field path', async () => {
+      const before = await countIn(projectA);
+      const res = await createIn(projectA, { name: unique('runs-b'), stages: [{ refId: 'child', name: 'Child', type: 'RUN_PIPELINE', config: { pipelineId: pipelineB.id } }] }, devA);
+      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(problems(res)).toEqual([{ field: 'stages[0].config.pipelineId', message: expect.stringMatching(new RegExp(`names a pipeline \\(id "${pipelineB.id}"\\) that belongs to another project`)) }]);
+      expect(await countIn(projectA)).toBe(before);
+      // Its own project's pipeline is fine.
+      const own = await createIn(projectA, { name: unique('runs-a'), stages: [{ refId: 'child', name: 'Child', type: 'RUN_PIPELINE', config: { pipelineId: pipelineA.id } }] }, devA);
+      expect(own.errors).toBeUndefined();
+    });
+
+    it('keeps a pipeline in its project: updatePipeline with another projectId is BAD_USER_INPUT', async () => {
+      const res = await call(`mutation($id: ID!, $i: CreatePipelineInput!) { updatePipeline(id: $id, input: $i, expectedRevision: 1) { id } }`, { id: pipelineA.id, i: { projectId: projectB, name: sameName, stages: [] } }, devA);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.projectId' });
+    });
+
+    it('lets a VIEWER of the project read but not change anything', async () => {
+      expect((await call<{ pipeline: Brief }>(`query($id: ID!) { pipeline(id: $id) { ${BRIEF} } }`, { id: pipelineA.id }, viewerA)).data!.pipeline).toEqual(pipelineA);
+      const { exportPipeline: yaml } = await ok<{ exportPipeline: string }>(`query($id: ID!) { exportPipeline(id: $id) }`, { id: pipelineA.id }, viewerA);
+      const stage = `{ refId: "b", name: "B", type: APPROVAL, config: {} }`;
+      const attempts: [string, Record<string, unknown>][] = [
+        [`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { projectId: projectA, name: unique('nope'), stages: [] } }],
+        [`mutation($id: ID!, $i: CreatePipelineInput!) { updatePipeline(id: $id, input: $i, expectedRevision: 1) { id } }`, { id: pipelineA.id, i: { name: sameName, stages: [] } }],
+        [`mutation($id: ID!) { deletePipeline(id: $id) }`, { id: pipelineA.id }],
+        [`mutation($id: ID!) { restorePipelineRevision(id: $id, revision: 1) { id } }`, { id: pipelineA.id }],
+        [`mutation($y: String!, $p: ID) { importPipeline(yaml: $y, mode: REPLACE, projectId: $p) { id } }`, { y: yaml, p: projectA }],
+        [`mutation($id: ID!) { addStage(pipelineId: $id, expectedRevision: 1, stage: ${stage}) { id } }`, { id: pipelineA.id }],
+        [`mutation($id: ID!) { updateStage(pipelineId: $id, refId: "scale", expectedRevision: 1, stage: ${stage}) { id } }`, { id: pipelineA.id }],
+        [`mutation($id: ID!) { removeStage(pipelineId: $id, refId: "scale", expectedRevision: 1) { id } }`, { id: pipelineA.id }],
+        [`mutation($id: ID!) { moveStage(pipelineId: $id, refId: "scale", index: 0, expectedRevision: 1) { id } }`, { id: pipelineA.id }],
+      ];
+      const before = await countIn(projectA);
+      for (const [query, variables] of attempts) {
+        const res = await call(query, variables, viewerA);
+        expect({ query, error: res.errors?.[0].extensions }).toEqual({ query, error: expect.objectContaining({ code: 'FORBIDDEN', projectId: projectA, requiredRoles: ['DEVELOPER', 'ADMIN'] }) });
+        expect(res.errors?.[0].message).toMatch(/you have VIEWER there/);
+      }
+      expect(await countIn(projectA)).toBe(before);
+      expect((await serviceQuery<{ revision: number; deleted_at: Date | null }>(platform, 'pipelines', 'SELECT revision, deleted_at FROM pipelines WHERE id = $1', [pipelineA.id]))[0]).toEqual({ revision: 1, deleted_at: null });
+    });
+
+    it('imports YAML into the given project (the YAML carries no project) and replaces by name within it', async () => {
+      const { exportPipeline: yaml } = await ok<{ exportPipeline: string }>(`query($id: ID!) { exportPipeline(id: $id) }`, { id: pipelineA.id }, devA);
+      expect(yaml).not.toMatch(/projectId/);
+      // REPLACE finds the pipeline of that name in A, not B's namesake.
+      const replaced = await ok<{ importPipeline: Brief }>(`mutation($y: String!, $p: ID) { importPipeline(yaml: $y, mode: REPLACE, projectId: $p) { ${BRIEF} } }`, { y: yaml, p: projectA }, devA);
+      expect(replaced.importPipeline).toMatchObject({ id: pipelineA.id, projectId: projectA, latestRevision: 2 });
+      const copyName = unique('imported');
+      const copy = await ok<{ importPipeline: Brief }>(`mutation($y: String!, $p: ID) { importPipeline(yaml: $y, projectId: $p) { ${BRIEF} } }`, { y: yaml.replace(/^name: .*$/m, `name: ${copyName}`), p: projectA }, devA);
+      expect(copy.importPipeline).toMatchObject({ name: copyName, projectId: projectA });
+      const withProject = await call(`mutation($y: String!, $p: ID) { importPipeline(yaml: $y, projectId: $p) { id } }`, { y: `${yaml}projectId: ${projectB}\n`, p: projectA }, devA);
+      expect(problems(withProject)).toContainEqual({ field: 'document', message: 'has unknown field(s) projectId' });
+    });
+
+    it("resolves Project.pipelines through the gateway, for the project's members only", async () => {
+      const query = `query($id: ID!, $s: String) { project(id: $id) { id pipelines(search: $s) { totalCount edges { node { id projectId name } } } } }`;
+      const res = await call<{ project: { id: string; pipelines: { totalCount: number; edges: { node: { id: string; projectId: string } }[] } } }>(query, { id: projectA, s: sameName }, viewerA);
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.project).toEqual({ id: projectA, pipelines: { totalCount: 1, edges: [{ node: { id: pipelineA.id, projectId: projectA, name: sameName } }] } });
+      const foreign = await call(query, { id: projectB, s: sameName }, viewerA);
+      expect(foreign.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(JSON.stringify(foreign)).not.toContain(pipelineB.id);
+    });
+
+    it('puts the project in run snapshots and tells the projects service how many pipelines a project holds', async () => {
+      expect(await bus.request('rpc.pipelines.pipeline.snapshot', { pipelineId: pipelineB.id })).toMatchObject({ pipelineId: pipelineB.id, projectId: projectB, revision: 1 });
+      const counted = await platform.createProject(unique('pipes-counted'));
+      expect(await bus.request('rpc.pipelines.project.usage', { projectId: counted })).toEqual({ service: 'pipelines', counts: { pipelines: 0 } });
+      const make = async () => (await createIn(counted, { name: unique('counted'), stages: [] }, env.admin)).data!.createPipeline.id;
+      await make();
+      const doomed = await make();
+      await ok(`mutation($id: ID!) { deletePipeline(id: $id) }`, { id: doomed }, env.admin);
+      expect(await bus.request('rpc.pipelines.project.usage', { projectId: counted })).toEqual({ service: 'pipelines', counts: { pipelines: 1 } });
+    });
   });
 
   it('lets a VIEWER read but not write, and records events for changes', async () => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { basicAuth, describeStatus, fetchWithin } from '../probes/http-probe';
 import { baseModel, type KindDefinition } from './kind';
 import { nameField, optionalText, secretField, urlField } from './fields';
-import { EnvironmentResourceBase } from './resource-base.model';
+import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
 export enum BuildToolKind {
   JENKINS = 'JENKINS',
@@ -20,7 +20,7 @@ export class BuildTool extends EnvironmentResourceBase {
 }
 
 @InputType()
-export class CreateBuildToolInput {
+export class CreateBuildToolInput extends InProjectInput {
   @Field() name!: string;
   @Field(() => BuildToolKind, { nullable: true, description: 'Default: JENKINS' }) kind?: BuildToolKind;
   @Field({ description: 'e.g. https://jenkins.example.com/' }) url!: string;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { basicAuth, describeStatus, fetchWithin, ProbeFailure } from '../probes/http-probe';
 import { baseModel, type KindDefinition } from './kind';
 import { nameField, optionalText, secretField, urlField } from './fields';
-import { EnvironmentResourceBase } from './resource-base.model';
+import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
 @ObjectType({ implements: () => [EnvironmentResourceBase], description: 'A Helm chart repository (HTTP with index.yaml, or oci://) that Bake stages render from.' })
 @Directive('@key(fields: "id")')
@@ -15,7 +15,7 @@ export class ChartRepository extends EnvironmentResourceBase {
 }
 
 @InputType()
-export class CreateChartRepositoryInput {
+export class CreateChartRepositoryInput extends InProjectInput {
   @Field() name!: string;
   @Field({ description: 'e.g. https://charts.example.com or oci://registry.example.com/charts' }) url!: string;
   @Field(() => String, { nullable: true }) username?: string | null;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { describeStatus, fetchWithin } from '../probes/http-probe';
 import { baseModel, type KindDefinition } from './kind';
 import { nameField, namespaceField, pemField, secretField, urlField } from './fields';
-import { EnvironmentResourceBase } from './resource-base.model';
+import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
 export enum ClusterAuthMethod {
   TOKEN = 'TOKEN',
@@ -27,7 +27,7 @@ export class DeploymentTarget extends EnvironmentResourceBase {
 }
 
 @InputType({ description: 'Either the fields, or a pasted `kubeconfig` whose current context fills the fields not given.' })
-export class CreateDeploymentTargetInput {
+export class CreateDeploymentTargetInput extends InProjectInput {
   @Field() name!: string;
   @Field({ nullable: true, description: 'e.g. https://k8s.example.com:6443' }) apiServerUrl?: string;
   @Field(() => String, { nullable: true }) caCertificate?: string | null;

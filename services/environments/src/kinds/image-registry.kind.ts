@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { basicAuth, describeStatus, fetchWithin, ProbeFailure } from '../probes/http-probe';
 import { baseModel, type KindDefinition } from './kind';
 import { nameField, optionalText, secretField } from './fields';
-import { EnvironmentResourceBase } from './resource-base.model';
+import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
 @ObjectType({ implements: () => [EnvironmentResourceBase], description: 'An OCI image registry builds push to and deployments pull from.' })
 @Directive('@key(fields: "id")')
@@ -16,7 +16,7 @@ export class ImageRegistry extends EnvironmentResourceBase {
 }
 
 @InputType()
-export class CreateImageRegistryInput {
+export class CreateImageRegistryInput extends InProjectInput {
   @Field() name!: string;
   @Field({ description: 'e.g. registry.example.com, 127.0.0.1:5000 or https://registry.example.com' }) url!: string;
   @Field(() => String, { nullable: true }) namespace?: string | null;

@@ -5,6 +5,7 @@ import type { EnvironmentKind, QuerySubject } from '@pipewright/contracts';
 export type ResolveSubject = Extract<QuerySubject, `rpc.environments.${EnvironmentKind}.resolve`>;
 import type { z } from 'zod';
 import type { ProbeOutcome } from '../probes/probe-result.model';
+import { projectRef } from '../projects/project-ref.model';
 import type { ResourceEntity } from '../resources/resource.entity';
 
 /** Settings of a resource: its plain fields and its secrets, as validated (without the name). */
@@ -44,10 +45,15 @@ export interface KindDefinition<TResolved = unknown> {
   probe(resource: TResolved, ctx: ProbeContext): Promise<ProbeOutcome>;
 }
 
+/** "source repositories", "build tools": the label of several. */
+export const pluralLabel = (def: Pick<KindDefinition, 'label'>) => `${def.label.replace(/y$/, 'ie')}s`;
+
 /** Fields every resource model carries. */
 export function baseModel(row: ResourceEntity) {
   return {
     id: row.id,
+    projectId: row.projectId,
+    project: projectRef(row.projectId),
     name: row.name,
     hasCredentials: Object.keys(row.secrets).length > 0,
     createdAt: row.createdAt,

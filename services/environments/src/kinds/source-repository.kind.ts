@@ -5,7 +5,7 @@ import { lsRemote } from '../probes/git-probe';
 import { ProbeFailure } from '../probes/http-probe';
 import { baseModel, type KindDefinition } from './kind';
 import { branchField, nameField, secretField, urlField } from './fields';
-import { EnvironmentResourceBase } from './resource-base.model';
+import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
 export enum SourceProvider {
   GITHUB = 'GITHUB',
@@ -22,7 +22,7 @@ export class SourceRepository extends EnvironmentResourceBase {
 }
 
 @InputType()
-export class CreateSourceRepositoryInput {
+export class CreateSourceRepositoryInput extends InProjectInput {
   @Field() name!: string;
   @Field(() => SourceProvider) provider!: SourceProvider;
   @Field({ description: 'HTTPS clone URL, e.g. https://github.com/acme/app.git' }) url!: string;

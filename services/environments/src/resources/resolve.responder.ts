@@ -4,12 +4,15 @@ import type { Subscription } from 'nats';
 import type { ResolvedImageRegistry } from '@pipewright/contracts';
 import { KINDS } from '../kinds';
 import { imageRegistryKind, registryHost } from '../kinds/image-registry.kind';
-import { ResourceService } from './resource.service';
+import { ResourceLookupService } from './resource-lookup.service';
 
 /**
- * Answers `rpc.environments.<kind>.resolve` with decrypted credentials, and
- * `rpc.environments.exists` (which of some resources do not exist, for pipeline validation). Only services on the bus
- * can ask; nothing on GraphQL reaches this.
+ * Answers `rpc.environments.<kind>.resolve` with decrypted credentials,
+ * `rpc.environments.image-registry.for-host`, `rpc.environments.exists` (which of some resources
+ * do not exist or are another project's, for pipeline validation) and
+ * `rpc.environments.project.usage` (what a project holds, for deleteProject). Only services on the
+ * bus can ask; nothing on GraphQL reaches this. A request with a projectId never gets a resource of
+ * another project: it is answered as if that resource did not exist.
  */
 @Injectable()
 export class ResolveResponder implements OnApplicationBootstrap, OnModuleDestroy {
@@ -17,23 +20,27 @@ export class ResolveResponder implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     private readonly bus: MessageBus,
-    private readonly resources: ResourceService,
+    private readonly lookup: ResourceLookupService,
   ) {}
 
   onApplicationBootstrap() {
     this.subs = [
-      this.bus.answer('rpc.environments.exists', async ({ refs }) => ({ missing: await this.resources.missing(refs) })),
-      this.bus.answer('rpc.environments.image-registry.for-host', async ({ host }) => ({
-        registry: (await this.resources.registryForHost(imageRegistryKind, host, registryHost)) as ResolvedImageRegistry | null,
+      this.bus.answer('rpc.environments.exists', ({ refs, projectId }) => this.lookup.exists(refs, projectId)),
+      this.bus.answer('rpc.environments.image-registry.for-host', async ({ host, projectId }) => ({
+        registry: (await this.lookup.registryForHost(imageRegistryKind, host, registryHost, projectId)) as ResolvedImageRegistry | null,
       })),
+      this.bus.answer('rpc.environments.project.usage', async ({ projectId }) => ({ service: 'environments', counts: await this.lookup.usage(projectId) })),
     ];
-    this.subs.push(...KINDS.map((def) =>
-      this.bus.answer(def.resolveSubject, async ({ id }: { id: string }) => {
-        const resolved = await this.resources.resolve(def, id);
-        if (!resolved) throw new QueryError('NOT_FOUND', `no ${def.label} with id "${id}"`);
-        return resolved as never;
-      }),
-    ));
+    this.subs.push(
+      ...KINDS.map((def) =>
+        this.bus.answer(def.resolveSubject, async ({ id, projectId }: { id: string; projectId?: string }) => {
+          const resolved = await this.lookup.resolve(def, id, projectId);
+          // Another project's resource gets the same answer as a missing one: its existence is not told.
+          if (!resolved) throw new QueryError('NOT_FOUND', `no ${def.label} with id "${id}"${projectId ? ` in project ${projectId}` : ''}`);
+          return resolved as never;
+        }),
+      ),
+    );
   }
 
   onModuleDestroy() {

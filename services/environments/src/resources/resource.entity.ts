@@ -11,6 +11,10 @@ export class ResourceEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
 
+  /** The project it belongs to; only that project's members see it and its pipelines use it. */
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId!: string;
+
   @Column({ type: 'text' })
   kind!: EnvironmentKind;
 

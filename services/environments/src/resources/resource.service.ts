@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUuid, type EnvironmentKind, type EventSubject, type Identity } from '@pipewright/contracts';
+import { assertProjectAccess, projectOrDefault } from '@pipewright/auth';
+import { isUuid, type EventSubject, type Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
@@ -7,16 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ENVIRONMENTS_CONFIG, SECRET_BOX } from '../tokens';
 import type { Config } from '../config';
-import type { KindDefinition, Settings } from '../kinds/kind';
+import { pluralLabel, type KindDefinition } from '../kinds/kind';
 import { ProbeFailure } from '../probes/http-probe';
 import type { ProbeResult } from '../probes/probe-result.model';
-import { secretAad } from '../secrets/rotation';
 import type { SecretBox } from '../secrets/secret-box';
 import { ResourceEntity } from './resource.entity';
+import { openSecrets, sealSecrets } from './resource-secrets';
 import { validateInput } from './resource-validation';
 
-
-/** Create, read, update, delete, probe and resolve for every kind of environment resource. */
+/**
+ * Create, read, update, delete and probe for every kind of environment resource, each in one
+ * project: reading needs any role there, changing needs the project's ADMIN (environment settings
+ * are the project admin's). Services on the bus go through ResourceLookupService instead.
+ */
 @Injectable()
 export class ResourceService {
   constructor(
@@ -27,14 +31,18 @@ export class ResourceService {
   ) {}
 
   async create(def: KindDefinition, input: Record<string, unknown>, by: Identity): Promise<ResourceEntity> {
-    const { name, ...settings } = validateInput(def.schema, def.prepare ? def.prepare(input) : input);
+    const { projectId: given, ...fields } = input;
+    const projectId = projectOrDefault(given as string | null | undefined);
+    assertProjectAccess(by, projectId, 'admin', `create a ${def.label}`);
+    const { name, ...settings } = validateInput(def.schema, def.prepare ? def.prepare(fields) : fields);
     const id = randomUUID();
     const now = new Date();
     const row: ResourceEntity = Object.assign(new ResourceEntity(), {
       id,
+      projectId,
       kind: def.kind,
       name,
-      ...this.split(def, id, settings),
+      ...sealSecrets(this.box, def, id, settings),
       version: 1,
       createdAt: now,
       createdBy: by.sub,
@@ -42,7 +50,7 @@ export class ResourceService {
       updatedBy: by.sub,
     });
     return this.ds.transaction(async (tx) => {
-      await this.assertNameFree(tx, def, name, id);
+      await this.assertNameFree(tx, def, projectId, name, id);
       await tx.save(ResourceEntity, row).catch((err) => this.rethrowConflict(err, def, name));
       await this.emit(tx, def, row, 'created', by);
       return row;
@@ -52,12 +60,13 @@ export class ResourceService {
   async update(def: KindDefinition, id: string, patch: Record<string, unknown>, by: Identity): Promise<ResourceEntity> {
     return this.ds.transaction(async (tx) => {
       const row = await this.lockOrThrow(tx, def, id);
-      const current: Record<string, unknown> = { name: row.name, ...row.config, ...this.openAll(row) };
+      assertProjectAccess(by, row.projectId, 'admin', `update ${def.label} ${id}`);
+      const current: Record<string, unknown> = { name: row.name, ...row.config, ...openSecrets(this.box, row) };
       const given = def.prepare ? def.prepare(patch) : patch;
       const merged = { ...current, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
       const { name, ...settings } = validateInput(def.schema, merged);
-      await this.assertNameFree(tx, def, name, id);
-      Object.assign(row, { name, ...this.split(def, id, settings), version: row.version + 1, updatedAt: new Date(), updatedBy: by.sub });
+      await this.assertNameFree(tx, def, row.projectId, name, id);
+      Object.assign(row, { name, ...sealSecrets(this.box, def, id, settings), version: row.version + 1, updatedAt: new Date(), updatedBy: by.sub });
       await tx.save(ResourceEntity, row).catch((err) => this.rethrowConflict(err, def, name));
       await this.emit(tx, def, row, 'updated', by);
       return row;
@@ -66,6 +75,7 @@ export class ResourceService {
 
   async delete(def: KindDefinition, id: string, force: boolean, by: Identity): Promise<ResourceEntity> {
     const existing = await this.getOrThrow(def, id);
+    assertProjectAccess(by, existing.projectId, 'admin', `delete ${def.label} ${id}`);
     if (!force) await this.assertUnreferenced(def, existing);
     return this.ds.transaction(async (tx) => {
       const row = await this.lockOrThrow(tx, def, id);
@@ -80,16 +90,34 @@ export class ResourceService {
     return this.ds.getRepository(ResourceEntity).findOneBy({ id, kind: def.kind });
   }
 
+  /** One resource the caller may read, or null when there is none; FORBIDDEN when it is another project's. */
+  async find(def: KindDefinition, id: string, by: Identity): Promise<ResourceEntity | null> {
+    const row = await this.get(def, id);
+    if (row) assertProjectAccess(by, row.projectId, 'read', `read ${def.label} ${id}`);
+    return row;
+  }
+
   async getOrThrow(def: KindDefinition, id: string): Promise<ResourceEntity> {
     const row = await this.get(def, id);
     if (!row) throw new DomainError('NOT_FOUND', `no ${def.label} with id "${id}"`, { id });
     return row;
   }
 
-  async list(def: KindDefinition, args: { first?: number | null; after?: string | null; search?: string | null }): Promise<Connection<ResourceEntity>> {
+  /** One project's resources of a kind (default: the project named `default`), by name. */
+  async list(
+    def: KindDefinition,
+    projectIdArg: string | null | undefined,
+    args: { first?: number | null; after?: string | null; search?: string | null },
+    by: Identity,
+  ): Promise<Connection<ResourceEntity>> {
+    const projectId = projectOrDefault(projectIdArg);
+    assertProjectAccess(by, projectId, 'read', `list its ${pluralLabel(def)}`);
     const { first, after } = pageArgs(args.first, args.after);
     const qb = () => {
-      const q = this.ds.getRepository(ResourceEntity).createQueryBuilder('r').where('r.kind = :kind', { kind: def.kind });
+      const q = this.ds
+        .getRepository(ResourceEntity)
+        .createQueryBuilder('r')
+        .where('r.project_id = :projectId AND r.kind = :kind', { projectId, kind: def.kind });
       const search = args.search?.trim();
       if (search) {
         const like = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -104,9 +132,10 @@ export class ResourceService {
   }
 
   /** Probes the real endpoint with the stored credentials; a failure is a result, not an error. */
-  async test(def: KindDefinition, id: string): Promise<ProbeResult> {
+  async test(def: KindDefinition, id: string, by: Identity): Promise<ProbeResult> {
     const row = await this.getOrThrow(def, id);
-    const resolved = def.resolved(row, this.openAll(row));
+    assertProjectAccess(by, row.projectId, 'admin', `test ${def.label} ${id}`);
+    const resolved = def.resolved(row, openSecrets(this.box, row));
     const started = performance.now();
     try {
       const outcome = await def.probe(resolved, { timeoutMs: this.config.PROBE_TIMEOUT_MS });
@@ -117,48 +146,10 @@ export class ResourceService {
     }
   }
 
-  /** Which of `refs` name no resource of that kind. */
-  async missing(refs: { kind: EnvironmentKind; id: string }[]): Promise<{ kind: EnvironmentKind; id: string }[]> {
-    const ids = [...new Set(refs.map((r) => r.id).filter(isUuid))];
-    const found: { id: string; kind: string }[] = ids.length ? await this.ds.query('SELECT id::text, kind FROM resources WHERE id = ANY($1::uuid[])', [ids]) : [];
-    const have = new Set(found.map((f) => `${f.kind}/${f.id}`));
-    return refs.filter((r) => !have.has(`${r.kind}/${r.id}`));
-  }
-
-  /** The resource with decrypted credentials, for services on the bus. */
-  async resolve(def: KindDefinition, id: string): Promise<unknown> {
-    const row = await this.get(def, id);
-    return row ? def.resolved(row, this.openAll(row)) : null;
-  }
-
-  /**
-   * The image registry whose URL names this host[:port], with credentials (the oldest when several
-   * do), for services on the bus: a deploy reads tags from the registry an image names.
-   */
-  async registryForHost(def: KindDefinition, host: string, hostOf: (url: string) => string | null): Promise<unknown> {
-    const rows = await this.ds.getRepository(ResourceEntity).find({ where: { kind: def.kind }, order: { createdAt: 'ASC' } });
-    const row = rows.find((r) => hostOf(String(r.config.url)) === host.toLowerCase());
-    return row ? def.resolved(row, this.openAll(row)) : null;
-  }
-
-  private split(def: KindDefinition, id: string, settings: Settings) {
-    const config: Record<string, unknown> = {};
-    const secrets: ResourceEntity['secrets'] = {};
-    for (const [field, value] of Object.entries(settings)) {
-      if (!def.secretFields.includes(field)) config[field] = value;
-      else if (typeof value === 'string') secrets[field] = this.box.seal(value, secretAad(id, field));
-    }
-    return { config, secrets };
-  }
-
-  private openAll(row: ResourceEntity): Record<string, string> {
-    return Object.fromEntries(Object.entries(row.secrets).map(([field, sealed]) => [field, this.box.open(sealed, secretAad(row.id, field))]));
-  }
-
   /** Belt and braces: no stored secret may appear in a probe message. */
   private redact(message: string, row: ResourceEntity): string {
     let out = message;
-    for (const secret of Object.values(this.openAll(row))) if (secret.length >= 4) out = out.split(secret).join('***');
+    for (const secret of Object.values(openSecrets(this.box, row))) if (secret.length >= 4) out = out.split(secret).join('***');
     return out;
   }
 
@@ -168,8 +159,12 @@ export class ResourceService {
     return row;
   }
 
-  private async assertNameFree(tx: EntityManager, def: KindDefinition, name: string, id: string): Promise<void> {
-    const clash = await tx.getRepository(ResourceEntity).createQueryBuilder('r').where('r.kind = :kind AND lower(r.name) = lower(:name) AND r.id <> :id', { kind: def.kind, name, id }).getOne();
+  private async assertNameFree(tx: EntityManager, def: KindDefinition, projectId: string, name: string, id: string): Promise<void> {
+    const clash = await tx
+      .getRepository(ResourceEntity)
+      .createQueryBuilder('r')
+      .where('r.project_id = :projectId AND r.kind = :kind AND lower(r.name) = lower(:name) AND r.id <> :id', { projectId, kind: def.kind, name, id })
+      .getOne();
     if (clash) this.conflict(def, name, clash.id);
   }
 
@@ -179,7 +174,7 @@ export class ResourceService {
   }
 
   private conflict(def: KindDefinition, name: string, clashId?: string): never {
-    throw new DomainError('CONFLICT', `a ${def.label} named "${name}" already exists${clashId ? ` (id ${clashId})` : ''}; choose another name`, {
+    throw new DomainError('CONFLICT', `a ${def.label} named "${name}" already exists in this project${clashId ? ` (id ${clashId})` : ''}; choose another name`, {
       field: 'input.name',
       conflictingId: clashId,
     });

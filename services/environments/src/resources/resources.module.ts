@@ -3,8 +3,10 @@ import type { Config } from '../config';
 import { secretBoxFrom } from '../config';
 import { KINDS } from '../kinds';
 import { ENVIRONMENTS_CONFIG, SECRET_BOX } from '../tokens';
-import { createKindResolver } from './kind.resolver';
+import { ProjectRefResolver } from '../projects/project-ref.resolver';
+import { createKindResolvers } from './kind.resolver';
 import { ResolveResponder } from './resolve.responder';
+import { ResourceLookupService } from './resource-lookup.service';
 import { ResourceService } from './resource.service';
 
 @Module({})
@@ -16,8 +18,10 @@ export class ResourcesModule {
         { provide: ENVIRONMENTS_CONFIG, useValue: config },
         { provide: SECRET_BOX, useValue: secretBoxFrom(config) },
         ResourceService,
+        ResourceLookupService,
         ResolveResponder,
-        ...KINDS.map(createKindResolver),
+        ProjectRefResolver,
+        ...KINDS.flatMap(createKindResolvers),
       ],
       exports: [ResourceService],
     };

@@ -5,6 +5,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'pipelines' })
 export class PipelineEntity {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
+  /** The project it belongs to; its stages may use only that project's resources and pipelines. */
+  @Column({ name: 'project_id', type: 'uuid' }) projectId!: string;
   @Column({ type: 'text' }) name!: string;
   @Column({ type: 'int' }) revision!: number;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;

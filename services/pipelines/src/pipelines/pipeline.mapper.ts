@@ -1,4 +1,5 @@
 import { stageDefinition, type StageDocument } from '@pipewright/contracts';
+import type { Connection } from '@pipewright/platform';
 import type { PipelineRevisionEntity } from './pipeline.entity';
 import type { Pipeline, PipelineRevision, Stage } from './pipeline.model';
 import type { FailurePolicy } from './pipeline.model';
@@ -25,6 +26,8 @@ export function toPipeline({ pipeline, revision }: PipelineView): Pipeline {
   const d = revision.document;
   return {
     id: pipeline.id,
+    projectId: pipeline.projectId,
+    project: { id: pipeline.projectId },
     name: d.name,
     description: d.description,
     parameters: d.parameters,
@@ -37,6 +40,10 @@ export function toPipeline({ pipeline, revision }: PipelineView): Pipeline {
     updatedAt: revision.createdAt,
     updatedBy: revision.createdBy,
   };
+}
+
+export function toPipelinePage(page: Connection<PipelineView>): Connection<Pipeline> {
+  return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toPipeline(e.node) })) };
 }
 
 export function toRevision(r: PipelineRevisionEntity): PipelineRevision {

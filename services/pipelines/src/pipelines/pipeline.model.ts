@@ -1,6 +1,8 @@
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { stageTypes } from '@pipewright/contracts';
+import { ConnectionType } from '@pipewright/platform';
 import GraphQLJSON from 'graphql-type-json';
+import { ProjectRef } from '../projects/project-ref.model';
 
 export const StageTypeEnum = Object.fromEntries(stageTypes.map((t) => [t, t])) as Record<string, string>;
 registerEnumType(StageTypeEnum, { name: 'StageType', description: 'What a stage does; its config follows the schema in `stageTypes`.' });
@@ -92,6 +94,8 @@ export class Stage {
 @Directive('@key(fields: "id")')
 export class Pipeline {
   @Field(() => ID) id!: string;
+  @Field(() => ID, { description: 'The project it belongs to; its stages use only that project\'s resources and pipelines.' }) projectId!: string;
+  @Field(() => ProjectRef, { nullable: true }) project!: ProjectRef | null;
   @Field() name!: string;
   @Field(() => String, { nullable: true }) description?: string;
   @Field(() => [Parameter]) parameters!: Parameter[];
@@ -104,6 +108,8 @@ export class Pipeline {
   @Field() updatedAt!: Date;
   @Field() updatedBy!: string;
 }
+
+export const PipelineConnection = ConnectionType(Pipeline, 'Pipeline');
 
 @ObjectType()
 export class PipelineRevision {
@@ -155,6 +161,11 @@ export class StageInput {
 
 @InputType()
 export class CreatePipelineInput {
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The project to create it in (default: the project named "default"); on update, omit it or give the pipeline\'s own. Not part of the pipeline\'s YAML.',
+  })
+  projectId?: string;
   @Field() name!: string;
   @Field({ nullable: true }) description?: string;
   @Field(() => [ParameterInput], { nullable: true }) parameters?: ParameterInput[];

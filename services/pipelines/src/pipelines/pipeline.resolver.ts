@@ -1,83 +1,77 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
-import { Roles, type RequestContext } from '@pipewright/auth';
-import { Role } from '@pipewright/contracts';
+import { assertProjectAccess, projectOrDefault, type RequestContext } from '@pipewright/auth';
 import { ConnectionType, DomainError } from '@pipewright/platform';
-import { toPipeline, toRevision } from './pipeline.mapper';
-import { CreatePipelineInput, ImportMode, Pipeline, PipelineRevision, StageInput } from './pipeline.model';
+import { toPipeline, toPipelinePage, toRevision } from './pipeline.mapper';
+import { CreatePipelineInput, ImportMode, Pipeline, PipelineConnection, PipelineRevision, StageInput } from './pipeline.model';
 import { PipelineService } from './pipeline.service';
 import { fromYaml, toYaml } from './pipeline-yaml';
 
-const READERS = [Role.VIEWER, Role.DEVELOPER, Role.APPROVAL_ADMIN];
-const WRITERS = [Role.DEVELOPER, Role.ADMIN];
-
-const PipelineConnection = ConnectionType(Pipeline, 'Pipeline');
 const PipelineRevisionConnection = ConnectionType(PipelineRevision, 'PipelineRevision');
 
-/** Thin: every operation is one call into PipelineService. */
+/**
+ * Thin: every operation is one call into PipelineService, which checks the caller's access in the
+ * pipeline's project (reads: any member; changes: DEVELOPER or ADMIN).
+ */
 @Resolver(() => Pipeline)
 export class PipelineResolver {
   constructor(private readonly service: PipelineService) {}
 
-  @Query(() => Pipeline, { nullable: true, description: 'A pipeline as of a revision (default: the latest); null when there is none.' })
-  @Roles(...READERS)
-  async pipeline(@Args('id', { type: () => ID }) id: string, @Args('revision', { type: () => Int, nullable: true }) revision?: number) {
-    const view = await this.service.get(id, revision);
+  @Query(() => Pipeline, { nullable: true, description: 'A pipeline as of a revision (default: the latest); null when there is none, FORBIDDEN when it is a project\'s you are not a member of.' })
+  async pipeline(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext, @Args('revision', { type: () => Int, nullable: true }) revision?: number) {
+    const view = await this.service.find(id, revision, ctx.identity);
     return view && toPipeline(view);
   }
 
-  @Query(() => PipelineConnection)
-  @Roles(...READERS)
+  @Query(() => PipelineConnection, { description: 'A project\'s pipelines by name (default: the project named "default").' })
   async pipelines(
+    @Context() ctx: RequestContext,
+    @Args('projectId', { type: () => ID, nullable: true }) projectId?: string,
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
     @Args('search', { type: () => String, nullable: true }) search?: string,
   ) {
-    const page = await this.service.list({ first, after, search });
-    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toPipeline(e.node) })) };
+    return toPipelinePage(await this.service.list(projectId, { first, after, search }, ctx.identity));
   }
 
   @Query(() => PipelineRevisionConnection, { description: 'Revisions, newest first.' })
-  @Roles(...READERS)
   async pipelineRevisions(
     @Args('id', { type: () => ID }) id: string,
+    @Context() ctx: RequestContext,
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ) {
-    const page = await this.service.revisions(id, { first, after });
+    const page = await this.service.revisions(id, { first, after }, ctx.identity);
     return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toRevision(e.node) })) };
   }
 
-  @Query(() => String, { description: 'The pipeline (a revision, default the latest) as YAML.' })
-  @Roles(...READERS)
-  async exportPipeline(@Args('id', { type: () => ID }) id: string, @Args('revision', { type: () => Int, nullable: true }) revision?: number) {
-    return toYaml((await this.service.getOrThrow(id, revision)).revision.document);
+  @Query(() => String, { description: 'The pipeline (a revision, default the latest) as YAML (without its project).' })
+  async exportPipeline(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext, @Args('revision', { type: () => Int, nullable: true }) revision?: number) {
+    return toYaml((await this.service.findOrThrow(id, revision, ctx.identity)).revision.document);
   }
 
-  @Mutation(() => Pipeline)
-  @Roles(...WRITERS)
+  @Mutation(() => Pipeline, { description: 'Needs DEVELOPER or ADMIN in the project (input.projectId, default: the project named "default").' })
   async createPipeline(@Args('input') input: CreatePipelineInput, @Context() ctx: RequestContext) {
-    return toPipeline(await this.service.create(input, ctx.identity));
+    const { projectId, ...document } = input;
+    return toPipeline(await this.service.create(projectId, document, ctx.identity));
   }
 
-  @Mutation(() => Pipeline, { description: 'Saves a new revision; CONFLICT when the pipeline moved past expectedRevision.' })
-  @Roles(...WRITERS)
+  @Mutation(() => Pipeline, { description: 'Saves a new revision; CONFLICT when the pipeline moved past expectedRevision. A pipeline stays in its project.' })
   async updatePipeline(
     @Args('id', { type: () => ID }) id: string,
     @Args('input') input: CreatePipelineInput,
     @Args('expectedRevision', { type: () => Int }) expectedRevision: number,
     @Context() ctx: RequestContext,
   ) {
-    return toPipeline(await this.service.update(id, input, expectedRevision, ctx.identity));
+    const { projectId, ...document } = input;
+    return toPipeline(await this.service.update(id, document, expectedRevision, ctx.identity, { projectId }));
   }
 
   @Mutation(() => ID)
-  @Roles(...WRITERS)
   async deletePipeline(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext) {
     return (await this.service.remove(id, ctx.identity)).id;
   }
 
   @Mutation(() => Pipeline, { description: 'Saves an old revision again as the newest one.' })
-  @Roles(...WRITERS)
   async restorePipelineRevision(
     @Args('id', { type: () => ID }) id: string,
     @Args('revision', { type: () => Int }) revision: number,
@@ -87,19 +81,25 @@ export class PipelineResolver {
     return toPipeline(await this.service.restore(id, revision, expectedRevision ?? null, ctx.identity));
   }
 
-  @Mutation(() => Pipeline)
-  @Roles(...WRITERS)
-  async importPipeline(@Args('yaml') yaml: string, @Args('mode', { type: () => ImportMode, defaultValue: ImportMode.CREATE }) mode: ImportMode, @Context() ctx: RequestContext) {
+  @Mutation(() => Pipeline, { description: 'Creates the pipeline in projectId (default: the project named "default"), or with REPLACE saves a new revision of its pipeline of that name.' })
+  async importPipeline(
+    @Args('yaml') yaml: string,
+    @Args('mode', { type: () => ImportMode, defaultValue: ImportMode.CREATE }) mode: ImportMode,
+    @Context() ctx: RequestContext,
+    @Args('projectId', { type: () => ID, nullable: true }) projectIdArg?: string,
+  ) {
+    const projectId = projectOrDefault(projectIdArg);
+    // Access first: a caller who may not import there learns nothing from parsing his YAML.
+    assertProjectAccess(ctx.identity, projectId, 'write', 'import a pipeline');
     const document = fromYaml(yaml);
-    const existing = mode === ImportMode.REPLACE && typeof document.name === 'string' ? await this.service.findByName(document.name) : null;
+    const existing = mode === ImportMode.REPLACE && typeof document.name === 'string' ? await this.service.findByName(projectId, document.name) : null;
     const view = existing
-      ? await this.service.update(existing.id, document, null, ctx.identity, 'imported', 'imported')
-      : await this.service.create(document, ctx.identity, 'imported');
+      ? await this.service.update(existing.id, document, null, ctx.identity, { note: 'imported', change: 'imported' })
+      : await this.service.create(projectId, document, ctx.identity, 'imported');
     return toPipeline(view);
   }
 
   @Mutation(() => Pipeline)
-  @Roles(...WRITERS)
   async addStage(
     @Args('pipelineId', { type: () => ID }) pipelineId: string,
     @Args('stage') stage: StageInput,
@@ -116,7 +116,6 @@ export class PipelineResolver {
   }
 
   @Mutation(() => Pipeline)
-  @Roles(...WRITERS)
   async updateStage(
     @Args('pipelineId', { type: () => ID }) pipelineId: string,
     @Args('refId', { type: () => ID }) refId: string,
@@ -135,7 +134,6 @@ export class PipelineResolver {
   }
 
   @Mutation(() => Pipeline, { description: 'Removes a stage and the dependencies on it.' })
-  @Roles(...WRITERS)
   async removeStage(
     @Args('pipelineId', { type: () => ID }) pipelineId: string,
     @Args('refId', { type: () => ID }) refId: string,
@@ -151,7 +149,6 @@ export class PipelineResolver {
   }
 
   @Mutation(() => Pipeline, { description: 'Moves a stage to another position in the list (the graph is unchanged).' })
-  @Roles(...WRITERS)
   async moveStage(
     @Args('pipelineId', { type: () => ID }) pipelineId: string,
     @Args('refId', { type: () => ID }) refId: string,
@@ -169,9 +166,10 @@ export class PipelineResolver {
     );
   }
 
+  /** Apollo calls this with (reference, context): no parameter decorators here. Checks read access too. */
   @ResolveReference()
-  async reference(ref: { id: string }) {
-    const view = await this.service.get(ref.id);
+  async reference(ref: { id: string }, ctx: RequestContext) {
+    const view = await this.service.find(ref.id, null, ctx.identity);
     return view && toPipeline(view);
   }
 }

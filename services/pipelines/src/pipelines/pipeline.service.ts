@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { isUuid, type EnvironmentKind, type Identity, type PipelineDocument } from '@pipewright/contracts';
-import { MessageBus } from '@pipewright/messaging';
+import { assertProjectAccess, canInProject, projectOrDefault } from '@pipewright/auth';
+import { isUuid, type Identity, type PipelineDocument } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection, type FieldProblem } from '@pipewright/platform';
+import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { PipelineEntity, PipelineReferenceEntity, PipelineRevisionEntity } from './pipeline.entity';
+import { PipelineReferenceService } from './pipeline-references.service';
 import { validatePipeline, type LocatedReference } from './pipeline-validation';
 
 /** A pipeline with the revision being looked at. */
@@ -16,29 +17,29 @@ export interface PipelineView {
 
 type Change = 'created' | 'updated' | 'deleted' | 'restored' | 'imported';
 
-const ENV_LABEL: Record<EnvironmentKind, string> = {
-  'source-repository': 'source repository',
-  'build-tool': 'build tool',
-  'image-registry': 'image registry',
-  'chart-repository': 'chart repository',
-  'deployment-target': 'deployment target',
-};
-
-/** Pipeline definitions: validation, revisions with optimistic concurrency, references. */
+/**
+ * Pipeline definitions: validation, revisions with optimistic concurrency. Each pipeline belongs
+ * to one project: reading needs any role there, changing needs DEVELOPER or ADMIN there, and its
+ * stages may use only that project's environment resources and pipelines.
+ */
 @Injectable()
 export class PipelineService {
   constructor(
     private readonly ds: DataSource,
-    private readonly bus: MessageBus,
+    private readonly references: PipelineReferenceService,
   ) {}
 
-  async create(input: unknown, by: Identity, change: Change = 'created'): Promise<PipelineView> {
+  /** Creates a pipeline in a project (default: the project named `default`); the project is not part of the document. */
+  async create(projectIdArg: string | null | undefined, input: unknown, by: Identity, change: Change = 'created'): Promise<PipelineView> {
+    const projectId = projectOrDefault(projectIdArg);
+    assertProjectAccess(by, projectId, 'write', change === 'imported' ? 'import a pipeline' : 'create a pipeline');
     const id = randomUUID();
-    const { document, references } = await this.check(input, id);
+    const { document, references } = await this.check(input, id, projectId);
+    assertApproversAllowed(document, null, by, projectId);
     return this.ds.transaction(async (tx) => {
-      await this.assertNameFree(tx, document.name, id);
+      await this.assertNameFree(tx, projectId, document.name, id);
       const now = new Date();
-      const pipeline = Object.assign(new PipelineEntity(), { id, name: document.name, revision: 1, createdAt: now, createdBy: by.sub, updatedAt: now, updatedBy: by.sub, deletedAt: null });
+      const pipeline = Object.assign(new PipelineEntity(), { id, projectId, name: document.name, revision: 1, createdAt: now, createdBy: by.sub, updatedAt: now, updatedBy: by.sub, deletedAt: null });
       await tx.save(PipelineEntity, pipeline).catch((e) => this.rethrowNameConflict(e, document.name));
       const revision = await this.saveRevision(tx, pipeline, document, references, by, change === 'imported' ? 'imported' : 'created');
       await this.emit(tx, pipeline, change, by);
@@ -46,14 +47,28 @@ export class PipelineService {
     });
   }
 
-  /** Saves `input` as the next revision, if the pipeline is still at `expectedRevision`. */
-  async update(id: string, input: unknown, expectedRevision: number | null, by: Identity, note = 'updated', change: Change = 'updated'): Promise<PipelineView> {
-    await this.getOrThrow(id);
-    const { document, references } = await this.check(input, id);
+  /**
+   * Saves `input` as the next revision, if the pipeline is still at `expectedRevision`. A pipeline
+   * stays in its project: `projectId`, when given, must be its own.
+   */
+  async update(
+    id: string,
+    input: unknown,
+    expectedRevision: number | null,
+    by: Identity,
+    opts: { note?: string; change?: Change; projectId?: string | null } = {},
+  ): Promise<PipelineView> {
+    const { note = 'updated', change = 'updated' } = opts;
+    const { pipeline: current, revision: before } = await this.writable(id, by);
+    if (opts.projectId && opts.projectId !== current.projectId) {
+      throw DomainError.badInput([{ field: 'input.projectId', message: `is not the pipeline's project (${current.projectId}); a pipeline cannot move to another project: omit it, or import its YAML there` }]);
+    }
+    const { document, references } = await this.check(input, id, current.projectId);
+    assertApproversAllowed(document, before.document, by, current.projectId);
     return this.ds.transaction(async (tx) => {
       const pipeline = await this.lockOrThrow(tx, id);
       if (expectedRevision !== null && pipeline.revision !== expectedRevision) throw staleRevision(pipeline, expectedRevision);
-      await this.assertNameFree(tx, document.name, id);
+      await this.assertNameFree(tx, pipeline.projectId, document.name, id);
       Object.assign(pipeline, { name: document.name, revision: pipeline.revision + 1, updatedAt: new Date(), updatedBy: by.sub });
       await tx.save(PipelineEntity, pipeline).catch((e) => this.rethrowNameConflict(e, document.name));
       const revision = await this.saveRevision(tx, pipeline, document, references, by, note);
@@ -64,22 +79,24 @@ export class PipelineService {
 
   /** Applies an edit to the stages of the revision the editor saw. */
   async editStages(id: string, expectedRevision: number, by: Identity, edit: (stages: Record<string, unknown>[]) => Record<string, unknown>[]): Promise<PipelineView> {
-    const current = await this.getOrThrow(id);
+    const current = await this.writable(id, by);
     if (current.pipeline.revision !== expectedRevision) throw staleRevision(current.pipeline, expectedRevision);
     const document = current.revision.document;
     return this.update(id, { ...document, stages: edit(document.stages.map((s) => ({ ...s }))) }, expectedRevision, by);
   }
 
   async restore(id: string, revision: number, expectedRevision: number | null, by: Identity): Promise<PipelineView> {
+    await this.writable(id, by);
     const old = await this.get(id, revision);
     if (!old) throw new DomainError('NOT_FOUND', `pipeline ${id} has no revision ${revision}`, { field: 'revision' });
-    return this.update(id, old.revision.document, expectedRevision, by, `restored from ${revision}`, 'restored');
+    return this.update(id, old.revision.document, expectedRevision, by, { note: `restored from ${revision}`, change: 'restored' });
   }
 
   async remove(id: string, by: Identity): Promise<PipelineEntity> {
     return this.ds.transaction(async (tx) => {
       const pipeline = await this.lockOrThrow(tx, id);
-      const callers = await this.pipelinesReferencing(tx, 'pipeline', id);
+      assertProjectAccess(by, pipeline.projectId, 'write', `delete pipeline ${id}`);
+      const callers = await this.references.referencing('pipeline', id, tx);
       if (callers.length) {
         throw new DomainError('CONFLICT', `pipeline "${pipeline.name}" is run by ${callers.map((c) => `"${c.name}" (${c.id})`).join(', ')}; remove those Run Pipeline stages first`, { pipelines: callers });
       }
@@ -106,14 +123,42 @@ export class PipelineService {
     return view;
   }
 
-  async findByName(name: string): Promise<PipelineEntity | null> {
-    return this.ds.getRepository(PipelineEntity).createQueryBuilder('p').where('lower(p.name) = lower(:name) AND p.deleted_at IS NULL', { name }).getOne();
+  /** A pipeline the caller may read, or null when there is none; FORBIDDEN when it is another project's. */
+  async find(id: string, revision: number | null | undefined, by: Identity): Promise<PipelineView | null> {
+    const pipeline = isUuid(id) ? await this.ds.getRepository(PipelineEntity).findOneBy({ id, deletedAt: IsNull() }) : null;
+    if (!pipeline) return null;
+    assertProjectAccess(by, pipeline.projectId, 'read', `read pipeline ${id}`);
+    return this.get(id, revision);
   }
 
-  async list(args: { first?: number | null; after?: string | null; search?: string | null }): Promise<Connection<PipelineView>> {
+  async findOrThrow(id: string, revision: number | null | undefined, by: Identity): Promise<PipelineView> {
+    const view = await this.find(id, revision, by);
+    if (!view) throw new DomainError('NOT_FOUND', revision ? `pipeline ${id} has no revision ${revision}` : `no pipeline with id "${id}"`, { id });
+    return view;
+  }
+
+  /** The latest revision of a pipeline the caller may change (DEVELOPER or ADMIN in its project). */
+  private async writable(id: string, by: Identity): Promise<PipelineView> {
+    const view = await this.getOrThrow(id);
+    assertProjectAccess(by, view.pipeline.projectId, 'write', `change pipeline ${id}`);
+    return view;
+  }
+
+  async findByName(projectId: string, name: string): Promise<PipelineEntity | null> {
+    return this.ds
+      .getRepository(PipelineEntity)
+      .createQueryBuilder('p')
+      .where('p.project_id = :projectId AND lower(p.name) = lower(:name) AND p.deleted_at IS NULL', { projectId, name })
+      .getOne();
+  }
+
+  /** One project's pipelines (default: the project named `default`), by name. */
+  async list(projectIdArg: string | null | undefined, args: { first?: number | null; after?: string | null; search?: string | null }, by: Identity): Promise<Connection<PipelineView>> {
+    const projectId = projectOrDefault(projectIdArg);
+    assertProjectAccess(by, projectId, 'read', 'list its pipelines');
     const { first, after } = pageArgs(args.first, args.after);
     const base = () => {
-      const q = this.ds.getRepository(PipelineEntity).createQueryBuilder('p').where('p.deleted_at IS NULL');
+      const q = this.ds.getRepository(PipelineEntity).createQueryBuilder('p').where('p.project_id = :projectId AND p.deleted_at IS NULL', { projectId });
       const search = args.search?.trim();
       if (search) q.andWhere('p.name ILIKE :like', { like: `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
       return q;
@@ -130,8 +175,8 @@ export class PipelineService {
     return connectionOf(views, first, after, totalCount, (v) => [v.pipeline.name.toLowerCase(), v.pipeline.id]);
   }
 
-  async revisions(id: string, args: { first?: number | null; after?: string | null }): Promise<Connection<PipelineRevisionEntity>> {
-    await this.getOrThrow(id);
+  async revisions(id: string, args: { first?: number | null; after?: string | null }, by: Identity): Promise<Connection<PipelineRevisionEntity>> {
+    await this.findOrThrow(id, null, by);
     const { first, after } = pageArgs(args.first, args.after);
     const q = this.ds.getRepository(PipelineRevisionEntity).createQueryBuilder('r').where('r.pipeline_id = :id', { id }).orderBy('r.revision', 'DESC').limit(first + 1);
     if (after) q.andWhere('r.revision < :rev', { rev: Number(after[0]) });
@@ -139,72 +184,18 @@ export class PipelineService {
     return connectionOf(rows, first, after, totalCount, (r) => [String(r.revision)]);
   }
 
-  /** The pipelines whose current revision uses a resource (an environment resource or a pipeline). */
-  referencing(kind: string, resourceId: string): Promise<{ id: string; name: string }[]> {
-    return this.pipelinesReferencing(this.ds.manager, kind, resourceId);
+  /** How many pipelines (not deleted) a project holds. */
+  async usage(projectId: string): Promise<number> {
+    const [{ n }] = await this.ds.query('SELECT count(*)::int AS n FROM pipelines WHERE project_id = $1 AND deleted_at IS NULL', [projectId]);
+    return n;
   }
 
-  private pipelinesReferencing(m: EntityManager, kind: string, resourceId: string): Promise<{ id: string; name: string }[]> {
-    return m.query(
-      `SELECT p.id::text AS id, p.name FROM pipeline_references r JOIN pipelines p ON p.id = r.pipeline_id
-       WHERE r.kind = $1 AND r.resource_id = $2 AND p.deleted_at IS NULL ORDER BY lower(p.name)`,
-      [kind, resourceId],
-    );
-  }
-
-  /** Validates a document completely; throws BAD_USER_INPUT listing every problem. */
-  private async check(input: unknown, selfId: string): Promise<{ document: PipelineDocument; references: LocatedReference[] }> {
+  /** Validates a document completely (for a pipeline of `projectId`); throws BAD_USER_INPUT listing every problem. */
+  private async check(input: unknown, selfId: string, projectId: string): Promise<{ document: PipelineDocument; references: LocatedReference[] }> {
     const outcome = validatePipeline(input, selfId);
-    const problems = [...outcome.problems, ...(await this.referenceProblems(outcome.references, selfId))];
+    const problems = [...outcome.problems, ...(await this.references.problems(outcome.references, selfId, projectId))];
     if (problems.length || !outcome.document) throw DomainError.badInput(problems);
     return { document: outcome.document, references: outcome.references };
-  }
-
-  private async referenceProblems(references: LocatedReference[], selfId: string): Promise<FieldProblem[]> {
-    const problems: FieldProblem[] = [];
-    const env = references.filter((r): r is LocatedReference & { kind: EnvironmentKind } => r.kind !== 'pipeline');
-    if (env.length) {
-      let missing: { kind: EnvironmentKind; id: string }[];
-      try {
-        ({ missing } = await this.bus.request('rpc.environments.exists', { refs: env.map(({ kind, id }) => ({ kind, id })) }, { timeoutMs: 5000 }));
-      } catch {
-        throw new DomainError('UNAVAILABLE', 'cannot check the environment resources this pipeline uses: the environments service did not answer; try again');
-      }
-      const gone = new Set(missing.map((m) => `${m.kind}/${m.id}`));
-      for (const r of env) if (gone.has(`${r.kind}/${r.id}`)) problems.push({ field: r.field, message: `names no ${ENV_LABEL[r.kind]} (id "${r.id}"); pick one from environment settings` });
-    }
-    const runs = references.filter((r) => r.kind === 'pipeline' && r.id !== selfId);
-    if (runs.length) {
-      const alive = await this.ds.getRepository(PipelineEntity).findBy({ id: In([...new Set(runs.map((r) => r.id))]), deletedAt: IsNull() });
-      const names = new Map(alive.map((p) => [p.id, p.name]));
-      const graph = await this.pipelineGraph();
-      for (const r of runs) {
-        if (!names.has(r.id)) {
-          problems.push({ field: r.field, message: `names no pipeline (id "${r.id}")` });
-          continue;
-        }
-        const path = findPath(graph, r.id, selfId);
-        if (path) {
-          const allNames = await this.namesOf(path);
-          problems.push({ field: r.field, message: `would run this pipeline again: ${path.map((p) => (p === selfId ? 'this pipeline' : `"${allNames.get(p) ?? p}"`)).join(' → ')}` });
-        }
-      }
-    }
-    return problems;
-  }
-
-  private async pipelineGraph(): Promise<Map<string, string[]>> {
-    const rows: { from: string; to: string }[] = await this.ds.query(
-      `SELECT r.pipeline_id::text AS "from", r.resource_id AS "to" FROM pipeline_references r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.kind = 'pipeline' AND p.deleted_at IS NULL`,
-    );
-    const graph = new Map<string, string[]>();
-    for (const { from, to } of rows) graph.set(from, [...(graph.get(from) ?? []), to]);
-    return graph;
-  }
-
-  private async namesOf(ids: string[]): Promise<Map<string, string>> {
-    const rows = await this.ds.getRepository(PipelineEntity).findBy({ id: In(ids.filter(isUuid)) });
-    return new Map(rows.map((p) => [p.id, p.name]));
   }
 
   private async saveRevision(tx: EntityManager, pipeline: PipelineEntity, document: PipelineDocument, references: LocatedReference[], by: Identity, note: string) {
@@ -224,13 +215,17 @@ export class PipelineService {
     return pipeline;
   }
 
-  private async assertNameFree(tx: EntityManager, name: string, id: string) {
-    const clash = await tx.getRepository(PipelineEntity).createQueryBuilder('p').where('lower(p.name) = lower(:name) AND p.id <> :id AND p.deleted_at IS NULL', { name, id }).getOne();
-    if (clash) throw new DomainError('CONFLICT', `a pipeline named "${name}" already exists (id ${clash.id}); choose another name`, { field: 'name', conflictingId: clash.id });
+  private async assertNameFree(tx: EntityManager, projectId: string, name: string, id: string) {
+    const clash = await tx
+      .getRepository(PipelineEntity)
+      .createQueryBuilder('p')
+      .where('p.project_id = :projectId AND lower(p.name) = lower(:name) AND p.id <> :id AND p.deleted_at IS NULL', { projectId, name, id })
+      .getOne();
+    if (clash) throw new DomainError('CONFLICT', `a pipeline named "${name}" already exists in this project (id ${clash.id}); choose another name`, { field: 'name', conflictingId: clash.id });
   }
 
   private rethrowNameConflict(err: unknown, name: string): never {
-    if ((err as { code?: string }).code === '23505') throw new DomainError('CONFLICT', `a pipeline named "${name}" already exists; choose another name`, { field: 'name' });
+    if ((err as { code?: string }).code === '23505') throw new DomainError('CONFLICT', `a pipeline named "${name}" already exists in this project; choose another name`, { field: 'name' });
     throw err;
   }
 
@@ -239,32 +234,30 @@ export class PipelineService {
   }
 }
 
+/**
+ * Who may decide an APPROVAL (`config.approvers`) is the project ADMIN's to set: otherwise anyone
+ * who may edit the pipeline could name himself and approve his own runs. FORBIDDEN names the stage.
+ */
+function assertApproversAllowed(document: PipelineDocument, previous: PipelineDocument | null, by: Identity, projectId: string): void {
+  if (canInProject(by, projectId, 'admin')) return;
+  const approversOf = (doc: PipelineDocument | null) =>
+    new Map((doc?.stages ?? []).filter((s) => s.type === 'APPROVAL').map((s) => [s.refId, JSON.stringify((s.config as { approvers?: unknown }).approvers ?? null)]));
+  const before = approversOf(previous);
+  document.stages.forEach((stage, i) => {
+    if (stage.type !== 'APPROVAL') return;
+    const now = JSON.stringify((stage.config as { approvers?: unknown }).approvers ?? null);
+    if (now !== (before.get(stage.refId) ?? 'null')) {
+      throw new DomainError('FORBIDDEN', `stages[${i}].config.approvers: only a project ADMIN may choose who approves (project ${projectId}); leave approvers out, or ask a project ADMIN to set it`, {
+        field: `stages[${i}].config.approvers`,
+        projectId,
+      });
+    }
+  });
+}
+
 function staleRevision(pipeline: PipelineEntity, expectedRevision: number): DomainError {
   return new DomainError('CONFLICT', `pipeline "${pipeline.name}" is at revision ${pipeline.revision}, but this change was made to revision ${expectedRevision}; reload it and apply the change again`, {
     field: 'expectedRevision',
     currentRevision: pipeline.revision,
   });
-}
-
-/** A path from `from` to `to` in a directed graph, or null. */
-export function findPath(graph: Map<string, string[]>, from: string, to: string): string[] | null {
-  const prev = new Map<string, string>();
-  const queue = [from];
-  const seen = new Set([from]);
-  while (queue.length) {
-    const node = queue.shift()!;
-    if (node === to) {
-      const path = [to];
-      while (path[0] !== from) path.unshift(prev.get(path[0])!);
-      return path;
-    }
-    for (const next of graph.get(node) ?? []) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        prev.set(next, node);
-        queue.push(next);
-      }
-    }
-  }
-  return null;
 }

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { PipelineResolver } from './pipeline.resolver';
+import { PipelineReferenceService } from './pipeline-references.service';
 import { PipelineService } from './pipeline.service';
 import { PipelinesResponder } from './pipelines.responder';
+import { ProjectPipelinesResolver } from './project-pipelines.resolver';
 import { StageTypesResolver } from './stage-types.resolver';
 
-@Module({ providers: [PipelineService, PipelineResolver, StageTypesResolver, PipelinesResponder] })
+@Module({ providers: [PipelineService, PipelineReferenceService, PipelineResolver, ProjectPipelinesResolver, StageTypesResolver, PipelinesResponder] })
 export class PipelinesModule {}
