@@ -354,7 +354,8 @@ spec:
   });
 
   it('survives a crash of the builds service: a Jenkins build is resumed (not triggered again), a hosted build is failed', async () => {
-    const job = unique('hello');
+    // A job that runs until this test releases it, so it is still running when the service dies.
+    const job = unique('gated');
     const jenkinsId = await pipeline([{ refId: 'ci', name: 'ci', type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job } }]);
     const hostedId = await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: 'echo napping; sleep 600' })]);
     const jenkinsRun = await start(jenkinsId);
@@ -373,13 +374,17 @@ spec:
     platform.processes.builds.child.kill('SIGKILL');
     expect(await platform.processes.builds.exited).toBe('SIGKILL');
     await platform.restart('builds');
+    const jenkinsAuth = { authorization: `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}` };
+    const { crumb } = (await (await fetch(`${testEnv('JENKINS_URL')}/crumbIssuer/api/json`, { headers: jenkinsAuth })).json()) as { crumb: string };
+    const released = await fetch(`${testEnv('JENKINS_URL')}/job/${job}/1/fake-release`, { method: 'POST', headers: { ...jenkinsAuth, 'Jenkins-Crumb': crumb } });
+    expect(released.status).toBe(200);
 
     const resumed = await reach(jenkinsRun.id);
     expect(resumed.status).toBe('SUCCEEDED');
     const jenkinsBuild = await build(String((stage(resumed, 'ci').outputs as { buildId: string }).buildId));
     expect(logText(jenkinsBuild)).toMatch(/resuming build #1 after a restart of the build service/);
     // Jenkins saw one build of the job: the restart did not trigger another.
-    const jobInfo = await fetch(`${testEnv('JENKINS_URL')}/job/${job}/api/json`, { headers: { authorization: `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}` } });
+    const jobInfo = await fetch(`${testEnv('JENKINS_URL')}/job/${job}/api/json`, { headers: jenkinsAuth });
     expect(((await jobInfo.json()) as { nextBuildNumber: number }).nextBuildNumber).toBe(2);
 
     const failed = await reach(hostedRun.id);

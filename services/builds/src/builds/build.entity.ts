@@ -6,6 +6,8 @@ export class BuildEntity {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
   /** One per stage attempt (from the executions service); a repeated command finds this build. */
   @Column({ name: 'build_request_id', type: 'uuid' }) buildRequestId!: string;
+  /** The run's project (the command's; the default project for commands sent before projects existed). */
+  @Column({ name: 'project_id', type: 'uuid' }) projectId!: string;
   @Column({ name: 'run_id', type: 'uuid' }) runId!: string;
   @Column({ name: 'run_number', type: 'int' }) runNumber!: number;
   @Column({ name: 'pipeline_id', type: 'uuid' }) pipelineId!: string;

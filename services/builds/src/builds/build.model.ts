@@ -12,6 +12,16 @@ export class RunRef {
   @Field(() => ID) id!: string;
 }
 
+/**
+ * The projects service's Project, to which this service contributes `builds` (project-builds.resolver.ts);
+ * `Build.project` is a reference to it.
+ */
+@ObjectType('Project')
+@Directive('@key(fields: "id")')
+export class ProjectRef {
+  @Field(() => ID) id!: string;
+}
+
 @ObjectType()
 export class BuildLogLine {
   @Field(() => Int, { description: '0, 1, 2, ... within the build.' }) offset!: number;
@@ -30,6 +40,8 @@ export class BuildLogPage {
 @Directive('@key(fields: "id")')
 export class Build {
   @Field(() => ID) id!: string;
+  @Field(() => ID, { description: "The run's project." }) projectId!: string;
+  @Field(() => ProjectRef, { nullable: true }) project!: ProjectRef;
   @Field(() => Int, { description: 'Numbered per pipeline stage: 1, 2, 3, ... never reused.' }) number!: number;
   @Field(() => BuildStatus) status!: BuildStatus;
   @Field() stageType!: string;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { isUuid, TERMINAL_BUILD_STATUSES, type BuildLogLine, type BuildStart, type BuildStatus } from '@pipewright/contracts';
+import { assertProjectAccess, projectOrDefault, readableProjects } from '@pipewright/auth';
+import { isUuid, TERMINAL_BUILD_STATUSES, type BuildLogLine, type BuildStart, type BuildStatus, type Identity } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
@@ -33,6 +34,7 @@ export class BuildService {
       const build = Object.assign(new BuildEntity(), {
         id: randomUUID(),
         buildRequestId: command.buildRequestId,
+        projectId: projectOrDefault(command.projectId),
         runId: command.runId,
         runNumber: command.runNumber,
         pipelineId: command.pipelineId,
@@ -131,14 +133,26 @@ export class BuildService {
     return build;
   }
 
-  /** Builds of a pipeline (optionally one stage), newest first. */
-  async list(args: { pipelineId?: string | null; stageRefId?: string | null; runId?: string | null; first?: number | null; after?: string | null }): Promise<Connection<BuildEntity>> {
+  /** The build, when the caller may read its project (FORBIDDEN naming the project otherwise); null when there is none. */
+  async getReadable(id: string, by: Identity): Promise<BuildEntity | null> {
+    const build = await this.get(id);
+    if (build) assertProjectAccess(by, build.projectId, 'read', `read build #${build.number} of stage ${build.refId}`);
+    return build;
+  }
+
+  /** Builds newest first, within `scope` (see projectScope): nothing of a project the caller may not read. */
+  async list(
+    scope: ProjectScope,
+    args: { pipelineId?: string | null; stageRefId?: string | null; runId?: string | null; first?: number | null; after?: string | null },
+  ): Promise<Connection<BuildEntity>> {
     const { first, after } = pageArgs(args.first, args.after);
     for (const field of ['pipelineId', 'runId'] as const) {
       if (args[field] && !isUuid(args[field]!)) throw DomainError.badInput([{ field, message: `must be an id (got "${args[field]}")` }]);
     }
     const base = () => {
       const q = this.ds.getRepository(BuildEntity).createQueryBuilder('b');
+      if ('projectId' in scope) q.andWhere('b.project_id = :project', { project: scope.projectId });
+      else if (scope.readable !== 'all') q.andWhere('b.project_id = ANY(CAST(:projects AS uuid[]))', { projects: scope.readable });
       if (args.pipelineId) q.andWhere('b.pipeline_id = :p', { p: args.pipelineId });
       if (args.stageRefId) q.andWhere('b.ref_id = :r', { r: args.stageRefId });
       if (args.runId) q.andWhere('b.run_id = :run', { run: args.runId });
@@ -160,6 +174,21 @@ export class BuildService {
     );
     return chunks.flatMap((c) => c.lines).filter((l) => l.offset >= offset && l.offset < offset + limit);
   }
+}
+
+/** What a builds list is narrowed to: one project (checked), or the projects the caller may read. */
+export type ProjectScope = { projectId: string } | { readable: 'all' | string[] };
+
+/**
+ * The projects a builds list covers: the one given or, without one, every project the caller may
+ * read when a parent (pipelineId, runId) narrows the list, else the default project.
+ */
+export function projectScope(identity: Identity, projectId: string | null | undefined, narrowedByParent: boolean): ProjectScope {
+  if (!projectId && narrowedByParent) return { readable: readableProjects(identity) };
+  const id = projectOrDefault(projectId);
+  if (!isUuid(id)) throw DomainError.badInput([{ field: 'projectId', message: `must be a project id (got "${id}")` }]);
+  assertProjectAccess(identity, id, 'read', 'list its builds');
+  return { projectId: id };
 }
 
 /** Serializes a start and a cancel of the same build request (the two arrive on separate consumers). */

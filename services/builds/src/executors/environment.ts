@@ -1,3 +1,4 @@
+import { projectOrDefault } from '@pipewright/auth';
 import type { ReplyOf } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
 import { BuildFailure, type ExecutorContext } from './executor';
@@ -10,16 +11,20 @@ const SECRET_FIELDS = ['token', 'apiToken', 'password'] as const;
 
 /**
  * An environment resource with its credentials, asked of the environments service for this build
- * (never cached past it). Its secrets are masked in the log at once. A deleted resource fails the
- * build naming the config `field` to fix.
+ * (never cached past it), in the build's project: one of another project is refused. Its secrets
+ * are masked in the log at once. A deleted (or refused) resource fails the build naming the config
+ * `field` to fix.
  */
 export async function resolveResource<K extends Kind>(ctx: ExecutorContext, kind: K, id: string, field: string): Promise<Resolved<K>> {
   const label = kind.replace('-', ' ');
   let resource: Resolved<K>;
   try {
-    resource = (await ctx.request(`rpc.environments.${kind}.resolve` as `rpc.environments.${Kind}.resolve`, { id }, { timeoutMs: 5000 })) as Resolved<K>;
+    // The build's project is its command's (the default project for commands from before projects).
+    const projectId = projectOrDefault(ctx.command.projectId);
+    resource = (await ctx.request(`rpc.environments.${kind}.resolve` as `rpc.environments.${Kind}.resolve`, { id, projectId }, { timeoutMs: 5000 })) as Resolved<K>;
   } catch (err) {
-    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`${label} ${id} does not exist any more: fix ${field}`);
+    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`${label} ${id} does not exist any more: fix ${field} (the environments service said: ${err.message}; a build may only use its project's resources)`);
+    if (err instanceof QueryError && err.code === 'FORBIDDEN') throw new BuildFailure(`${label} ${id} cannot be used by this build: ${err.message}; fix ${field}`);
     throw new BuildFailure(`cannot read ${label} ${id}: the environments service did not answer (${(err as Error).message})`);
   }
   for (const f of SECRET_FIELDS) {

@@ -2,13 +2,18 @@ import { Injectable } from '@nestjs/common';
 import type { RunEntity, StageRunEntity } from '../runs/run.entity';
 import { RunService } from '../runs/run.service';
 
-/** RUN_PIPELINE's link to the run service: starts a child run once per stage attempt. */
+/** RUN_PIPELINE's link to the run service: starts a child run once per stage attempt, in the parent's project. */
 @Injectable()
 export class ChildRuns {
   constructor(private readonly runs: RunService) {}
 
   async start(parent: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string> {
-    const run = await this.runs.create(pipelineId, parameters, null, { sub: parent.createdBy, roles: [] }, { runId: parent.id, refId: stage.refId, attempt: stage.attempt });
+    const run = await this.runs.create(pipelineId, parameters, null, { sub: parent.createdBy, roles: [], projects: [], via: 'system' }, {
+      runId: parent.id,
+      projectId: parent.projectId,
+      refId: stage.refId,
+      attempt: stage.attempt,
+    });
     return run.id;
   }
 

@@ -4,6 +4,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'runs' })
 export class RunEntity {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
+  /** The project of the pipeline it runs (a child run's is its parent's). */
+  @Column({ name: 'project_id', type: 'uuid' }) projectId!: string;
   @Column({ name: 'pipeline_id', type: 'uuid' }) pipelineId!: string;
   @Column({ name: 'pipeline_name', type: 'text' }) pipelineName!: string;
   @Column({ type: 'int' }) revision!: number;

@@ -25,6 +25,16 @@ export class PipelineRef {
   @Field(() => ID) id!: string;
 }
 
+/**
+ * The projects service's Project, to which this service contributes `runs` (project-runs.resolver.ts);
+ * `Run.project` is a reference to it.
+ */
+@ObjectType('Project')
+@Directive('@key(fields: "id")')
+export class ProjectRef {
+  @Field(() => ID) id!: string;
+}
+
 @ObjectType({ description: 'A judgement or approval decision: who, when, what.' })
 export class StageDecision {
   @Field(() => Decision) decision!: Decision;
@@ -55,6 +65,8 @@ export class StageRun {
 @Directive('@key(fields: "id")')
 export class Run {
   @Field(() => ID) id!: string;
+  @Field(() => ID, { description: "The pipeline's project; a child run's is its parent's." }) projectId!: string;
+  @Field(() => ProjectRef, { nullable: true }) project!: ProjectRef;
   @Field(() => Int, { description: 'Numbered per pipeline: 1, 2, 3, ...' }) number!: number;
   @Field(() => RunStatus) status!: RunStatus;
   @Field(() => ID) pipelineId!: string;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertProjectAccess } from '@pipewright/auth';
 import { isUuid, TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
@@ -7,11 +8,21 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import { descendants } from '../engine/graph';
 import { stableUuid } from '../engine/ids';
 import { enqueue, RunState } from '../engine/run-state';
+import { approversOf, assertMayApprove } from './approvers';
+import type { ProjectScope } from './project-scope';
 import { resolveParameters } from './run-parameters';
 import { RunEntity, StageRunEntity, type Decision } from './run.entity';
 
 /** A stable id for the child run of a RUN_PIPELINE stage attempt, so a repeated start finds it. */
 const childRunId = (parent: { runId: string; refId: string; attempt: number }) => stableUuid(`run/${parent.runId}/${parent.refId}/${parent.attempt}`);
+
+/** The RUN_PIPELINE stage attempt that starts a child run (its project is the parent run's). */
+export interface ParentStage {
+  runId: string;
+  projectId: string;
+  refId: string;
+  attempt: number;
+}
 
 /** Runs: starting one from a frozen snapshot, reading them, and the decisions people make on them. */
 @Injectable()
@@ -22,13 +33,12 @@ export class RunService {
     private readonly state: RunState,
   ) {}
 
-  async create(
-    pipelineId: string,
-    parameters: unknown,
-    revision: number | null,
-    by: Identity,
-    parent?: { runId: string; refId: string; attempt: number },
-  ): Promise<RunEntity> {
+  /**
+   * A run of the pipeline's revision (default: the latest), in the pipeline's project. A caller
+   * needs DEVELOPER (or ADMIN) there; a child run (RUN_PIPELINE) must be of a pipeline in its
+   * parent's project, and is refused with FORBIDDEN otherwise.
+   */
+  async create(pipelineId: string, parameters: unknown, revision: number | null, by: Identity, parent?: ParentStage): Promise<RunEntity> {
     if (!isUuid(pipelineId)) throw new DomainError('NOT_FOUND', `no pipeline with id "${pipelineId}"`, { field: 'pipelineId' });
     let snapshot: PipelineSnapshot;
     try {
@@ -37,6 +47,14 @@ export class RunService {
       if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new DomainError('NOT_FOUND', err.message, { field: revision ? 'revision' : 'pipelineId' });
       throw new DomainError('UNAVAILABLE', 'cannot read the pipeline: the pipelines service did not answer; try again');
     }
+    if (parent && snapshot.projectId !== parent.projectId) {
+      throw new DomainError(
+        'FORBIDDEN',
+        `pipeline "${snapshot.document.name}" (${pipelineId}) is in project ${snapshot.projectId}, not in this run's project ${parent.projectId}: RUN_PIPELINE may only start pipelines of its own project`,
+        { field: 'pipelineId', projectId: snapshot.projectId },
+      );
+    }
+    if (!parent) assertProjectAccess(by, snapshot.projectId, 'write', `run pipeline "${snapshot.document.name}"`);
     const values = resolveParameters(snapshot.document.parameters, parameters);
     const id = parent ? childRunId(parent) : randomUUID();
     return this.ds.transaction(async (tx) => {
@@ -49,6 +67,7 @@ export class RunService {
       );
       const run = Object.assign(new RunEntity(), {
         id,
+        projectId: snapshot.projectId,
         pipelineId,
         pipelineName: snapshot.document.name,
         revision: snapshot.revision,
@@ -83,6 +102,13 @@ export class RunService {
     return isUuid(id) ? this.ds.getRepository(RunEntity).findOneBy({ id }) : Promise.resolve(null);
   }
 
+  /** The run, when the caller may read its project (FORBIDDEN naming the project otherwise); null when there is none. */
+  async getReadable(id: string, by: Identity): Promise<RunEntity | null> {
+    const run = await this.get(id);
+    if (run) assertProjectAccess(by, run.projectId, 'read', `read run ${run.number} of "${run.pipelineName}"`);
+    return run;
+  }
+
   /**
    * The run and its stages as they were at event `sequence` (run_history), or null when that
    * state is not kept (the run ended more than RUN_HISTORY_HOURS ago, or no such sequence).
@@ -113,10 +139,14 @@ export class RunService {
     return byRun;
   }
 
-  async list(args: { pipelineId?: string | null; status?: RunStatus | null; first?: number | null; after?: string | null }): Promise<Connection<RunEntity>> {
+  /** Runs newest first, within `scope` (see projectScope): nothing of a project the caller may not read. */
+  async list(scope: ProjectScope, args: { pipelineId?: string | null; status?: RunStatus | null; first?: number | null; after?: string | null }): Promise<Connection<RunEntity>> {
     const { first, after } = pageArgs(args.first, args.after);
+    if (args.pipelineId && !isUuid(args.pipelineId)) throw DomainError.badInput([{ field: 'pipelineId', message: `must be a pipeline id (got "${args.pipelineId}")` }]);
     const base = () => {
       const q = this.ds.getRepository(RunEntity).createQueryBuilder('r');
+      if ('projectId' in scope) q.andWhere('r.project_id = :project', { project: scope.projectId });
+      else if (scope.readable !== 'all') q.andWhere('r.project_id = ANY(CAST(:projects AS uuid[]))', { projects: scope.readable });
       if (args.pipelineId) q.andWhere('r.pipeline_id = :p', { p: args.pipelineId });
       if (args.status) q.andWhere('r.status = :s', { s: args.status });
       return q;
@@ -127,23 +157,30 @@ export class RunService {
     return connectionOf(rows, first, after, totalCount, (r) => [r.createdAt.toISOString(), r.id]);
   }
 
-  /** Records a decision on a waiting JUDGEMENT or APPROVAL stage and lets the run move on. */
-  async decide(runId: string, refId: string, type: 'JUDGEMENT' | 'APPROVAL', decision: Omit<Decision, 'at'>): Promise<StageRunEntity> {
+  /**
+   * Records a decision on a waiting JUDGEMENT or APPROVAL stage and lets the run move on. A judge
+   * needs DEVELOPER (or ADMIN) in the run's project; an approver is who the stage names (by
+   * default an APPROVAL_ADMIN of the run's project; never a platform ADMIN as such).
+   */
+  async decide(runId: string, refId: string, type: 'JUDGEMENT' | 'APPROVAL', decision: Omit<Decision, 'at' | 'by'>, by: Identity): Promise<StageRunEntity> {
     return this.ds.transaction(async (tx) => {
       const { run, stage } = await this.lockStage(tx, runId, refId);
+      const what = `${type === 'JUDGEMENT' ? 'judge' : 'approve'} stage "${refId}" of run ${run.number} of "${run.pipelineName}"`;
+      if (type === 'JUDGEMENT' || stage.type !== 'APPROVAL') assertProjectAccess(by, run.projectId, type === 'JUDGEMENT' ? 'write' : 'approve', what);
+      else assertMayApprove(by, run.projectId, approversOf(this.state.docOf(run, refId).config), what);
       if (stage.type !== type) throw DomainError.badInput([{ field: 'refId', message: `"${refId}" is a ${stage.type} stage; ${type === 'JUDGEMENT' ? 'judge' : 'approve'} applies to ${type} stages` }]);
       if (stage.status !== 'WAITING') throw new DomainError('CONFLICT', `stage "${refId}" is ${stage.status}, not WAITING for a decision`, { field: 'refId', status: stage.status });
       const options = ((stage.config?.options as string[] | undefined) ?? []);
       if (type === 'JUDGEMENT' && decision.decision === 'CONTINUE' && options.length && !options.includes(decision.value ?? '')) {
         throw DomainError.badInput([{ field: 'value', message: `must be one of ${options.join(', ')} (got ${decision.value === null ? 'nothing' : `"${decision.value}"`})` }]);
       }
-      const recorded: Decision = { ...decision, at: new Date().toISOString() };
+      const recorded: Decision = { ...decision, by: by.sub, at: new Date().toISOString() };
       stage.decision = recorded;
       if (decision.decision === 'STOP') {
-        run.reason = `stopped at "${refId}" by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`;
+        run.reason = `stopped at "${refId}" by ${recorded.by}${decision.comment ? `: ${decision.comment}` : ''}`;
         await this.state.finishStage(tx, run, stage, { status: 'STOPPED', error: run.reason });
       } else {
-        const outputs = type === 'JUDGEMENT' ? { value: decision.value, judgedBy: decision.by } : { approvedBy: decision.by, comment: decision.comment };
+        const outputs = type === 'JUDGEMENT' ? { value: decision.value, judgedBy: recorded.by } : { approvedBy: recorded.by, approvedAt: recorded.at, comment: decision.comment };
         await this.state.finishStage(tx, run, stage, { status: 'SUCCEEDED', outputs });
       }
       return (await tx.getRepository(StageRunEntity).findOneBy({ runId, refId }))!;
@@ -157,6 +194,7 @@ export class RunService {
   async restartStage(runId: string, refId: string, by: Identity): Promise<RunEntity> {
     return this.ds.transaction(async (tx) => {
       const { run, stage } = await this.lockStage(tx, runId, refId);
+      assertProjectAccess(by, run.projectId, 'write', `restart stage "${refId}" of run ${run.number} of "${run.pipelineName}"`);
       if (!TERMINAL_STAGE_STATUSES.includes(stage.status)) {
         throw new DomainError('CONFLICT', `stage "${refId}" is ${stage.status}; only a finished stage can be restarted`, { field: 'refId', status: stage.status });
       }
@@ -190,8 +228,9 @@ export class RunService {
   /** Cancels a run, what it is running, and its child runs. */
   async cancel(runId: string, reason: string | null, by: Identity): Promise<RunEntity> {
     return this.ds.transaction(async (tx) => {
-      const run = await this.state.lockRun(tx, runId);
+      const run = isUuid(runId) ? await this.state.lockRun(tx, runId) : null;
       if (!run) throw new DomainError('NOT_FOUND', `no run with id "${runId}"`, { field: 'runId' });
+      assertProjectAccess(by, run.projectId, 'write', `cancel run ${run.number} of "${run.pipelineName}"`);
       if (TERMINAL_RUN_STATUSES.includes(run.status)) throw new DomainError('CONFLICT', `run ${run.number} of "${run.pipelineName}" already ended ${run.status}`, { status: run.status });
       await this.cancelLocked(tx, run, `canceled by ${by.sub}${reason ? `: ${reason}` : ''}`);
       return run;

@@ -6,6 +6,7 @@ import { Engine } from '../engine/engine';
 import { Retention } from '../engine/retention';
 import { RunState } from '../engine/run-state';
 import { EXECUTIONS_CONFIG } from '../tokens';
+import { ProjectRunsResolver } from './project-runs.resolver';
 import { RunResolver } from './run.resolver';
 import { RunService } from './run.service';
 
@@ -14,7 +15,7 @@ export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver],
     };
   }
 }

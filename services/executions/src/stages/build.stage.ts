@@ -19,6 +19,7 @@ function buildStage(type: BuildStart['stageType']): StageType {
         runId: ctx.run.id,
         runNumber: ctx.run.number,
         pipelineId: ctx.run.pipelineId,
+        projectId: ctx.run.projectId,
         refId: ctx.stage.refId,
         stageType: type,
         config: ctx.config,

@@ -42,8 +42,8 @@ interface RegistryAccess {
 }
 
 /**
- * The image registry of the environment settings whose URL names a host (its credentials, and
- * whether it speaks plain HTTP), asked once per host and only for hosts whose tags are looked up.
+ * The image registry of the run's project whose URL names a host (its credentials, and whether it
+ * speaks plain HTTP), asked once per host and only for hosts whose tags are looked up.
  */
 function registryLookup(ctx: StageContext): (host: string) => Promise<RegistryAccess | null> {
   const asked = new Map<string, Promise<RegistryAccess | null>>();
@@ -51,7 +51,7 @@ function registryLookup(ctx: StageContext): (host: string) => Promise<RegistryAc
     let answer = asked.get(host);
     if (!answer) {
       answer = ctx
-        .request('rpc.environments.image-registry.for-host', { host }, { timeoutMs: 5000 })
+        .request('rpc.environments.image-registry.for-host', { host, projectId: ctx.run.projectId }, { timeoutMs: 5000 })
         .then(({ registry }) => (registry ? { insecure: registry.insecure, credentials: registry.username && registry.password ? { username: registry.username, password: registry.password } : null } : null))
         // No answer from the environments service: the tag lookup goes on anonymously, and says so if refused.
         .catch(() => null);

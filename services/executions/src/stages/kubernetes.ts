@@ -17,17 +17,27 @@ export class StageStop extends Error {
 }
 
 /**
+ * An answer of the environments service that trying again will not change: the resource is of
+ * another project (FORBIDDEN) or the request was refused as it is.
+ */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof QueryError && ['FORBIDDEN', 'BAD_REQUEST', 'BAD_USER_INPUT', 'CONFLICT'].includes(err.code);
+}
+
+/**
  * The deployment target with its credentials, asked of the environments service each time a
  * stage starts or polls: nothing is cached past the call.
  */
 export async function connect(ctx: StageContext, targetId: string): Promise<{ cluster: Cluster; target: ResolvedDeploymentTarget }> {
   let target: ResolvedDeploymentTarget;
   try {
-    target = await ctx.request('rpc.environments.deployment-target.resolve', { id: targetId }, { timeoutMs: 5000 });
+    // With the run's project: the environments service refuses a target of another project.
+    target = await ctx.request('rpc.environments.deployment-target.resolve', { id: targetId, projectId: ctx.run.projectId }, { timeoutMs: 5000 });
   } catch (err) {
     if (err instanceof QueryError && err.code === 'NOT_FOUND') {
-      throw new StageStop(failed(`deployment target ${targetId} does not exist any more: choose another in the stage's targetId`, false));
+      throw new StageStop(failed(`deployment target ${targetId} does not exist any more: choose another in the stage's targetId (the environments service said: ${err.message}; a run may only use its project's targets)`, false));
     }
+    if (isRefusal(err)) throw new StageStop(failed(`deployment target ${targetId} cannot be used by this run: ${(err as Error).message}`, false));
     throw new StageStop(failed(`cannot read deployment target ${targetId}: the environments service did not answer (${(err as Error).message})`, true));
   }
   return { cluster: new Cluster(target), target };

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StageStop } from './kubernetes';
+import { isRefusal, StageStop } from './kubernetes';
 import { failed, type StageContext } from './stage-type';
 
 export interface ManifestConfig {
@@ -54,9 +54,10 @@ export function imageArtifacts(artifacts: Record<string, unknown>): string[] {
 async function fromRepository(ctx: StageContext, file: { repositoryId: string; path: string; branch?: string }): Promise<string> {
   let repo: ResolvedSourceRepository;
   try {
-    repo = await ctx.request('rpc.environments.source-repository.resolve', { id: file.repositoryId }, { timeoutMs: 5000 });
+    repo = await ctx.request('rpc.environments.source-repository.resolve', { id: file.repositoryId, projectId: ctx.run.projectId }, { timeoutMs: 5000 });
   } catch (err) {
-    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new StageStop(failed(`source repository ${file.repositoryId} does not exist any more: fix manifestFile.repositoryId`, false));
+    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new StageStop(failed(`source repository ${file.repositoryId} does not exist any more: fix manifestFile.repositoryId (the environments service said: ${err.message}; a run may only use its project's repositories)`, false));
+    if (isRefusal(err)) throw new StageStop(failed(`source repository ${file.repositoryId} cannot be used by this run: ${(err as Error).message}`, false));
     throw new StageStop(failed(`cannot read source repository ${file.repositoryId}: the environments service did not answer`, true));
   }
   const branch = file.branch || repo.defaultBranch;
