@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const home = process.env.PIPEWRIGHT_HOME ?? join(root, '.pipewright');
+/** The development OpenID provider of `npm start`: its signing key (jwks.json), users and client secrets. */
+export const oidcHome = join(home, 'oidc');
+/** The development users, their passwords and the provider's clients, written by the provider under `npm start`. */
+export const devUsersFile = join(home, 'dev-users.json');
 
 export function devSecrets() {
   const file = join(home, 'dev-secrets.json');

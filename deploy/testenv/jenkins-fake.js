@@ -22,7 +22,8 @@
 //
 // Jobs (behaviour chosen by name; any name `<behaviour>-<suffix>` also exists, e.g. hello-1234,
 // so tests can use a job of their own): hello -> SUCCESS after a few lines, fails -> FAILURE,
-// unstable -> UNSTABLE, slow -> runs until stopped (or JENKINS_FAKE_SLOW_SECONDS, then SUCCESS).
+// unstable -> UNSTABLE, slow -> runs until stopped (or JENKINS_FAKE_SLOW_SECONDS, then SUCCESS),
+// gated -> runs until a test releases it (POST /job/J/N/fake-release; not a Jenkins API), then SUCCESS.
 // Every build log echoes its parameters. Node built-ins only.
 'use strict';
 
@@ -50,6 +51,7 @@ const BEHAVIOURS = {
   fails: { description: 'Fails after a few log lines', result: 'FAILURE', steps: 3 },
   unstable: { description: 'Ends UNSTABLE (test failures)', result: 'UNSTABLE', steps: 3 },
   slow: { description: 'Runs until stopped', result: 'SUCCESS', steps: null },
+  gated: { description: 'Runs until released (POST .../fake-release), then succeeds', result: 'SUCCESS', steps: null, gated: true },
 };
 const PARAM_DEFS = [
   { name: 'GIT_REF', type: 'StringParameterDefinition', defaultValue: 'main', description: 'ref to build' },
@@ -63,7 +65,7 @@ const queue = new Map();
 let nextQueueId = 1;
 
 function behaviourOf(name) {
-  const m = /^(hello|fails|unstable|slow)(?:-[A-Za-z0-9_.-]+)?$/.exec(name);
+  const m = /^(hello|fails|unstable|slow|gated)(?:-[A-Za-z0-9_.-]+)?$/.exec(name);
   return m ? m[1] : null;
 }
 function getJob(name, create = true) {
@@ -232,7 +234,7 @@ function startBuild(q) {
     step += 1;
     if (behaviour.steps === null) {
       appendLog(b, `+ sleep 1   # still working (${step})`);
-      if (Date.now() >= deadline) return finish(b, 'SUCCESS');
+      if (behaviour.gated ? b.released : Date.now() >= deadline) return finish(b, 'SUCCESS');
       b.timer = setTimeout(tick, 1000);
       return;
     }
@@ -423,6 +425,10 @@ async function handle(req, res) {
     return res.end(chunk);
   }
   if (sub === 'consoleText' && method === 'GET') return send(res, 200, b.log.toString('utf8'));
+  if (sub === 'fake-release' && method === 'POST') {
+    b.released = true;
+    return send(res, 200, 'released\n');
+  }
   if ((sub === 'stop' || sub === 'term' || sub === 'kill') && method === 'POST') {
     finish(b, 'ABORTED');
     return send(res, 302, '', { Location: buildUrl(job, b.number) });
