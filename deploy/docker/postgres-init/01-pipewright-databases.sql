@@ -7,3 +7,4 @@ CREATE DATABASE pipewright_environments;
 CREATE DATABASE pipewright_pipelines;
 CREATE DATABASE pipewright_executions;
 CREATE DATABASE pipewright_builds;
+CREATE DATABASE pipewright_projects;

@@ -1,6 +1,6 @@
-{{/* The four subgraph services; the gateway is the fifth component. */}}
+{{/* The five subgraph services; the gateway is the sixth component. */}}
 {{- define "pipewright.services" -}}
-environments pipelines executions builds
+projects environments pipelines executions builds
 {{- end -}}
 
 {{- define "pipewright.name" -}}
