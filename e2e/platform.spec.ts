@@ -16,7 +16,7 @@ describe('the platform through the gateway', () => {
     await platform?.stop();
   });
 
-  it('reaches each of the four subgraphs in one query, forwarding the caller', async () => {
+  it('reaches each of the five subgraphs in one query, forwarding the caller', async () => {
     const token = await platform.token({ sub: 'alice', roles: ['DEVELOPER'] });
     const res = await gql<Record<string, { service: string; viewer: { sub: string; roles: string[] } }>>(platform.gatewayUrl, INFO_QUERY, { token });
     expect(res.errors).toBeUndefined();
@@ -25,7 +25,7 @@ describe('the platform through the gateway', () => {
     }
   });
 
-  it('composes a supergraph that holds all four subgraphs', async () => {
+  it('composes a supergraph that holds all five subgraphs', async () => {
     const token = await platform.token({ roles: ['VIEWER'] });
     const res = await gql<{ __schema: { queryType: { fields: { name: string }[] } } }>(
       platform.gatewayUrl,

@@ -35,9 +35,28 @@ describe('service boot', () => {
   });
 
   it('the gateway exits non-zero when it has no way to verify tokens', async () => {
-    const proc = startProcess('gateway/dist/main.js', { PORT: String(await freePort()), INTERNAL_SECRET: 'boot-spec-internal-secret' });
+    const proc = startProcess('gateway/dist/main.js', { PORT: String(await freePort()), INTERNAL_SECRET: 'boot-spec-internal-secret', NATS_URL: testEnv('NATS_URL') });
     expect(await proc.exited).toBe(1);
-    expect(proc.output()).toMatch(/JWT_SECRET or JWT_JWKS_URL is required/);
+    expect(proc.output()).toMatch(/OIDC_ISSUER is required to verify callers/);
+  });
+
+  it('the gateway exits non-zero without NATS (memberships and API tokens are asked over it)', async () => {
+    const proc = startProcess('gateway/dist/main.js', { PORT: String(await freePort()), INTERNAL_SECRET: 'boot-spec-internal-secret', JWT_SECRET: 'boot-spec-jwt-secret-000' });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/NATS_URL is required/);
+  });
+
+  it('the gateway refuses OIDC_ISSUER without OIDC_AUDIENCE, and a bad OIDC_GROUP_MAPPING, naming them', async () => {
+    const proc = startProcess('gateway/dist/main.js', {
+      PORT: String(await freePort()),
+      INTERNAL_SECRET: 'boot-spec-internal-secret',
+      NATS_URL: testEnv('NATS_URL'),
+      OIDC_ISSUER: 'http://127.0.0.1:9/realms/none',
+      OIDC_GROUP_MAPPING: 'devs=payments:OWNER',
+    });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/OIDC_AUDIENCE is required with OIDC_ISSUER/);
+    expect(proc.output()).toMatch(/OIDC_GROUP_MAPPING entry .{0,4}devs=payments:OWNER.{0,8}OWNER.{0,4} is not a role/);
   });
 
   it('creates its database and runs its migrations at boot, then reports ready', async () => {

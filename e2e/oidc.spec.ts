@@ -1,0 +1,113 @@
+import { issueDevToken } from '@pipewright/auth';
+import { DEFAULT_PROJECT_ID } from '@pipewright/contracts';
+import { discover, gql, loginWithAuthorizationCode, startPlatform, testEnv, tokenRequest, type TestPlatform, type TokenClaims } from '@pipewright/testing';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
+import { readFileSync } from 'node:fs';
+
+interface DevUsers {
+  users: { username: string; password: string }[];
+}
+
+/** Signs like the development provider does (its own key, issuer and audience), with claims of our choosing. */
+async function providerSigner() {
+  const jwks = JSON.parse(readFileSync(testEnv('OIDC_JWKS_FILE'), 'utf8')) as { keys: (JWK & { kid: string })[] };
+  const jwk = jwks.keys.find((k) => k.kty === 'RSA')!;
+  const key = (await importJWK(jwk, 'RS256')) as KeyLike;
+  return (claims: Record<string, unknown>, opts: { exp?: number | null; aud?: string; iss?: string; sub?: string } = {}) => {
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+      .setIssuer(opts.iss ?? testEnv('OIDC_ISSUER'))
+      .setAudience(opts.aud ?? testEnv('OIDC_AUDIENCE'))
+      .setSubject(opts.sub ?? 'someone')
+      .setIssuedAt();
+    if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 600);
+    return jwt.sign(key);
+  };
+}
+
+/**
+ * The gateway in front of the real development OpenID provider (deploy/testenv/oidc-provider.mjs):
+ * people sign in with the authorization-code flow and PKCE; tokens of another issuer, expired,
+ * for another audience or without expiry are refused; groups map to roles.
+ */
+describe('sign-in with OpenID Connect', () => {
+  let platform: TestPlatform;
+  let sign: Awaited<ReturnType<typeof providerSigner>>;
+  let users: Record<string, string>;
+  const viewerQuery = '{ viewer { sub name roles via projects { project { slug } roles } } }';
+
+  beforeAll(async () => {
+    sign = await providerSigner();
+    users = Object.fromEntries((JSON.parse(readFileSync(testEnv('OIDC_USERS_FILE'), 'utf8')) as DevUsers).users.map((u) => [u.username, u.password]));
+    const mint = (c: TokenClaims, ttl = 600) => sign({ name: c.name, roles: c.roles, groups: c.groups }, { sub: c.sub, exp: Math.floor(Date.now() / 1000) + ttl });
+    platform = await startPlatform(
+      'oidc',
+      { OIDC_ISSUER: testEnv('OIDC_ISSUER'), OIDC_AUDIENCE: testEnv('OIDC_AUDIENCE'), OIDC_GROUP_MAPPING: 'pw-admins=ADMIN,payments-devs=payments:DEVELOPER+APPROVAL_ADMIN' },
+      { projects: { PROJECT_MEMBERS_BOOTSTRAP: 'developer=DEVELOPER,approver=APPROVAL_ADMIN,viewer=VIEWER' } },
+      { mint },
+    );
+    await platform.createProject('payments');
+  }, 180_000);
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('accepts a token from the authorization-code flow with PKCE, with the member roles of the user', async () => {
+    const tokens = await loginWithAuthorizationCode({ issuer: testEnv('OIDC_ISSUER'), username: 'developer', password: users.developer });
+    const res = await gql<{ viewer: Record<string, unknown> }>(platform.gatewayUrl, viewerQuery, { token: tokens.access_token });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.viewer).toMatchObject({ sub: 'developer', roles: [], via: 'oidc', projects: [{ project: { slug: 'default' }, roles: ['DEVELOPER'] }] });
+    const created = await gql<{ createPipeline: { projectId: string; createdBy: string } }>(
+      platform.gatewayUrl,
+      'mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { projectId createdBy } }',
+      { token: tokens.access_token, variables: { i: { name: 'signed-in', stages: [] } } },
+    );
+    expect(created.data?.createPipeline).toEqual({ projectId: DEFAULT_PROJECT_ID, createdBy: 'developer' });
+
+    const admin = await loginWithAuthorizationCode({ issuer: testEnv('OIDC_ISSUER'), username: 'admin', password: users.admin });
+    const asAdmin = await gql<{ viewer: { roles: string[] } }>(platform.gatewayUrl, viewerQuery, { token: admin.access_token });
+    expect(asAdmin.data?.viewer.roles).toEqual(['ADMIN']);
+  });
+
+  it('accepts a client-credentials token of the CI client', async () => {
+    const d = await discover(testEnv('OIDC_ISSUER'));
+    const { status, body } = await tokenRequest(d.token_endpoint, { grant_type: 'client_credentials' }, { user: testEnv('OIDC_CI_CLIENT_ID'), password: testEnv('OIDC_CI_CLIENT_SECRET') });
+    expect(status).toBe(200);
+    const res = await gql<{ viewer: { sub: string } }>(platform.gatewayUrl, '{ viewer { sub } }', { token: String(body.access_token) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.viewer.sub).toBe(testEnv('OIDC_CI_CLIENT_ID'));
+  });
+
+  it('maps the groups claim to platform roles and project memberships', async () => {
+    const token = await sign({ groups: ['payments-devs', 'unmapped'] }, { sub: 'pat' });
+    const res = await gql<{ viewer: { roles: string[]; projects: { project: { slug: string }; roles: string[] }[] } }>(platform.gatewayUrl, viewerQuery, { token });
+    expect(res.data!.viewer.roles).toEqual([]);
+    expect(res.data!.viewer.projects).toEqual([{ project: { slug: 'payments' }, roles: ['DEVELOPER', 'APPROVAL_ADMIN'] }]);
+    const admins = await gql<{ viewer: { roles: string[] } }>(platform.gatewayUrl, viewerQuery, { token: await sign({ groups: ['pw-admins'] }, { sub: 'ops' }) });
+    expect(admins.data!.viewer.roles).toEqual(['ADMIN']);
+  });
+
+  it('refuses a token of another issuer, an expired one, one for another audience, one without exp, and a development-secret token', async () => {
+    const foreignKey = await generateKeyPair('RS256');
+    const foreignJwk = await exportJWK(foreignKey.publicKey);
+    expect(foreignJwk.kty).toBe('RSA');
+    const now = Math.floor(Date.now() / 1000);
+    const cases: [string, string, RegExp][] = [
+      [
+        'another issuer',
+        await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'other' }).setIssuer('http://127.0.0.1:9/other').setAudience(testEnv('OIDC_AUDIENCE')).setSubject('eve').setExpirationTime(now + 600).sign(foreignKey.privateKey),
+        /invalid token|issuer/,
+      ],
+      ['another issuer, signed with the right key', await sign({}, { iss: 'http://127.0.0.1:9/other' }), /issuer is not accepted/],
+      ['expired', await sign({}, { exp: now - 60 }), /token expired/],
+      ['another audience', await sign({}, { aud: 'somebody-else' }), /audience is not accepted/],
+      ['no exp', await sign({}, { exp: null }), /no expiry/],
+      ['a development-secret token', await issueDevToken({ sub: 'dev', roles: ['ADMIN'] }, platform.jwtSecret), /invalid token/],
+    ];
+    for (const [what, token, message] of cases) {
+      const res = await gql(platform.gatewayUrl, '{ viewer { sub } }', { token });
+      expect({ what, status: res.status, code: res.errors?.[0].extensions?.code }).toEqual({ what, status: 401, code: 'UNAUTHENTICATED' });
+      expect(res.errors![0].message).toMatch(message);
+    }
+  });
+});
