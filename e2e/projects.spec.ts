@@ -342,6 +342,13 @@ describe('projects: ownership and access across every service', () => {
     }
   });
 
+  it("refuses to delete a project while any service holds something of it, saying what", async () => {
+    const res = await call('bella', `mutation($id: ID!) { deleteProject(id: $id) }`, { id: B.id });
+    expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
+    for (const held of ['1 pipelines', '1 runs', '1 builds', '1 deploymentTargets']) expect(res.errors![0].message).toContain(held);
+    forbidden(await call('adam', `mutation($id: ID!) { deleteProject(id: $id, force: true) }`, { id: B.id }));
+  });
+
   describe('API tokens', () => {
     it('work for their project and roles only, show when they were used, and fail at once when revoked', async () => {
       const created = await ok<{ createApiToken: { token: string; apiToken: { id: string; roles: string[]; lastUsedAt: string | null } } }>(

@@ -166,7 +166,7 @@ function printSignIn(oidc) {
   say(`sign-in: development OpenID provider ${oidc.issuer} (audience ${oidc.audience}); users and passwords (also in ${devUsersFile}):`);
   const width = Math.max(...oidc.users.map((u) => u.username.length));
   for (const u of oidc.users) say(`  ${u.username.padEnd(width)}  ${u.password}  ${DEV_ROLES[u.username] ?? ''}`);
-  say(`a token: npm run token -- --sub admin --roles ADMIN   (or --sub developer --roles DEVELOPER; signed with the provider's key)`);
+  say(`a token: npm run token -- --sub admin --roles ADMIN   (or --sub developer: roles in projects come from memberships; signed with the provider's key)`);
   say(`  or as CI: curl -s -u ${oidc.clients.ci.clientId}:${oidc.clients.ci.clientSecret} -d grant_type=client_credentials ${oidc.issuer}/token`);
   say(`  or sign in in a browser: ${oidc.clients.console.clientId} (code + PKCE) redirects to ${oidc.clients.console.redirectUris[0]}; ${oidc.clients.cli.clientId} uses the device flow at ${oidc.issuer}/device`);
 }

@@ -102,6 +102,8 @@ export const subjects = {
   /** What each service holds of a project: deleteProject is refused while any count is above zero. */
   'rpc.environments.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
   'rpc.pipelines.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
+  'rpc.executions.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
+  'rpc.builds.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
 
   /** Liveness of a service over the bus: the gateway and operators ask it. */
   'rpc.projects.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('projects'), at: isoDate })),

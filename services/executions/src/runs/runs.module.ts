@@ -9,13 +9,14 @@ import { EXECUTIONS_CONFIG } from '../tokens';
 import { ProjectRunsResolver } from './project-runs.resolver';
 import { RunResolver } from './run.resolver';
 import { RunService } from './run.service';
+import { RunsResponder } from './runs.responder';
 
 @Module({})
 export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder],
     };
   }
 }

@@ -20,6 +20,8 @@ const MAX_DESCRIPTION = 4000;
 const USAGE_SUBJECTS = [
   ['environments', 'rpc.environments.project.usage'],
   ['pipelines', 'rpc.pipelines.project.usage'],
+  ['executions', 'rpc.executions.project.usage'],
+  ['builds', 'rpc.builds.project.usage'],
 ] as const;
 
 /** Projects: create, read, update, delete (refused while other services hold anything of it). */
