@@ -42,7 +42,8 @@ describe('sign-in with OpenID Connect', () => {
     const mint = (c: TokenClaims, ttl = 600) => sign({ name: c.name, roles: c.roles, groups: c.groups }, { sub: c.sub, exp: Math.floor(Date.now() / 1000) + ttl });
     platform = await startPlatform(
       'oidc',
-      { OIDC_ISSUER: testEnv('OIDC_ISSUER'), OIDC_AUDIENCE: testEnv('OIDC_AUDIENCE'), OIDC_GROUP_MAPPING: 'pw-admins=ADMIN,payments-devs=payments:DEVELOPER+APPROVAL_ADMIN' },
+      // The API's audience (access tokens) and the console's client id (its ID tokens), as npm start sets them.
+      { OIDC_ISSUER: testEnv('OIDC_ISSUER'), OIDC_AUDIENCE: `${testEnv('OIDC_AUDIENCE')},pipewright-console`, OIDC_GROUP_MAPPING: 'pw-admins=ADMIN,payments-devs=payments:DEVELOPER+APPROVAL_ADMIN' },
       { projects: { PROJECT_MEMBERS_BOOTSTRAP: 'developer=DEVELOPER,approver=APPROVAL_ADMIN,viewer=VIEWER' } },
       { mint },
     );
@@ -63,6 +64,11 @@ describe('sign-in with OpenID Connect', () => {
       { token: tokens.access_token, variables: { i: { name: 'signed-in', stages: [] } } },
     );
     expect(created.data?.createPipeline).toEqual({ projectId: DEFAULT_PROJECT_ID, createdBy: 'developer' });
+
+    // The ID token of the same sign-in (audience: the console's client id) is accepted too.
+    expect(tokens.id_token).toEqual(expect.any(String));
+    const byIdToken = await gql<{ viewer: { sub: string } }>(platform.gatewayUrl, '{ viewer { sub } }', { token: tokens.id_token });
+    expect(byIdToken.data?.viewer.sub).toBe('developer');
 
     const admin = await loginWithAuthorizationCode({ issuer: testEnv('OIDC_ISSUER'), username: 'admin', password: users.admin });
     const asAdmin = await gql<{ viewer: { roles: string[] } }>(platform.gatewayUrl, viewerQuery, { token: admin.access_token });

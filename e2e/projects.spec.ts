@@ -342,6 +342,13 @@ describe('projects: ownership and access across every service', () => {
     }
   });
 
+  it('gives a signed-in person who is a member of nothing no project at all', async () => {
+    tokens.nobody = await platform.token({ sub: 'nobody', roles: [] });
+    const mine = await ok<{ projects: { totalCount: number }; viewer: { projects: unknown[] } }>('nobody', '{ projects { totalCount } viewer { projects { roles } } }');
+    expect(mine).toEqual({ projects: { totalCount: 0 }, viewer: { projects: [] } });
+    expect(forbidden(await call('nobody', '{ pipelines { totalCount } }'))).toMatch(/project "default".*not a member/);
+  });
+
   it("refuses to delete a project while any service holds something of it, saying what", async () => {
     const res = await call('bella', `mutation($id: ID!) { deleteProject(id: $id) }`, { id: B.id });
     expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
@@ -374,10 +381,42 @@ describe('projects: ownership and access across every service', () => {
       const listed = await ok<{ project: { apiTokens: { edges: { node: { id: string; lastUsedAt: string | null } }[] } } }>('adam', `query($a: ID!) { project(id: $a) { apiTokens { edges { node { id lastUsedAt } } } } }`, { a: A.id });
       expect(listed.project.apiTokens.edges.find((e) => e.node.id === apiToken.id)?.node.lastUsedAt).toEqual(expect.any(String));
 
+      // An open WebSocket of the token works until the revocation, and is closed by it.
+      const socket = createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('closed', (e) => resolve(e as { code: number; reason: string })));
+      const overSocket = await new Promise<{ data?: { viewer: { via: string } } }>((resolve, reject) => {
+        let value: { data?: { viewer: { via: string } } } = {};
+        socket.subscribe({ query: '{ viewer { via } }' }, { next: (v) => (value = v as typeof value), error: reject, complete: () => resolve(value) });
+      });
+      expect(overSocket.data?.viewer.via).toBe('api-token');
+
       await ok('adam', `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: apiToken.id });
+      expect(await closed).toMatchObject({ code: 4401, reason: expect.stringMatching(/revoked/) });
+      await socket.dispose();
       const after = await call('ci', '{ viewer { sub } }');
       expect(after.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
       expect(after.errors?.[0].message).toMatch(/revoked/);
+    });
+
+    it('cannot manage members or the project, nor get roles their creator does not hold; nobody makes himself APPROVAL_ADMIN', async () => {
+      const created = await ok<{ createApiToken: { token: string } }>('adam', `mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token } }`, { i: { projectId: A.id, name: 'admin-bot', roles: ['ADMIN'] } });
+      tokens.adminBot = created.createApiToken.token;
+      const refusals = [
+        await call('adminBot', `mutation($p: ID!) { setProjectMember(projectId: $p, subject: "mallory", roles: [ADMIN]) { subject } }`, { p: A.id }),
+        await call('adminBot', `mutation($p: ID!) { removeProjectMember(projectId: $p, subject: "dana") }`, { p: A.id }),
+        await call('adminBot', `mutation($p: ID!) { updateProject(id: $p, input: { name: "Owned" }) { name } }`, { p: A.id }),
+        await call('adminBot', `mutation($p: ID!) { deleteProject(id: $p, force: true) }`, { p: A.id }),
+      ];
+      for (const r of refusals) expect(forbidden(r)).toMatch(/an API token cannot/);
+      // What it may do as ADMIN of A, it does: environment settings.
+      await ok('adminBot', `mutation($i: CreateDeploymentTargetInput!) { createDeploymentTarget(input: $i) { id } }`, { i: { projectId: A.id, name: 'bot-target', apiServerUrl: 'https://127.0.0.1:6443', token: 't' } });
+
+      // A project ADMIN without APPROVAL_ADMIN cannot hand it to a token, nor take it himself; the platform ADMIN neither.
+      const approvingToken = await call('adam', `mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token } }`, { i: { projectId: A.id, name: 'approver-bot', roles: ['APPROVAL_ADMIN'] } });
+      expect(forbidden(approvingToken)).toMatch(/cannot give it APPROVAL_ADMIN/);
+      expect(forbidden(await call('root', `mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token } }`, { i: { projectId: A.id, name: 'root-bot', roles: ['APPROVAL_ADMIN'] } }))).toMatch(/APPROVAL_ADMIN/);
+      expect(forbidden(await call('adam', `mutation($p: ID!) { setProjectMember(projectId: $p, subject: "adam", roles: [ADMIN, APPROVAL_ADMIN]) { subject } }`, { p: A.id }))).toMatch(/cannot make yourself APPROVAL_ADMIN/);
+      expect(forbidden(await call('root', `mutation($p: ID!) { setProjectMember(projectId: $p, subject: "root", roles: [APPROVAL_ADMIN]) { subject } }`, { p: A.id }))).toMatch(/cannot make yourself APPROVAL_ADMIN/);
     });
 
     it('are UNAUTHENTICATED when unknown', async () => {

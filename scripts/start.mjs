@@ -206,7 +206,8 @@ try {
     ...common,
     PORT: String(gatewayPort),
     OIDC_ISSUER: external ?? oidc.issuer,
-    OIDC_AUDIENCE: external ? process.env.OIDC_AUDIENCE : oidc.audience,
+    // The API's audience (access tokens), and the console's and CLI's client ids (their ID tokens).
+    OIDC_AUDIENCE: external ? process.env.OIDC_AUDIENCE : `${oidc.audience},pipewright-console,pipewright-cli`,
     // Tokens come from the OpenID provider only: no HS256 development secret.
     JWT_SECRET: undefined,
     ...Object.fromEntries(SERVICES.map(([s, p]) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`])),

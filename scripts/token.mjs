@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Prints a token the gateway accepts (and nothing else on stdout):
-//   npm run token -- --sub alice [--roles ADMIN[,DEVELOPER]] [--name "Alice"] [--groups g1,g2] [--ttl 3600]
+//   npm run token -- --sub alice [--roles ADMIN] [--name "Alice"] [--groups g1,g2] [--ttl 3600]
+//   (--roles are platform roles: only ADMIN means anything; project roles come from memberships)
 // With a development OpenID provider's key known it mints an RS256 JWT with that key (its kid,
 // iss = its issuer, aud = its audience), so the gateway verifies it through the provider's JWKS.
 // The key is looked up, first found wins:
@@ -25,7 +26,7 @@ const { values } = parseArgs({
   options: {
     sub: { type: 'string', default: 'developer' },
     name: { type: 'string' },
-    roles: { type: 'string', multiple: true, default: ['ADMIN'] },
+    roles: { type: 'string', multiple: true, default: [] },
     groups: { type: 'string', multiple: true },
     ttl: { type: 'string', default: String(12 * 3600) },
   },

@@ -47,11 +47,16 @@ export class Authenticator {
   }
 
   async authenticate(header: string | undefined): Promise<Identity> {
+    return (await this.authenticateUntil(header)).identity;
+  }
+
+  /** The identity, and when the credential stops being valid (seconds since the epoch; a JWT's exp). */
+  async authenticateUntil(header: string | undefined): Promise<{ identity: Identity; expiresAt?: number }> {
     if (!header) throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>" (sign in, or use an API token; npm run token prints one for development)');
     const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
     if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
     const token = match[1];
-    return token.startsWith(API_TOKEN_PREFIX) ? this.apiToken(token) : this.jwt(token);
+    return token.startsWith(API_TOKEN_PREFIX) ? { identity: await this.apiToken(token) } : this.jwt(token);
   }
 
   private requireBus(): MessageBus {
@@ -79,7 +84,7 @@ export class Authenticator {
     };
   }
 
-  private async jwt(token: string): Promise<Identity> {
+  private async jwt(token: string): Promise<{ identity: Identity; expiresAt?: number }> {
     let claims;
     try {
       claims = await this.verify(token);
@@ -95,6 +100,6 @@ export class Authenticator {
       if (err instanceof GraphQLError) throw err;
       throw unavailable(`cannot look up your project memberships: the projects service did not answer (${(err as Error).message}); retry shortly`);
     }
-    return { sub: claims.sub, name: claims.name, roles, projects: memberships, via: 'oidc' };
+    return { identity: { sub: claims.sub, name: claims.name, roles, projects: memberships, via: 'oidc' }, expiresAt: claims.exp };
   }
 }

@@ -4,7 +4,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { signIdentity } from '@pipewright/auth';
-import type { Identity } from '@pipewright/contracts';
+import { parseMessage, subjects, type Identity, type PayloadOf } from '@pipewright/contracts';
 import { formatGraphQLError, JsonLogger } from '@pipewright/platform';
 import express, { type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -111,7 +111,21 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     error: (message, context) => log.error({ message, ...context }, 'MessageBus'),
   });
   const logs = new BuildLogs(() => live?.server ?? null, () => updates.connection(), log);
-  const ws = attachWebSocketServer(httpServer, auth, () => live, updates, logs, log);
+  const accessEvent = <S extends 'evt.projects.api-token.changed.v1' | 'evt.projects.member.changed.v1'>(subject: S, handler: (e: PayloadOf<S>) => void) =>
+    nats.nc.subscribe(`${nats.prefix}.${subject}`, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          handler(parseMessage(subject, subjects[subject].payload, msg.json()) as PayloadOf<S>);
+        } catch (e) {
+          log.warn({ message: `dropped an invalid ${subject}`, error: (e as Error).message }, 'Gateway');
+        }
+      },
+    });
+  const ws = attachWebSocketServer(httpServer, auth, () => live, updates, logs, log, {
+    onTokenRevoked: (handler) => void accessEvent('evt.projects.api-token.changed.v1', (e) => e.change === 'revoked' && handler(e.id)),
+    onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject)),
+  });
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const address = httpServer.address();

@@ -3,7 +3,7 @@ import type { JsonLogger } from '@pipewright/platform';
 import { extendSchema, GraphQLError, parse, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator, GatewayContext } from './auth';
 import type { BuildLogs } from './build-logs';
 import { subscriptionField } from './subscription-field';
@@ -12,7 +12,18 @@ import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 /** Close code for a connection whose token is missing or invalid (graphql-ws uses 4403 for "forbidden"). */
 export const CLOSE_UNAUTHENTICATED = 4401;
 
-type Extra = { identity?: GatewayContext['identity'] };
+type Extra = { identity?: GatewayContext['identity']; authorization?: string };
+
+/** Close code that makes graphql-ws clients reconnect (and so sign in again with fresh memberships). */
+export const CLOSE_RECONNECT = 1012;
+/** Longest timer Node keeps (about 24.8 days); a token that lives longer is re-checked per operation anyway. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Where the gateway hears that someone's access changed, to end the connections that carry the old one. */
+export interface AccessEvents {
+  onTokenRevoked(handler: (tokenId: string) => void): void;
+  onMembershipChanged(handler: (subject: string) => void): void;
+}
 
 /** The composed graph the gateway serves now (null while it is still composing). */
 export interface LiveGraph {
@@ -21,11 +32,22 @@ export interface LiveGraph {
 }
 
 /**
- * graphql-ws on the same `/graphql` path. The client authenticates once, in `connectionParams`
- * (`{ authorization: "Bearer <jwt>" }`); queries and mutations run through the supergraph exactly
- * as over HTTP. Subscriptions are fed from NATS: `runUpdated` and `runsUpdated` by RunUpdates, `buildLog` by BuildLogs.
+ * graphql-ws on the same `/graphql` path. The client sends its token in `connectionParams`
+ * (`{ authorization: "Bearer <jwt>" }`); it is verified at connect and again for every operation,
+ * so a revoked API token, an expired JWT or a changed membership never outlives itself on an open
+ * socket: the socket is closed when its JWT expires, when its API token is revoked (4401) and when
+ * its subject's memberships change (1012, so the client reconnects with the new ones). Queries and
+ * mutations run through the supergraph exactly as over HTTP. Subscriptions are fed from NATS:
+ * `runUpdated` and `runsUpdated` by RunUpdates, `buildLog` by BuildLogs.
  */
-export function attachWebSocketServer(httpServer: Server, auth: Authenticator, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger) {
+export function attachWebSocketServer(httpServer: Server, auth: Authenticator, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger, access?: AccessEvents) {
+  const open = new Set<{ socket: WebSocket; extra: Extra }>();
+  access?.onTokenRevoked((tokenId) => {
+    for (const c of open) if (c.extra.identity?.tokenId === tokenId) c.socket.close(CLOSE_UNAUTHENTICATED, 'Unauthenticated: the API token was revoked');
+  });
+  access?.onMembershipChanged((subject) => {
+    for (const c of open) if (c.extra.identity?.sub === subject) c.socket.close(CLOSE_RECONNECT, 'your project memberships changed; reconnect');
+  });
   // The supergraph has no Subscription type: the gateway adds its own, once per composed schema.
   const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
   const withSubscriptions = (schema: GraphQLSchema) => {
@@ -38,8 +60,18 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
     {
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const extra = ctx.extra as Extra & { socket: WebSocket };
         try {
-          (ctx.extra as Extra).identity = await auth.authenticate(typeof raw === 'string' ? raw : undefined);
+          extra.authorization = typeof raw === 'string' ? raw : undefined;
+          const { identity, expiresAt } = await auth.authenticateUntil(extra.authorization);
+          extra.identity = identity;
+          const entry = { socket: extra.socket, extra };
+          open.add(entry);
+          const timer = expiresAt ? setTimeout(() => extra.socket.close(CLOSE_UNAUTHENTICATED, 'Unauthenticated: token expired'), Math.min(MAX_TIMER_MS, Math.max(0, expiresAt * 1000 - Date.now()))) : null;
+          extra.socket.once('close', () => {
+            open.delete(entry);
+            if (timer) clearTimeout(timer);
+          });
           return true;
         } catch (err) {
           ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, `Unauthenticated: ${(err as Error).message}`.slice(0, 120));
@@ -50,7 +82,19 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
         if (!graph()) return [new GraphQLError('the gateway is still composing the subgraphs; retry shortly', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
         return undefined;
       },
-      context: (ctx) => ({ identity: (ctx.extra as Extra).identity! }),
+      // Every operation is authorized afresh (expiry, revocation, memberships as they are now).
+      context: async (ctx) => {
+        const extra = ctx.extra as Extra & { socket: WebSocket };
+        try {
+          extra.identity = await auth.authenticate(extra.authorization);
+          return { identity: extra.identity };
+        } catch (err) {
+          const unauthenticated = (err as GraphQLError).extensions?.code === 'UNAUTHENTICATED';
+          // 1013 "try again later" when the projects service did not answer: the client reconnects.
+          extra.socket.close(unauthenticated ? CLOSE_UNAUTHENTICATED : 1013, `${unauthenticated ? 'Unauthenticated' : 'Unavailable'}: ${(err as Error).message}`.slice(0, 120));
+          throw err;
+        }
+      },
       execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
         const server = graph()?.server;
         if (!server) return { errors: [new GraphQLError('the gateway is still composing the subgraphs')] };

@@ -34,6 +34,8 @@ export interface VerifiedToken {
   roles: Role[];
   /** Groups from the groups claim, for the gateway's group mapping. */
   groups: string[];
+  /** When the token expires (seconds since the epoch). */
+  exp?: number;
 }
 
 export type JwtVerifier = (token: string) => Promise<VerifiedToken>;
@@ -81,7 +83,8 @@ function claimMessage(err: InstanceType<typeof errors.JWTClaimValidationFailed>,
 export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   const key: Uint8Array | JWTVerifyGetKey =
     'secret' in opts ? new TextEncoder().encode(opts.secret) : 'jwksUrl' in opts ? createRemoteJWKSet(new URL(opts.jwksUrl)) : discoveredKeys(opts.issuer);
-  const algorithms = 'secret' in opts ? ['HS256'] : undefined;
+  // Asymmetric keys only for a provider or a JWKS, so a shared-secret (HS*) or unsigned token is never a way in.
+  const algorithms = 'secret' in opts ? ['HS256'] : ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
   const requiredClaims = 'secret' in opts || 'jwksUrl' in opts ? ['exp'] : ['exp', 'iss', 'aud'];
   const groupsClaim = opts.groupsClaim ?? 'groups';
   const rolesClaim = opts.rolesClaim ?? 'roles';
@@ -99,7 +102,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     if (typeof payload.sub !== 'string' || !payload.sub) throw new AuthenticationError('token has no subject (sub claim)');
     const roles = stringList(payload[rolesClaim]).filter((r): r is Role => roleSchema.safeParse(r).success);
     const name = typeof payload.name === 'string' ? payload.name : typeof payload.preferred_username === 'string' ? payload.preferred_username : undefined;
-    return { sub: payload.sub, name, roles, groups: stringList(payload[groupsClaim]) };
+    return { sub: payload.sub, name, roles, groups: stringList(payload[groupsClaim]), exp: payload.exp };
   };
 }
 

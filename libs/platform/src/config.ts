@@ -46,6 +46,8 @@ export class ConfigError extends Error {
  * each naming its variable, so a bad deployment fails at boot with one readable message.
  */
 export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Record<string, string | undefined> = process.env): Readonly<z.infer<S>> {
+  // A variable set to nothing (`OIDC_ISSUER=`, or Compose's `${OIDC_ISSUER:-}`) means unset.
+  env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(

@@ -94,5 +94,6 @@ describe('crash safety: SIGKILL the executions service in the middle of runs', (
       // with the same Idempotency-Key, so a receiver can drop it.
       expect(hooks.count(`/ok/${tag}/s${i}`)).toBeGreaterThanOrEqual(LOOPS * RUNS_PER_LOOP);
     }
-  });
+    // Ten kills and boots of the service: on two loaded cores that can take longer than jest's default.
+  }, 300_000);
 });

@@ -163,6 +163,8 @@ export class RunService {
    * default an APPROVAL_ADMIN of the run's project; never a platform ADMIN as such).
    */
   async decide(runId: string, refId: string, type: 'JUDGEMENT' | 'APPROVAL', decision: Omit<Decision, 'at' | 'by'>, by: Identity): Promise<StageRunEntity> {
+    // Outsiders are refused before anything of the run is locked or told (its stages, their states).
+    await this.getReadable(runId, by);
     return this.ds.transaction(async (tx) => {
       const { run, stage } = await this.lockStage(tx, runId, refId);
       const what = `${type === 'JUDGEMENT' ? 'judge' : 'approve'} stage "${refId}" of run ${run.number} of "${run.pipelineName}"`;
@@ -192,6 +194,8 @@ export class RunService {
    * the run resumes. Who restarted it and when is recorded on the stage.
    */
   async restartStage(runId: string, refId: string, by: Identity): Promise<RunEntity> {
+    const before = await this.get(runId);
+    if (before) assertProjectAccess(by, before.projectId, 'write', `restart stage "${refId}" of run ${before.number} of "${before.pipelineName}"`);
     return this.ds.transaction(async (tx) => {
       const { run, stage } = await this.lockStage(tx, runId, refId);
       assertProjectAccess(by, run.projectId, 'write', `restart stage "${refId}" of run ${run.number} of "${run.pipelineName}"`);

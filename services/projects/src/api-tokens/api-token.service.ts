@@ -5,7 +5,7 @@ import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewrigh
 import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { assertAccessTo } from '../projects/project-access';
+import { assertAccessTo, grantableRoles } from '../projects/project-access';
 import { ProjectService } from '../projects/project.service';
 import { normalizeRoles } from '../roles';
 import { hashApiToken, looksLikeApiToken, newApiToken } from './api-token-secret';
@@ -45,6 +45,11 @@ export class ApiTokenService {
         : []),
     ];
     if (problems.length) throw DomainError.badInput(problems);
+    const grantable = grantableRoles(by, project.id);
+    const beyond = input.roles.filter((r) => !grantable.has(r));
+    if (beyond.length) {
+      throw new DomainError('FORBIDDEN', `input.roles: a token can only get roles you hold in project "${project.slug}"; you cannot give it ${beyond.join(', ')}`, { field: 'input.roles' });
+    }
     const token = newApiToken();
     const now = new Date();
     const apiToken = Object.assign(new ApiTokenEntity(), {

@@ -4,7 +4,7 @@ import { DEFAULT_PROJECT_ID, Role, type Identity, type Membership, type ProjectR
 import { writeOutbox } from '@pipewright/persistence';
 import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { DataSource, type EntityManager } from 'typeorm';
-import { assertAccessTo } from '../projects/project-access';
+import { assertAccessTo, assertSignedInPerson } from '../projects/project-access';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectService } from '../projects/project.service';
 import { normalizeRoles } from '../roles';
@@ -23,6 +23,8 @@ export class MemberService {
 
   /** Makes `subject` a member with exactly `roles` (added or changed). */
   async set(projectId: string, subject: string, roles: ProjectRole[], by: Identity): Promise<ProjectMemberEntity> {
+    assertSignedInPerson(by, 'manage members');
+    assertAccessTo(by, await this.projects.getOrThrow(projectId), 'admin', 'manage its members');
     const who = subject.trim();
     const problems = [
       ...(!who ? [{ field: 'subject', message: 'must not be empty' }] : who.length > MAX_SUBJECT ? [{ field: 'subject', message: `must be at most ${MAX_SUBJECT} characters` }] : []),
@@ -35,6 +37,11 @@ export class MemberService {
       assertAccessTo(by, project, 'admin', 'manage its members');
       const existing = await tx.findOneBy(ProjectMemberEntity, { projectId: project.id, subject: who });
       if (existing?.roles.includes(Role.ADMIN) && !wanted.includes(Role.ADMIN)) await this.assertNotLastAdmin(tx, project, who, by, 'take ADMIN from');
+      if (who === by.sub && wanted.includes(Role.APPROVAL_ADMIN) && !existing?.roles.includes(Role.APPROVAL_ADMIN)) {
+        throw new DomainError('FORBIDDEN', `you cannot make yourself APPROVAL_ADMIN of project "${project.slug}": another project ADMIN must grant it, so that approvals stay with someone other than who administers`, {
+          field: 'roles',
+        });
+      }
       const now = new Date();
       const [row]: RawMember[] = await tx.query(
         `INSERT INTO project_members (project_id, subject, roles, added_by, added_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
@@ -49,6 +56,7 @@ export class MemberService {
 
   /** Ends a membership; false when `subject` was not a member. */
   async remove(projectId: string, subject: string, by: Identity): Promise<boolean> {
+    assertSignedInPerson(by, 'manage members');
     return this.ds.transaction(async (tx) => {
       const project = await this.projects.lockOrThrow(tx, projectId);
       assertAccessTo(by, project, 'admin', 'manage its members');

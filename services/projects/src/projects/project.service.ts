@@ -10,7 +10,7 @@ import { ApiTokenEntity } from '../api-tokens/api-token.entity';
 import type { Config } from '../config';
 import { ProjectMemberEntity } from '../members/member.entity';
 import { PROJECTS_CONFIG } from '../tokens';
-import { assertAccessTo } from './project-access';
+import { assertAccessTo, assertSignedInPerson } from './project-access';
 import { ProjectEntity } from './project.entity';
 
 const MAX_NAME = 200;
@@ -68,6 +68,8 @@ export class ProjectService {
   }
 
   async update(id: string, input: { name?: string | null; description?: string | null }, by: Identity): Promise<ProjectEntity> {
+    assertSignedInPerson(by, 'change a project');
+    assertAccessTo(by, await this.getOrThrow(id), 'admin', 'change the project');
     const problems = [...(input.name !== undefined ? checkName(input.name ?? '', 'input.name') : []), ...checkDescription(input.description, 'input.description')];
     if (problems.length) throw DomainError.badInput(problems);
     return this.ds.transaction(async (tx) => {
@@ -88,6 +90,7 @@ export class ProjectService {
    * project data is asked first, and the delete is refused while any holds something.
    */
   async remove(id: string, force: boolean, by: Identity): Promise<string> {
+    assertSignedInPerson(by, 'delete a project');
     const found = await this.getOrThrow(id);
     assertAccessTo(by, found, 'admin', 'delete the project');
     if (found.id === DEFAULT_PROJECT_ID) {
