@@ -158,11 +158,15 @@ describe('runs and approvals per project (real PostgreSQL, NATS, gateway, projec
     expect(prompt.approvers.who).toContain('"lee"');
 
     // A's APPROVAL_ADMIN is not listed; nia is listed but a member of B only; the platform ADMIN is neither.
-    for (const token of [t.approverA, t.nia, t.admin]) {
+    for (const token of [t.approverA, t.admin]) {
       const denied = await approve(token, r.id);
       expect(codeOf(denied)).toBe('FORBIDDEN');
       expect(denied.errors![0].message).toContain('"lee"');
     }
+    // nia is not a member of A at all: refused before anything of the run is told.
+    const outsider = await approve(t.nia, r.id);
+    expect(codeOf(outsider)).toBe('FORBIDDEN');
+    expect(outsider.errors![0].message).toMatch(/not a member/);
     const stopped = await approve(t.lee, r.id, 'STOP', 'not today');
     expect(stopped.errors).toBeUndefined();
     expect(stopped.data!.approve).toMatchObject({ status: 'STOPPED', decision: { decision: 'STOP', comment: 'not today', by: 'lee' } });
