@@ -342,6 +342,17 @@ describe('projects: ownership and access across every service', () => {
     }
   });
 
+  it('refuses a projectId that names no project, or is no id at all, even to a platform ADMIN', async () => {
+    const nowhere = '6f1c0b2e-0000-4000-8000-00000000abcd';
+    const created = await call('root', `mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { projectId: nowhere, name: 'orphan', stages: [] } });
+    expect(created.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.projectId' });
+    expect(created.errors?.[0].message).toMatch(/names no project/);
+    const target = await call('root', `mutation($i: CreateDeploymentTargetInput!) { createDeploymentTarget(input: $i) { id } }`, { i: { projectId: nowhere, name: 'orphan', apiServerUrl: 'https://127.0.0.1:6443', token: 't' } });
+    expect(target.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.projectId' });
+    const listed = await call('root', '{ pipelines(projectId: "not-an-id") { totalCount } }');
+    expect(listed.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'projectId' });
+  });
+
   it('gives a signed-in person who is a member of nothing no project at all', async () => {
     tokens.nobody = await platform.token({ sub: 'nobody', roles: [] });
     const mine = await ok<{ projects: { totalCount: number }; viewer: { projects: unknown[] } }>('nobody', '{ projects { totalCount } viewer { projects { roles } } }');
@@ -354,6 +365,22 @@ describe('projects: ownership and access across every service', () => {
     expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
     for (const held of ['1 pipelines', '1 runs', '1 builds', '1 deploymentTargets']) expect(res.errors![0].message).toContain(held);
     forbidden(await call('adam', `mutation($id: ID!) { deleteProject(id: $id, force: true) }`, { id: B.id }));
+  });
+
+  it('deleting a project with force takes its resources and pipelines with it and cancels its runs', async () => {
+    const C = { id: await platform.createProject('team-c'), slug: 'team-c' } as Fixture;
+    await member('cora', C.id, ['ADMIN', 'DEVELOPER']);
+    await populate(C, 'cora', 'cora');
+    expect((await ok<{ deleteProject: string }>('root', `mutation($id: ID!) { deleteProject(id: $id, force: true) }`, { id: C.id })).deleteProject).toBe(C.id);
+    const gone = await waitFor('the services to clear what team-c held', async () => {
+      const res = await ok<{ run: { status: string; reason: string | null }; pipeline: unknown; deploymentTarget: unknown; sourceRepository: unknown }>(
+        'root',
+        `query($r: ID!, $p: ID!, $t: ID!, $s: ID!) { run(id: $r) { status reason } pipeline(id: $p) { id } deploymentTarget(id: $t) { id } sourceRepository(id: $s) { id } }`,
+        { r: C.runId, p: C.pipelineId, t: C.resources.DeploymentTarget, s: C.resources.SourceRepository },
+      );
+      return res.run.status === 'CANCELED' && !res.pipeline && !res.deploymentTarget && !res.sourceRepository ? res : undefined;
+    });
+    expect(gone.run.reason).toMatch(/project "team-c" was deleted/);
   });
 
   describe('API tokens', () => {

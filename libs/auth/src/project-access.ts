@@ -1,4 +1,4 @@
-import { DEFAULT_PROJECT_ID, Role, type Identity } from '@pipewright/contracts';
+import { DEFAULT_PROJECT_ID, isUuid, Role, type Identity } from '@pipewright/contracts';
 import { GraphQLError } from 'graphql';
 
 /**
@@ -44,6 +44,9 @@ export function readableProjects(identity: Identity): 'all' | string[] {
 
 /** The project a create or list applies to: the one given, else the project named `default`. */
 export function projectOrDefault(projectId: string | null | undefined): string {
+  if (projectId && !isUuid(projectId)) {
+    throw new GraphQLError(`projectId must be a project id, e.g. ${DEFAULT_PROJECT_ID} (got "${projectId.slice(0, 80)}"); projects() lists them`, { extensions: { code: 'BAD_USER_INPUT', field: 'projectId' } });
+  }
   return projectId || DEFAULT_PROJECT_ID;
 }
 

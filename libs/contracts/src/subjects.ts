@@ -99,6 +99,8 @@ export const subjects = {
   'rpc.projects.memberships': query(membershipsRequestSchema, membershipsReplySchema),
   /** An API token presented as a Bearer token at the gateway: valid (its project and roles) or why not. */
   'rpc.projects.api-token.verify': query(apiTokenVerifyRequestSchema, apiTokenVerifyReplySchema),
+  /** Whether a project exists (before a platform ADMIN creates something in a project he is not a member of). */
+  'rpc.projects.project.exists': query(z.object({ projectId: z.string().uuid() }), z.object({ exists: z.boolean() })),
   /** What each service holds of a project: deleteProject is refused while any count is above zero. */
   'rpc.environments.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
   'rpc.pipelines.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),

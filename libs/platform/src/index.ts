@@ -9,3 +9,4 @@ export * from './platform.module';
 export * from './run-service';
 export * from './service-info';
 export * from './signature.middleware';
+export * from './project-exists';

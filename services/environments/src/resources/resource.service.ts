@@ -3,7 +3,7 @@ import { assertProjectAccess, projectOrDefault } from '@pipewright/auth';
 import { isUuid, type EventSubject, type Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { assertProjectExists, connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ENVIRONMENTS_CONFIG, SECRET_BOX } from '../tokens';
@@ -34,6 +34,7 @@ export class ResourceService {
     const { projectId: given, ...fields } = input;
     const projectId = projectOrDefault(given as string | null | undefined);
     assertProjectAccess(by, projectId, 'admin', `create a ${def.label}`);
+    await assertProjectExists(this.bus, by, projectId);
     const { name, ...settings } = validateInput(def.schema, def.prepare ? def.prepare(fields) : fields);
     const id = randomUUID();
     const now = new Date();

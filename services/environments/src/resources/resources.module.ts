@@ -5,6 +5,7 @@ import { KINDS } from '../kinds';
 import { ENVIRONMENTS_CONFIG, SECRET_BOX } from '../tokens';
 import { ProjectRefResolver } from '../projects/project-ref.resolver';
 import { createKindResolvers } from './kind.resolver';
+import { ProjectCleanup } from './project-cleanup';
 import { ResolveResponder } from './resolve.responder';
 import { ResourceLookupService } from './resource-lookup.service';
 import { ResourceService } from './resource.service';
@@ -20,6 +21,7 @@ export class ResourcesModule {
         ResourceService,
         ResourceLookupService,
         ResolveResponder,
+        ProjectCleanup,
         ProjectRefResolver,
         ...KINDS.flatMap(createKindResolvers),
       ],

@@ -241,6 +241,14 @@ export class RunService {
     });
   }
 
+  /** Cancels a run whose project was deleted (no caller to check: the projects service decided). */
+  async cancelForProjectDeletion(runId: string, why: string): Promise<void> {
+    await this.ds.transaction(async (tx) => {
+      const run = await this.state.lockRun(tx, runId);
+      if (run && !TERMINAL_RUN_STATUSES.includes(run.status)) await this.cancelLocked(tx, run, why);
+    });
+  }
+
   private async cancelLocked(tx: EntityManager, run: RunEntity, why: string): Promise<void> {
     await this.state.haltOthers(tx, run, null, why);
     await this.state.setRunStatus(tx, run, 'CANCELED', why);

@@ -10,13 +10,14 @@ import { ProjectRunsResolver } from './project-runs.resolver';
 import { RunResolver } from './run.resolver';
 import { RunService } from './run.service';
 import { RunsResponder } from './runs.responder';
+import { ProjectCleanup } from './project-cleanup';
 
 @Module({})
 export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder, ProjectCleanup],
     };
   }
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { assertProjectAccess, canInProject, projectOrDefault } from '@pipewright/auth';
 import { isUuid, type Identity, type PipelineDocument } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { MessageBus } from '@pipewright/messaging';
+import { assertProjectExists, connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { PipelineEntity, PipelineReferenceEntity, PipelineRevisionEntity } from './pipeline.entity';
@@ -27,12 +28,14 @@ export class PipelineService {
   constructor(
     private readonly ds: DataSource,
     private readonly references: PipelineReferenceService,
+    private readonly bus: MessageBus,
   ) {}
 
   /** Creates a pipeline in a project (default: the project named `default`); the project is not part of the document. */
   async create(projectIdArg: string | null | undefined, input: unknown, by: Identity, change: Change = 'created'): Promise<PipelineView> {
     const projectId = projectOrDefault(projectIdArg);
     assertProjectAccess(by, projectId, 'write', change === 'imported' ? 'import a pipeline' : 'create a pipeline');
+    await assertProjectExists(this.bus, by, projectId);
     const id = randomUUID();
     const { document, references } = await this.check(input, id, projectId);
     assertApproversAllowed(document, null, by, projectId);
