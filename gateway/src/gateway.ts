@@ -124,7 +124,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     });
   const ws = attachWebSocketServer(httpServer, auth, () => live, updates, logs, log, {
     onTokenRevoked: (handler) => void accessEvent('evt.projects.api-token.changed.v1', (e) => e.change === 'revoked' && handler(e.id)),
-    onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject)),
+    onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject, e.projectId, e.roles)),
   });
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));

@@ -22,7 +22,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Where the gateway hears that someone's access changed, to end the connections that carry the old one. */
 export interface AccessEvents {
   onTokenRevoked(handler: (tokenId: string) => void): void;
-  onMembershipChanged(handler: (subject: string) => void): void;
+  onMembershipChanged(handler: (subject: string, projectId: string, roles: readonly string[]) => void): void;
+}
+
+/** A WebSocket close reason is at most 123 bytes. */
+function closeReason(text: string): string {
+  let out = text;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
 }
 
 /** The composed graph the gateway serves now (null while it is still composing). */
@@ -43,10 +50,15 @@ export interface LiveGraph {
 export function attachWebSocketServer(httpServer: Server, auth: Authenticator, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger, access?: AccessEvents) {
   const open = new Set<{ socket: WebSocket; extra: Extra }>();
   access?.onTokenRevoked((tokenId) => {
-    for (const c of open) if (c.extra.identity?.tokenId === tokenId) c.socket.close(CLOSE_UNAUTHENTICATED, 'Unauthenticated: the API token was revoked');
+    for (const c of open) if (c.extra.identity?.tokenId === tokenId) c.socket.close(CLOSE_UNAUTHENTICATED, closeReason('Unauthenticated: the API token was revoked'));
   });
-  access?.onMembershipChanged((subject) => {
-    for (const c of open) if (c.extra.identity?.sub === subject) c.socket.close(CLOSE_RECONNECT, 'your project memberships changed; reconnect');
+  // Only a loss matters to an open socket (roles added reach it with the next operation's check).
+  access?.onMembershipChanged((subject, projectId, roles) => {
+    for (const c of open) {
+      if (c.extra.identity?.sub !== subject) continue;
+      const had = c.extra.identity.projects.find((m) => m.projectId === projectId)?.roles ?? [];
+      if (had.some((r) => !roles.includes(r))) c.socket.close(CLOSE_RECONNECT, closeReason('your project memberships changed; reconnect'));
+    }
   });
   // The supergraph has no Subscription type: the gateway adds its own, once per composed schema.
   const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
@@ -61,40 +73,45 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const extra = ctx.extra as Extra & { socket: WebSocket };
+        // Listen for the close before anything is awaited: a client gone meanwhile leaves nothing behind.
+        let timer: NodeJS.Timeout | null = null;
+        const entry = { socket: extra.socket, extra };
+        extra.socket.once('close', () => {
+          open.delete(entry);
+          if (timer) clearTimeout(timer);
+        });
         try {
           extra.authorization = typeof raw === 'string' ? raw : undefined;
           const { identity, expiresAt } = await auth.authenticateUntil(extra.authorization);
+          if (extra.socket.readyState !== extra.socket.OPEN) return false;
           extra.identity = identity;
-          const entry = { socket: extra.socket, extra };
           open.add(entry);
-          const timer = expiresAt ? setTimeout(() => extra.socket.close(CLOSE_UNAUTHENTICATED, 'Unauthenticated: token expired'), Math.min(MAX_TIMER_MS, Math.max(0, expiresAt * 1000 - Date.now()))) : null;
-          extra.socket.once('close', () => {
-            open.delete(entry);
-            if (timer) clearTimeout(timer);
-          });
+          const delay = expiresAt ? expiresAt * 1000 - Date.now() : null;
+          // Beyond what a timer can hold, the per-operation check still refuses it once expired.
+          if (delay !== null && delay <= MAX_TIMER_MS) timer = setTimeout(() => extra.socket.close(CLOSE_UNAUTHENTICATED, closeReason('Unauthenticated: token expired')), Math.max(0, delay));
           return true;
         } catch (err) {
-          ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, `Unauthenticated: ${(err as Error).message}`.slice(0, 120));
+          ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, closeReason(`Unauthenticated: ${(err as Error).message}`));
           return false;
         }
       },
-      onSubscribe: () => {
+      // Every operation is authorized afresh (expiry, revocation, memberships as they are now): a
+      // refusal is the operation's error, and the socket is closed after it.
+      onSubscribe: async (ctx) => {
         if (!graph()) return [new GraphQLError('the gateway is still composing the subgraphs; retry shortly', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
-        return undefined;
-      },
-      // Every operation is authorized afresh (expiry, revocation, memberships as they are now).
-      context: async (ctx) => {
         const extra = ctx.extra as Extra & { socket: WebSocket };
         try {
           extra.identity = await auth.authenticate(extra.authorization);
-          return { identity: extra.identity };
+          return undefined;
         } catch (err) {
-          const unauthenticated = (err as GraphQLError).extensions?.code === 'UNAUTHENTICATED';
+          const error = err instanceof GraphQLError ? err : new GraphQLError((err as Error).message, { extensions: { code: 'UNAUTHENTICATED' } });
+          const unauthenticated = error.extensions?.code === 'UNAUTHENTICATED';
           // 1013 "try again later" when the projects service did not answer: the client reconnects.
-          extra.socket.close(unauthenticated ? CLOSE_UNAUTHENTICATED : 1013, `${unauthenticated ? 'Unauthenticated' : 'Unavailable'}: ${(err as Error).message}`.slice(0, 120));
-          throw err;
+          setImmediate(() => extra.socket.close(unauthenticated ? CLOSE_UNAUTHENTICATED : 1013, closeReason(`${unauthenticated ? 'Unauthenticated' : 'Unavailable'}: ${error.message}`)));
+          return [error];
         }
       },
+      context: (ctx) => ({ identity: (ctx.extra as Extra).identity! }),
       execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
         const server = graph()?.server;
         if (!server) return { errors: [new GraphQLError('the gateway is still composing the subgraphs')] };

@@ -56,6 +56,7 @@ describe('runs and approvals per project (real PostgreSQL, NATS, gateway, projec
       return platform.token({ sub, roles: [] });
     };
     t.devA = await member('dev-a', A, ['DEVELOPER']);
+    t.leadA = await member('lead-a', A, ['DEVELOPER', 'APPROVAL_ADMIN']);
     t.adminA = await member('admin-a', A, ['ADMIN']);
     t.devB = await member('dev-b', B, ['DEVELOPER']);
     t.approverA = await member('approver-a', A, ['APPROVAL_ADMIN']);
@@ -146,11 +147,14 @@ describe('runs and approvals per project (real PostgreSQL, NATS, gateway, projec
   });
 
   it('approvers.subjects: only the listed subjects who are members of the run project may decide, and the prompt says who', async () => {
-    // Who approves is the project ADMIN's to choose, so a developer cannot name himself.
+    // Who approves is for an APPROVAL_ADMIN to choose, so a developer cannot name himself.
     const byDeveloper = await call(t.devA, `mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { projectId: A, name: unique('p'), stages: [approval({ approvers: { subjects: ['dev-a'] } })] } });
     expect(codeOf(byDeveloper)).toBe('FORBIDDEN');
     expect(byDeveloper.errors![0].extensions).toMatchObject({ field: 'stages[0].config.approvers' });
-    const p = await pipelineIn(A, t.adminA, [approval({ approvers: { subjects: ['lee', 'nia'] } })]);
+    // Nor a project ADMIN (who may not make himself APPROVAL_ADMIN either).
+    const byAdmin = await call(t.adminA, `mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { projectId: A, name: unique('p'), stages: [approval({ approvers: { subjects: ['admin-a'] } })] } });
+    expect(codeOf(byAdmin)).toBe('FORBIDDEN');
+    const p = await pipelineIn(A, t.leadA, [approval({ approvers: { subjects: ['lee', 'nia'] } })]);
     const r = await startAs(t.devA, p);
     const waiting = await reach(r.id, ['WAITING']);
     const prompt = stage(waiting, 'approve').prompt as { approvers: { subjects: string[]; role: string | null; who: string } };

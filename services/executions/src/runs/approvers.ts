@@ -48,6 +48,8 @@ function forbidden(identity: Identity, projectId: string, a: Approvers, why: str
  */
 export function assertMayApprove(identity: Identity, projectId: string, a: Approvers, what: string): void {
   if (!a.subjects && a.role === Role.APPROVAL_ADMIN) return assertProjectAccess(identity, projectId, 'approve', what);
+  // Named approvers are people: a token (whose subject its creator chose) decides only as an APPROVAL_ADMIN.
+  if (identity.via === 'api-token') throw forbidden(identity, projectId, a, 'an API token cannot be one of the approvers this stage names');
   const held = projectRolesOf(identity, projectId);
   if (a.subjects && !a.subjects.includes(identity.sub)) throw forbidden(identity, projectId, a, `you (${identity.sub}) are not one of them`);
   if (!held.length) throw forbidden(identity, projectId, a, 'you are not a member of that project: a project ADMIN can add you (setProjectMember)');

@@ -231,6 +231,8 @@ export class RunService {
 
   /** Cancels a run, what it is running, and its child runs. */
   async cancel(runId: string, reason: string | null, by: Identity): Promise<RunEntity> {
+    const before = await this.get(runId);
+    if (before) assertProjectAccess(by, before.projectId, 'write', `cancel run ${before.number} of "${before.pipelineName}"`);
     return this.ds.transaction(async (tx) => {
       const run = isUuid(runId) ? await this.state.lockRun(tx, runId) : null;
       if (!run) throw new DomainError('NOT_FOUND', `no run with id "${runId}"`, { field: 'runId' });

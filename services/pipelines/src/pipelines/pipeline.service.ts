@@ -238,11 +238,12 @@ export class PipelineService {
 }
 
 /**
- * Who may decide an APPROVAL (`config.approvers`) is the project ADMIN's to set: otherwise anyone
- * who may edit the pipeline could name himself and approve his own runs. FORBIDDEN names the stage.
+ * Who may decide an APPROVAL (`config.approvers`) is for the project's APPROVAL_ADMINs to set (never
+ * an API token): otherwise anyone who may edit the pipeline (a developer, a project ADMIN, a token)
+ * could name himself and approve his own runs. FORBIDDEN names the stage.
  */
 function assertApproversAllowed(document: PipelineDocument, previous: PipelineDocument | null, by: Identity, projectId: string): void {
-  if (canInProject(by, projectId, 'admin')) return;
+  if (by.via !== 'api-token' && canInProject(by, projectId, 'approve')) return;
   const approversOf = (doc: PipelineDocument | null) =>
     new Map((doc?.stages ?? []).filter((s) => s.type === 'APPROVAL').map((s) => [s.refId, JSON.stringify((s.config as { approvers?: unknown }).approvers ?? null)]));
   const before = approversOf(previous);
@@ -250,7 +251,7 @@ function assertApproversAllowed(document: PipelineDocument, previous: PipelineDo
     if (stage.type !== 'APPROVAL') return;
     const now = JSON.stringify((stage.config as { approvers?: unknown }).approvers ?? null);
     if (now !== (before.get(stage.refId) ?? 'null')) {
-      throw new DomainError('FORBIDDEN', `stages[${i}].config.approvers: only a project ADMIN may choose who approves (project ${projectId}); leave approvers out, or ask a project ADMIN to set it`, {
+      throw new DomainError('FORBIDDEN', `stages[${i}].config.approvers: only an APPROVAL_ADMIN of the project, signed in, may choose who approves (project ${projectId}); leave approvers out, or ask one to set it`, {
         field: `stages[${i}].config.approvers`,
         projectId,
       });

@@ -5,7 +5,7 @@ import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewrigh
 import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { assertAccessTo, grantableRoles } from '../projects/project-access';
+import { assertAccessTo, assertSignedInPerson, grantableRoles } from '../projects/project-access';
 import { ProjectService } from '../projects/project.service';
 import { normalizeRoles } from '../roles';
 import { hashApiToken, looksLikeApiToken, newApiToken } from './api-token-secret';
@@ -79,6 +79,7 @@ export class ApiTokenService {
     if (!found) throw new DomainError('NOT_FOUND', `no API token with id "${id}"`, { id });
     const project = await this.projects.getOrThrow(found.projectId);
     assertAccessTo(by, project, 'admin', 'revoke its API tokens');
+    assertSignedInPerson(by, 'revoke API tokens');
     return this.ds.transaction(async (tx) => {
       const token = await tx.getRepository(ApiTokenEntity).createQueryBuilder('t').where('t.id = :id', { id }).setLock('pessimistic_write').getOne();
       if (!token) throw new DomainError('NOT_FOUND', `no API token with id "${id}"`, { id });
