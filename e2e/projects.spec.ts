@@ -314,6 +314,13 @@ describe('projects: ownership and access across every service', () => {
       expect(seen).toHaveLength(1);
       expect((seen[0] as GraphQLResponse<unknown>).errors?.[0].extensions?.code).toBe('FORBIDDEN');
 
+      // The same for every run of A's pipeline: refused once, then ended.
+      const pipelineSeen: unknown[] = [];
+      await new Promise<void>((resolve, reject) => {
+        outsider.subscribe({ query: 'subscription($p: ID!) { runsUpdated(pipelineId: $p) { id } }', variables: { p: A.pipelineId } }, { next: (v) => pipelineSeen.push(v), error: reject, complete: resolve });
+      });
+      expect(pipelineSeen.map((r) => (r as GraphQLResponse<unknown>).errors?.[0].extensions?.code)).toEqual(['FORBIDDEN']);
+
       // A's viewer subscribes after that, and hears every state up to the end the judgement brings.
       const insider = connect('vera');
       clients.push(insider);

@@ -139,7 +139,7 @@ export class RunUpdates {
         return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors } : {}) };
       },
     );
-    const sink: Sink = { lastSequence: afterSequence, ready: name === 'runsUpdated', push: out.push, end: out.end };
+    const sink: Sink = { lastSequence: afterSequence, ready: false, push: out.push, end: out.end };
     let group = this.groups.get(groupKey);
     if (!group) {
       group = { field: name, id: key, selection, context, sinks: new Set(), chain: Promise.resolve(), cursors: new Map() };
@@ -150,6 +150,7 @@ export class RunUpdates {
     // The current state first (queried with this subscriber's own identity), after the states it
     // missed when it reconnects with afterSequence; in the group's chain, so nothing overtakes it.
     if (name === 'runUpdated') this.enqueue(g, () => this.catchUp(g, sink, key, afterSequence, context));
+    else this.enqueue(g, () => this.checkPipeline(sink, key, context));
     return out.iterator;
   }
 
@@ -178,6 +179,24 @@ export class RunUpdates {
     this.deliver(sink, current, group.field);
     sink.ready = true;
     if (sequence !== null && !group.cursors.has(runId)) group.cursors.set(runId, sequence);
+  }
+
+  /**
+   * A new runsUpdated subscriber: the pipeline must be there and the caller's to read (asked with
+   * his own identity); otherwise he is told why once and the subscription ends.
+   */
+  private async checkPipeline(sink: Sink, pipelineId: string, context: GatewayContext) {
+    const server = this.graph();
+    const response = server
+      ? await server.executeOperation({ query: 'query RunsUpdatedPipeline($id: ID!) { pipeline(id: $id) { id } }', variables: { id: pipelineId } }, { contextValue: context })
+      : null;
+    const result = response?.body.kind === 'single' ? (response.body.singleResult as ExecutionResult) : { errors: [new GraphQLError('the gateway is still composing the subgraphs')] };
+    if (result.errors?.length || !(result.data as { pipeline?: unknown } | null | undefined)?.pipeline) {
+      sink.push(result.errors?.length ? { data: null, errors: result.errors } : { errors: [new GraphQLError(`no pipeline with id "${pipelineId}"`, { extensions: { code: 'NOT_FOUND' } })] });
+      sink.end();
+      return;
+    }
+    sink.ready = true;
   }
 
   private onEvent(runId: string, pipelineId: string, sequence: number) {
