@@ -10,3 +10,4 @@ export * from './run-service';
 export * from './service-info';
 export * from './signature.middleware';
 export * from './project-exists';
+export * from './project-deletion';
