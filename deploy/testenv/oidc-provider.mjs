@@ -46,6 +46,12 @@ for (const uri of REDIRECT_URIS) {
     process.exit(2);
   }
 }
+/** http://127.0.0.1:<any port> or http://localhost:<any port>: where a development console may run. */
+function loopbackOrigin(origin) {
+  if (!origin || !URL.canParse(origin)) return false;
+  const u = new URL(origin);
+  return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost');
+}
 const USERS_FILE = process.env.OIDC_USERS_FILE ? resolve(process.env.OIDC_USERS_FILE) : undefined;
 /** The resource indicator (RFC 8707) of the Pipewright API; must be an absolute URI, unlike the audience. */
 const RESOURCE = /^[a-z][a-z0-9+.-]*:/i.test(AUDIENCE) && URL.canParse(AUDIENCE) ? AUDIENCE : 'urn:pipewright:api';
@@ -384,6 +390,8 @@ const provider = new Provider(ISSUER, {
     },
   ],
   clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+  // The console (a single-page app) exchanges its code and refreshes its tokens from the browser.
+  clientBasedCORS: (_ctx, origin, client) => client.clientId === CLIENT_IDS.console && loopbackOrigin(origin),
   responseTypes: ['code'],
   pkce: { methods: ['S256'], required: () => true },
   scopes: ['openid', 'offline_access', 'profile', 'groups'],
@@ -439,6 +447,26 @@ const provider = new Provider(ISSUER, {
     RefreshToken: 14 * 24 * 3600,
   },
 });
+
+// Development only: like a native app's loopback redirect (RFC 8252 section 7.3), the console's
+// redirect URIs match on any port of 127.0.0.1 or localhost, so a gateway on any free port (the
+// browser tests start one per suite) can sign in. The path must still be a registered one.
+const samePathAnyLoopbackPort = (value, registered) => {
+  if (!URL.canParse(value) || !loopbackOrigin(new URL(value).origin)) return false;
+  const a = new URL(value);
+  return registered.some((r) => {
+    if (!URL.canParse(r)) return false;
+    const b = new URL(r);
+    return a.protocol === b.protocol && a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search;
+  });
+};
+const { redirectUriAllowed, postLogoutRedirectUriAllowed } = provider.Client.prototype;
+provider.Client.prototype.redirectUriAllowed = function (value) {
+  return redirectUriAllowed.call(this, value) || (this.clientId === CLIENT_IDS.console && samePathAnyLoopbackPort(value, this.redirectUris));
+};
+provider.Client.prototype.postLogoutRedirectUriAllowed = function (value) {
+  return postLogoutRedirectUriAllowed.call(this, value) || (this.clientId === CLIENT_IDS.console && samePathAnyLoopbackPort(value, this.postLogoutRedirectUris ?? []));
+};
 
 provider.on('server_error', (_ctx, err) => log(`server error: ${err.stack ?? err}`));
 for (const event of ['authorization.error', 'grant.error', 'device_authorization.error', 'end_session.error']) {

@@ -42,6 +42,12 @@ export const configSchema = z
     JWT_ISSUER: z.string().optional(),
     JWT_AUDIENCE: z.string().optional(),
     INTERNAL_SECRET: z.string({ required_error: 'is required (the secret shared with the subgraphs, 16+ characters)' }).min(16, 'must be at least 16 characters'),
+    /** The built console to serve at `/` (default: console/dist of this checkout). */
+    CONSOLE_DIR: z.string().min(1).optional(),
+    /** The provider the console signs people in at (default OIDC_ISSUER), its public client (code + PKCE) and the scopes it asks for. */
+    CONSOLE_OIDC_ISSUER: httpUrl('https://keycloak.example.com/realms/pipewright').optional(),
+    CONSOLE_OIDC_CLIENT_ID: z.string().min(1).default('pipewright-console'),
+    CONSOLE_OIDC_SCOPE: z.string().min(1).default('openid profile offline_access groups'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** NATS: project memberships and API tokens are asked of the projects service over it; subscriptions are fed from it. */
     NATS_URL: natsUrl,

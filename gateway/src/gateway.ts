@@ -15,6 +15,7 @@ import { Authenticator, verifierFor, type GatewayContext } from './auth';
 import { MessageBus } from '@pipewright/messaging';
 import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
+import { mountConsole } from './console';
 import { RunUpdates } from './run-updates';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
 
@@ -96,6 +97,8 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     }
     graphql(req, res, next);
   });
+
+  mountConsole(app, config);
 
   const subscriptionQueries = new Counter({
     name: 'pipewright_gateway_subscription_queries_total',

@@ -1,0 +1,5 @@
+import { Empty } from '../ui/states';
+
+export function BuildsSection() {
+  return <Empty title="BuildsSection: being built" />;
+}

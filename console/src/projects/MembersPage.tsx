@@ -1,0 +1,5 @@
+import { Empty } from '../ui/states';
+
+export function MembersPage() {
+  return <Empty title="MembersPage: being built" />;
+}

@@ -1,0 +1,5 @@
+import { Empty } from '../ui/states';
+
+export function TokensPage() {
+  return <Empty title="TokensPage: being built" />;
+}
