@@ -4,11 +4,11 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default [
-  { ignores: ['**/dist/**', '**/node_modules/**', 'deploy/testenv/.state/**', '.nx/**', '.pipewright/**', 'deploy/helm/**'] },
+  { ignores: ['console/src/gql/**', 'test-output/**', '**/dist/**', '**/node_modules/**', 'deploy/testenv/.state/**', '.nx/**', '.pipewright/**', 'deploy/helm/**'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
@@ -19,6 +19,8 @@ export default [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:gateway', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // The console runs in the browser: it talks to the gateway over GraphQL only.
+            { sourceTag: 'type:console', onlyDependOnLibsWithTags: [] },
           ],
         },
       ],

@@ -1,29 +1,7 @@
 import { issueDevToken } from '@pipewright/auth';
 import { DEFAULT_PROJECT_ID } from '@pipewright/contracts';
-import { discover, gql, loginWithAuthorizationCode, startPlatform, testEnv, tokenRequest, type TestPlatform, type TokenClaims } from '@pipewright/testing';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { readFileSync } from 'node:fs';
-
-interface DevUsers {
-  users: { username: string; password: string }[];
-}
-
-/** Signs like the development provider does (its own key, issuer and audience), with claims of our choosing. */
-async function providerSigner() {
-  const jwks = JSON.parse(readFileSync(testEnv('OIDC_JWKS_FILE'), 'utf8')) as { keys: (JWK & { kid: string })[] };
-  const jwk = jwks.keys.find((k) => k.kty === 'RSA')!;
-  const key = (await importJWK(jwk, 'RS256')) as KeyLike;
-  return (claims: Record<string, unknown>, opts: { exp?: number | null; aud?: string; iss?: string; sub?: string } = {}) => {
-    const jwt = new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
-      .setIssuer(opts.iss ?? testEnv('OIDC_ISSUER'))
-      .setAudience(opts.aud ?? testEnv('OIDC_AUDIENCE'))
-      .setSubject(opts.sub ?? 'someone')
-      .setIssuedAt();
-    if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 600);
-    return jwt.sign(key);
-  };
-}
+import { devUserPasswords, discover, gql, loginWithAuthorizationCode, providerSigner, startPlatform, testEnv, tokenRequest, type TestPlatform, type TokenClaims } from '@pipewright/testing';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 /**
  * The gateway in front of the real development OpenID provider (deploy/testenv/oidc-provider.mjs):
@@ -38,7 +16,7 @@ describe('sign-in with OpenID Connect', () => {
 
   beforeAll(async () => {
     sign = await providerSigner();
-    users = Object.fromEntries((JSON.parse(readFileSync(testEnv('OIDC_USERS_FILE'), 'utf8')) as DevUsers).users.map((u) => [u.username, u.password]));
+    users = devUserPasswords();
     const mint = (c: TokenClaims, ttl = 600) => sign({ name: c.name, roles: c.roles, groups: c.groups }, { sub: c.sub, exp: Math.floor(Date.now() / 1000) + ttl });
     platform = await startPlatform(
       'oidc',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: builds, starts PostgreSQL and NATS when none are configured, runs the five services,
+// `npm start`: builds (the console too, when its sources changed), starts PostgreSQL and NATS when none are configured, runs the five services,
 // a development OpenID provider and the gateway, and prints the gateway URL and how to sign in.
 // Ctrl-C stops everything it started.
 //   DATABASE_URL  a PostgreSQL server URL; each service uses its own database on it
@@ -179,6 +179,8 @@ function buildTools() {
 
 try {
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  // The console the gateway serves at /: rebuilt only when its sources changed since the last build.
+  execFileSync(process.execPath, [join(root, 'console', 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
   const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres());
   const natsUrl = process.env.NATS_URL || (await startNats());
   const secrets = devSecrets();
@@ -213,7 +215,7 @@ try {
     ...Object.fromEntries(SERVICES.map(([s, p]) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`])),
   });
   await waitFor('the gateway', async () => (await fetch(`http://127.0.0.1:${gatewayPort}/health/ready`).catch(() => null))?.ok ?? false, 120_000);
-  say(`ready: gateway at http://127.0.0.1:${gatewayPort}/graphql (WebSocket: ws://127.0.0.1:${gatewayPort}/graphql)`);
+  say(`ready: open the console at http://127.0.0.1:${gatewayPort}/  (API: http://127.0.0.1:${gatewayPort}/graphql, HTTP and graphql-ws)`);
   if (oidc) printSignIn(oidc);
   else say(`sign-in: tokens of ${external} (audience ${process.env.OIDC_AUDIENCE})`);
 } catch (err) {

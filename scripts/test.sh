@@ -12,10 +12,14 @@ step "bringing up the test environment"
 bash deploy/testenv/up
 step "building"
 node scripts/build.mjs
+step "building the console (codegen against console/schema.graphql, type check, vite)"
+node console/scripts/build.mjs
 step "linting"
 npx nx show projects >/dev/null # computes the project graph the boundary rule reads
 npx eslint .
 step "type-checking"
 npx tsc -p tsconfig.json --noEmit
+step "console unit tests (vitest)"
+(cd console && npx vitest run)
 step "running the suites"
 npx jest --ci "$@"

@@ -125,7 +125,6 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
     };
     // The token's identity, not each refreshed token, makes a new Auth (tokenRef serves the fresh one).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [Boolean(token), user?.profile.sub, signOut]);
 
   if (error) return <ErrorState title="Sign-in failed" message={error} action={<a href="/">Try again</a>} />;

@@ -8,3 +8,5 @@ export * from './runs';
 export * from './test-env';
 export * from './wait';
 export * from './oidc-login';
+export * from './chromium';
+export * from './oidc-signer';
