@@ -55,6 +55,8 @@ export function GraphQLProvider({ children }: { children: ReactNode }) {
     const client = new Client({
       url: '/graphql',
       requestPolicy: 'cache-and-network',
+      // POST only: the gateway's CSRF prevention refuses simple GET requests (and tokens stay out of URLs).
+      preferGetMethod: false,
       fetchOptions: () => ({ headers: { authorization: `Bearer ${auth.accessToken()}` } }),
       exchanges: [
         cacheExchange,
