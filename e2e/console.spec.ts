@@ -1,0 +1,116 @@
+// The web console in Debian's chromium (playwright-core), against the real platform: sign-in at the
+// real OpenID provider, environment settings with their connection tests (the test environment's
+// git server and registry), a pipeline built by clicking, run live (a hosted build whose log is
+// watched while it runs, a judgement, a webhook), an approval only the approver may decide, and a
+// lost WebSocket that comes back without missing the run's state. A screenshot of each page goes
+// to test-output/console/.
+import { DEFAULT_PROJECT_ID } from '@pipewright/contracts';
+import {
+  devUserPasswords,
+  gql,
+  launchChromium,
+  providerMinter,
+  startPlatform,
+  testEnv,
+  testOutputDir,
+  waitFor,
+  type ChromiumBrowser,
+  type ChromiumPage,
+  type TestPlatform,
+} from '@pipewright/testing';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, WebSocketRoute } from 'playwright-core';
+
+const unique = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
+const shots = testOutputDir('console');
+
+/** Webhook target and build gate: `/ok` answers at once; `/gate` holds its answer until released. */
+class HookTarget {
+  private server!: Server;
+  private held: ServerResponse[] = [];
+  private open = false;
+  calls: string[] = [];
+  url = '';
+  async start() {
+    this.server = createServer((req, res) => {
+      this.calls.push(req.url ?? '');
+      if (req.url === '/gate' && !this.open) return void this.held.push(res);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+  release() {
+    this.open = true;
+    for (const r of this.held.splice(0)) r.writeHead(200).end('open');
+  }
+  async stop() {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+describe('the web console in Chromium', () => {
+  let platform: TestPlatform;
+  let browser: ChromiumBrowser;
+  let base: string;
+  let workspaces: string;
+  const hooks = new HookTarget();
+  const passwords = devUserPasswords();
+  const names = { repo: unique('shop-repo'), registry: unique('shop-registry'), pipeline: unique('shop-pipeline'), namespace: unique('team') };
+
+  beforeAll(async () => {
+    workspaces = mkdtempSync(join(tmpdir(), 'pw-console-spec-'));
+    await hooks.start();
+    platform = await startPlatform(
+      'console',
+      { OIDC_ISSUER: testEnv('OIDC_ISSUER'), OIDC_AUDIENCE: `${testEnv('OIDC_AUDIENCE')},pipewright-console` },
+      {
+        projects: { PROJECT_MEMBERS_BOOTSTRAP: 'developer=DEVELOPER+ADMIN,approver=APPROVAL_ADMIN+VIEWER' },
+        builds: { GIT_BIN: 'git', HELM_BIN: testEnv('HELM_BIN'), BUILDAH_BIN: testEnv('BUILDAH_BIN'), BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'console-spec' },
+      },
+      { mint: await providerMinter() },
+    );
+    base = platform.gatewayUrl.replace(/\/graphql$/, '');
+    browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+    await hooks.stop();
+    if (workspaces) rmSync(workspaces, { recursive: true, force: true });
+  });
+
+  /** A fresh browser profile signed in at the OpenID provider as `username`, on the console's start page. */
+  async function signIn(username: string): Promise<{ context: BrowserContext; page: ChromiumPage }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error(`[${username} page] ${e.message}`));
+    await page.goto(`${base}/`);
+    // The provider's own sign-in page (another origin), then back to the console.
+    await page.waitForURL((u) => u.href.startsWith(testEnv('OIDC_ISSUER')));
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(passwords[username]);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/p/default/pipelines`);
+    return { context, page };
+  }
+
+  const shot = (page: ChromiumPage, name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+  it('is served by the gateway at /, with history-API routes falling back to index.html', async () => {
+    const index = await fetch(`${base}/p/default/runs/anything?x=1`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await index.text()).toContain('<div id="root">');
+    const settings = (await (await fetch(`${base}/console-config.json`)).json()) as Record<string, string>;
+    expect(settings).toMatchObject({ auth: 'oidc', issuer: testEnv('OIDC_ISSUER'), clientId: 'pipewright-console', graphqlPath: '/graphql' });
+    // The API keeps its paths: /graphql is not the console.
+    const api = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    expect(api.status).toBe(401);
+  });
+});
