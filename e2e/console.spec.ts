@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, WebSocketRoute } from 'playwright-core';
+import type { BrowserContext, Locator, WebSocketRoute } from 'playwright-core';
 
 const unique = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
 const shots = testOutputDir('console');
@@ -100,6 +100,14 @@ describe('the web console in Chromium', () => {
     return { context, page };
   }
 
+  /** Waits until the field is marked invalid and returns the error shown at it (the console's `<id>-error`). */
+  async function fieldError(input: Locator): Promise<string> {
+    const id = await input.getAttribute('id');
+    const page = input.page();
+    await page.locator(`[id="${id}"][aria-invalid="true"]`).waitFor();
+    return page.locator(`[id="${id}-error"]`).innerText();
+  }
+
   const shot = (page: ChromiumPage, name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
 
   it('is served by the gateway at /, with history-API routes falling back to index.html', async () => {
@@ -113,4 +121,55 @@ describe('the web console in Chromium', () => {
     const api = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
     expect(api.status).toBe(401);
   });
+
+  let developer: { context: BrowserContext; page: ChromiumPage };
+
+  it('signs the developer in through the OpenID provider', async () => {
+    developer = await signIn('developer');
+    const { page } = developer;
+    await page.getByRole('banner').getByText('Developer').waitFor();
+    await expect(page.getByRole('combobox', { name: 'Project' }).inputValue()).resolves.toBe('default');
+    await page.getByText('live', { exact: true }).waitFor();
+    await shot(page, 'pipelines-empty');
+  });
+
+  it('creates a source repository and an image registry and tests their connections', async () => {
+    const { page } = developer;
+    await page.getByRole('link', { name: 'Environment settings' }).click();
+    await page.getByRole('tab', { name: 'Source repositories' }).waitFor();
+
+    await page.getByRole('button', { name: 'New source repository' }).click();
+    const form = page.getByRole('dialog', { name: 'New source repository' });
+    await form.getByLabel('Name', { exact: true }).fill(names.repo);
+    await form.getByLabel('Provider').selectOption('GITHUB');
+    // A wrong URL first: the server's error is shown at the URL field, and nothing is created.
+    await form.getByLabel('URL', { exact: true }).fill('not a url');
+    await form.getByLabel('Default branch').fill('main');
+    await form.getByLabel('Token').fill(testEnv('GIT_TOKEN'));
+    await form.getByRole('button', { name: 'Save' }).click();
+    expect(await fieldError(form.getByLabel('URL', { exact: true }))).toMatch(/url|URL/);
+    await form.getByLabel('URL', { exact: true }).fill(testEnv('GIT_SAMPLE_REPO_URL'));
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: names.repo }).waitFor();
+    await page.getByRole('button', { name: `Test connection ${names.repo}` }).click();
+    const repoProbe = page.getByRole('status', { name: `Connection test of ${names.repo}` });
+    await repoProbe.getByText('Connected').waitFor();
+    await repoProbe.getByText('main').first().waitFor(); // the branches the probe found
+    await shot(page, 'settings-source-repositories');
+
+    await page.getByRole('tab', { name: 'Image registries' }).click();
+    await page.getByRole('button', { name: 'New image registry' }).click();
+    const reg = page.getByRole('dialog', { name: 'New image registry' });
+    await reg.getByLabel('Name', { exact: true }).fill(names.registry);
+    await reg.getByLabel('URL', { exact: true }).fill(testEnv('REGISTRY_URL'));
+    await reg.getByLabel('Namespace').fill(names.namespace);
+    await reg.getByLabel('Insecure').check();
+    await reg.getByRole('button', { name: 'Save' }).click();
+    await reg.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: `Test connection ${names.registry}` }).click();
+    await page.getByRole('status', { name: `Connection test of ${names.registry}` }).getByText('Connected').waitFor();
+    await shot(page, 'settings-image-registries');
+  });
 });
+
