@@ -1,16 +1,14 @@
 import { Query, Resolver } from '@nestjs/graphql';
-import { stageDefinitions } from '@pipewright/contracts';
-import { zodToJsonSchema } from 'zod-to-json-schema';
 import { StageGroup, StageTypeInfo } from './pipeline.model';
+import { describeStageTypes } from './stage-type-schemas';
 
-/** Computed once: the stage types do not change while the service runs. */
-const STAGE_TYPES: StageTypeInfo[] = stageDefinitions.map((d) => ({
-  type: d.type,
-  group: d.group as StageGroup,
-  label: d.label,
-  description: d.description,
-  configSchema: zodToJsonSchema(d.config, { target: 'jsonSchema7', $refStrategy: 'none' }),
-}));
+/**
+ * Computed once: the stage types do not change while the service runs. Each configSchema is the
+ * zod config as JSON Schema draft-07 (zod-to-json-schema, no $refs) whose resource id fields carry
+ * `"x-resource": "SOURCE_REPOSITORY" | "BUILD_TOOL" | "IMAGE_REGISTRY" | "CHART_REPOSITORY" |
+ * "DEPLOYMENT_TARGET" | "PIPELINE"` (see stage-type-schemas.ts), so editors can offer pickers.
+ */
+const STAGE_TYPES: StageTypeInfo[] = describeStageTypes().map((d) => ({ ...d, group: d.group as StageGroup }));
 
 @Resolver(() => StageTypeInfo)
 export class StageTypesResolver {
