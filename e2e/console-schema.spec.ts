@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { SUBSCRIPTION_SDL } from '../gateway/src/run-updates';
 
 const SCHEMA_FILE = join(__dirname, '..', 'console', 'schema.graphql');
+/** The stage types the console's form tests render (console/src/pipelines/__fixtures__/generate-stage-types.mjs writes it). */
+const STAGE_TYPES_FILE = join(__dirname, '..', 'console', 'src', 'pipelines', '__fixtures__', 'stage-types.json');
 
-describe('console/schema.graphql', () => {
+describe('console/schema.graphql and the stage types fixture', () => {
   let platform: TestPlatform;
   beforeAll(async () => {
     platform = await startPlatform('console-schema');
@@ -32,5 +34,14 @@ describe('console/schema.graphql', () => {
     const b = live.split('\n');
     const first = a.findIndex((line, i) => line !== b[i]);
     expect({ firstDifferentLine: first < 0 && a.length === b.length ? null : first + 1, committed: a[first], served: b[first] }).toEqual({ firstDifferentLine: null, committed: undefined, served: undefined });
+  });
+
+  it('the stage-types fixture of the console form tests is what stageTypes answers', async () => {
+    const token = await platform.token({ sub: 'schema-check', roles: ['ADMIN'] });
+    const res = await gql<{ stageTypes: unknown[] }>(platform.gatewayUrl, '{ stageTypes { type group label description configSchema } }', { token });
+    expect(res.errors).toBeUndefined();
+    const fixture = JSON.parse(readFileSync(STAGE_TYPES_FILE, 'utf8')) as unknown[];
+    expect(res.data!.stageTypes.length).toBeGreaterThan(10);
+    expect(res.data!.stageTypes).toEqual(fixture);
   });
 });
