@@ -11,6 +11,11 @@ export interface Auth {
   /** Who signed in: the token's claims (the gateway's `viewer` says what they may do). */
   profile: { sub: string; name?: string };
   signOut(): Promise<void>;
+  /**
+   * The gateway refused the token (expired or revoked): get a fresh one with the refresh token,
+   * or send the person to sign in again (a pasted development token is asked for again).
+   */
+  renew(): Promise<void>;
   /** Subscribe to token changes (the WebSocket reconnects with the new one). */
   onTokenChange(listener: () => void): () => void;
 }
@@ -108,6 +113,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
+  const renew = useCallback(async () => {
+    const um = manager.current;
+    if (!um) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      setPasted(null);
+      return;
+    }
+    const renewed = await um.signinSilent().catch(() => null);
+    if (renewed) return;
+    await um.removeUser();
+    await um.signinRedirect({ state: { returnTo: window.location.pathname + window.location.search } });
+  }, []);
+
   const token = settings?.auth === 'oidc' ? (user?.access_token ?? null) : pasted;
   const tokenRef = useRef(token);
   tokenRef.current = token;
@@ -119,13 +137,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       accessToken: () => tokenRef.current,
       profile: { sub: String(claims.sub ?? ''), name: typeof claims.name === 'string' ? claims.name : undefined },
       signOut,
+      renew,
       onTokenChange: (l) => {
         listeners.current.add(l);
         return () => void listeners.current.delete(l);
       },
     };
     // The token's identity, not each refreshed token, makes a new Auth (tokenRef serves the fresh one).
-  }, [Boolean(token), user?.profile.sub, signOut]);
+  }, [Boolean(token), user?.profile.sub, signOut, renew]);
 
   if (error) return <ErrorState title="Sign-in failed" message={error} action={<a href="/">Try again</a>} />;
   if (!settings) return <Loading label="Loading the console" />;

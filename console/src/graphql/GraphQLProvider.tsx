@@ -1,6 +1,6 @@
 import { cacheExchange, Client, fetchExchange, Provider, subscriptionExchange } from 'urql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useAuth } from '../auth/AuthProvider';
 
 /** The state of the console's WebSocket to the gateway, shown in the header. */
@@ -29,6 +29,13 @@ export const useLinkState = () => useSyncExternalStore(linkStatus.subscribe, () 
 /** Changes each time the WebSocket comes back after a loss. */
 export const useLinkGeneration = () => useSyncExternalStore(linkStatus.subscribe, () => linkStatus.generation);
 
+/**
+ * Close codes after which graphql-ws gives up for good: 4401 (the gateway refused the token: it
+ * expired or was revoked), 4400/4406/4409/4429 and 1011 (a server error). The console then renews
+ * the token (or signs in again) and opens a new client rather than staying disconnected.
+ */
+const TERMINAL_CLOSE_CODES = new Set([1011, 4400, 4401, 4406, 4409, 4429, 4500]);
+
 const wsUrl = (path: string) => `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}${path}`;
 
 /**
@@ -38,7 +45,10 @@ const wsUrl = (path: string) => `${window.location.protocol === 'https:' ? 'wss'
  */
 export function GraphQLProvider({ children }: { children: ReactNode }) {
   const auth = useAuth();
+  // Bumped to replace a client whose socket was closed for good (every live view resubscribes).
+  const [epoch, setEpoch] = useState(0);
   const { client, ws } = useMemo(() => {
+    let replaced = false;
     const ws: WsClient = createWsClient({
       url: wsUrl('/graphql'),
       lazy: false,
@@ -48,7 +58,15 @@ export function GraphQLProvider({ children }: { children: ReactNode }) {
       connectionParams: () => ({ authorization: `Bearer ${auth.accessToken()}` }),
       on: {
         connected: () => linkStatus.set('connected'),
-        closed: () => linkStatus.set(linkStatus.state === 'connecting' ? 'connecting' : 'reconnecting'),
+        closed: (event) => {
+          linkStatus.set(linkStatus.state === 'connecting' ? 'connecting' : 'reconnecting');
+          const code = (event as { code?: number } | undefined)?.code;
+          if (code !== undefined && TERMINAL_CLOSE_CODES.has(code) && !replaced) {
+            replaced = true;
+            const next = () => setEpoch((e) => e + 1);
+            void (code === 4401 ? auth.renew() : Promise.resolve()).then(() => setTimeout(next, 1000), () => setTimeout(next, 1000));
+          }
+        },
         connecting: () => linkStatus.state === 'connected' && linkStatus.set('reconnecting'),
       },
     });
@@ -69,7 +87,8 @@ export function GraphQLProvider({ children }: { children: ReactNode }) {
       ],
     });
     return { client, ws };
-  }, [auth]);
+    // epoch: a new client after a terminal close.
+  }, [auth, epoch]);
   // A refreshed token: the socket reconnects with it (the gateway checks every operation anyway).
   useEffect(() => auth.onTokenChange(() => ws.terminate()), [auth, ws]);
   useEffect(() => () => void ws.dispose(), [ws]);
