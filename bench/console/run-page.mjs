@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+// `node bench/console/run-page.mjs [--sizes 200,2000] [--rate 50] [--seconds 10]`
+// Console speed: the run page's StageGraph (console/src/ui/run-graph, the real component) in Debian's
+// chromium, on a bench page built with vite from bench/console/entry.tsx and fed synthetic runs:
+//   1. navigation -> graph laid out and drawn -> a node clicked and its click handled (200 and 2,000 stages)
+//   2. 50 stage status events/s for 10 s, each a whole run as JSON (what runUpdated delivers):
+//      event -> node showing the new status (p50/p99), frame times, long tasks
+//   3. JS heap after the first click and after the events
+//   4. the console's bundle size (gzip) from console/dist/assets
+// Prints a table and writes bench/results/console.json. Figures, not a test: nothing is asserted.
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { cpus } from 'node:os';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const require = createRequire(join(repo, 'package.json'));
+const { chromium } = require('playwright-core');
+const say = (m) => console.error(`[bench:console] ${m}`);
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const SIZES = arg('sizes', '200,2000').split(',').map(Number);
+const RATE = Number(arg('rate', 50));
+const SECONDS = Number(arg('seconds', 10));
+const OUT_DIR = '/tmp/pw-bench-console';
+const started = Date.now();
+
+const pct = (xs, p) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+const round = (x, d = 1) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+// 1. The console itself (for its bundle size), then the bench page with the real StageGraph.
+say('building the console (--if-stale)');
+execFileSync('node', [join(repo, 'console', 'scripts', 'build.mjs'), '--if-stale'], { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+say('building the bench page');
+const { build } = await import(require.resolve('vite'));
+const { default: react } = await import(require.resolve('@vitejs/plugin-react'));
+await build({
+  root: here,
+  configFile: false,
+  logLevel: 'error',
+  plugins: [react()],
+  build: { outDir: OUT_DIR, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 10_000 },
+});
+
+function bundleSize() {
+  const dir = join(repo, 'console', 'dist', 'assets');
+  const files = readdirSync(dir).filter((f) => /\.(js|css)$/.test(f));
+  const rows = files.map((f) => {
+    const buf = readFileSync(join(dir, f));
+    return { file: f, bytes: buf.length, gzipBytes: gzipSync(buf, { level: 9 }).length };
+  });
+  const sum = (xs, k) => xs.reduce((a, r) => a + r[k], 0);
+  const worker = rows.filter((r) => /^elk-worker/.test(r.file));
+  const initial = rows.filter((r) => !/^elk-worker/.test(r.file));
+  return {
+    files: rows.sort((a, b) => b.gzipBytes - a.gzipBytes),
+    totalKb: round(sum(rows, 'bytes') / 1024),
+    totalGzipKb: round(sum(rows, 'gzipBytes') / 1024),
+    withoutElkWorkerGzipKb: round(sum(initial, 'gzipBytes') / 1024),
+    elkWorkerGzipKb: round(sum(worker, 'gzipBytes') / 1024),
+  };
+}
+
+// A static server for the bench page.
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
+const server = createServer((req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+  let file = join(OUT_DIR, path);
+  if (!existsSync(file) || statSync(file).isDirectory()) file = join(OUT_DIR, 'index.html');
+  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+  createReadStream(file).pipe(res);
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
+});
+
+async function heapMb(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return round(metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1024 / 1024);
+}
+
+/** In the page: RATE events/s for SECONDS to the nodes in view, measuring event -> node showing it. */
+async function pump(page) {
+  return page.evaluate(
+    async ({ rate, seconds }) => {
+      const box = document.querySelector('.rg-graph').getBoundingClientRect();
+      const inView = [...document.querySelectorAll('.rg-node[data-refid]')]
+        .filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
+        })
+        .map((el) => el.dataset.refid);
+      const all = window.bench.current().stages.map((s) => s.refId);
+      const targets = inView.length ? inView : all;
+      const pending = new Map();
+      const commitLags = [];
+      const paintLags = [];
+      const mo = new MutationObserver((records) => {
+        const now = performance.now();
+        for (const r of records) {
+          const el = r.target;
+          const p = pending.get(el.dataset.refid);
+          if (p && el.dataset.status === p.status) {
+            pending.delete(el.dataset.refid);
+            commitLags.push(now - p.t0);
+            requestAnimationFrame(() => paintLags.push(performance.now() - p.t0));
+          }
+        }
+      });
+      mo.observe(document.querySelector('.rg-graph'), { subtree: true, attributes: true, attributeFilter: ['data-status'] });
+      const frames = [];
+      let last = performance.now();
+      let framing = true;
+      const frame = (t) => {
+        frames.push(t - last);
+        last = t;
+        if (framing) requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+      const longTasks = [];
+      const po = new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((e) => e.duration)));
+      try {
+        po.observe({ type: 'longtask', buffered: false });
+      } catch {
+        /* not supported */
+      }
+      // The run as the server would send it: every stage, one changed per event.
+      const run = JSON.parse(JSON.stringify(window.bench.current()));
+      const cycle = ['RUNNING', 'SUCCEEDED', 'RUNNING', 'FAILED', 'WAITING'];
+      let sent = 0;
+      let overwritten = 0;
+      const total = rate * seconds;
+      await new Promise((resolve) => {
+        const timer = setInterval(() => {
+          const refId = targets[sent % targets.length];
+          const i = run.stages.findIndex((s) => s.refId === refId);
+          const s = run.stages[i];
+          const status = cycle[(cycle.indexOf(s.status) + 1) % cycle.length];
+          const now = new Date().toISOString();
+          run.stages[i] = { ...s, status, attempt: status === 'RUNNING' ? s.attempt + 1 : s.attempt, startedAt: status === 'RUNNING' ? now : s.startedAt, finishedAt: status === 'RUNNING' || status === 'WAITING' ? null : now };
+          run.sequence += 1;
+          const json = JSON.stringify(run);
+          if (pending.has(refId)) overwritten++;
+          pending.set(refId, { status, t0: performance.now() });
+          window.bench.deliver(json);
+          if (++sent >= total) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 1000 / rate);
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      framing = false;
+      mo.disconnect();
+      po.disconnect();
+      const runBytes = JSON.stringify(run).length;
+      return { sent, shown: commitLags.length, notShown: pending.size, overwritten, targets: targets.length, commitLags, paintLags, frames: frames.slice(1), longTasks, runBytes };
+    },
+    { rate: RATE, seconds: SECONDS },
+  );
+}
+
+/** Navigation -> a node wholly in view -> clicked -> its click handled. */
+async function loadAndClick(page, url) {
+  const t0 = Date.now();
+  await page.goto(url);
+  const handle = await page.waitForFunction(
+    () => {
+      const graph = document.querySelector('.rg-graph');
+      if (!graph) return null;
+      const box = graph.getBoundingClientRect();
+      const el = [...document.querySelectorAll('.rg-node[data-refid]')].find((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
+      });
+      return el ? el.dataset.refid : null;
+    },
+    null,
+    { timeout: 90_000, polling: 'raf' },
+  );
+  const refId = await handle.jsonValue();
+  const nodeSeenMs = Date.now() - t0;
+  await page.locator(`[data-refid="${refId}"]`).click();
+  await page.waitForFunction((r) => document.getElementById('selected')?.textContent === r, refId, { polling: 'raf' });
+  const driverMs = Date.now() - t0;
+  const inPage = await page.evaluate(() => ({
+    readyAt: window.bench.readyAt,
+    clickedAt: window.bench.clickedAt,
+    layoutMs: performance.getEntriesByType('measure').find((m) => m.name.startsWith('stage-graph layout'))?.duration ?? null,
+    domNodes: document.querySelectorAll('.rg-node').length,
+  }));
+  return {
+    graphDrawnMs: round(inPage.readyAt),
+    layoutMs: round(inPage.layoutMs),
+    clickHandledMs: round(inPage.clickedAt),
+    driverNavigationToClickMs: driverMs,
+    driverNodeSeenMs: nodeSeenMs,
+    nodesInDom: inPage.domNodes,
+  };
+}
+
+async function scenario(n) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => say(`page exception: ${e.message}`));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  say(`${n} stages: cold load (new browser context: no cached layout, worker not started)`);
+  const cold = await loadAndClick(page, `${base}?n=${n}`);
+  if (n <= 500) await page.screenshot({ path: `/tmp/pw-bench-console-${n}.png` });
+  const heapAfterLoadMb = await heapMb(cdp);
+  say(`${n} stages: ${RATE} events/s for ${SECONDS} s`);
+  const p = await pump(page);
+  const heapAfterEventsMb = await heapMb(cdp);
+  say(`${n} stages: another pipeline of that size in the same page (worker warm)`);
+  const switchMs = await page.evaluate(async () => {
+    window.bench.switchPipeline(1);
+    const until = performance.now() + 90_000;
+    while (window.bench.switchDrawnAt === null && performance.now() < until) await new Promise((r) => requestAnimationFrame(r));
+    return window.bench.switchDrawnAt === null ? null : window.bench.switchDrawnAt - window.bench.switchedAt;
+  });
+  say(`${n} stages: reload (layout kept in localStorage)`);
+  const reload = await loadAndClick(page, `${base}?n=${n}`);
+  await context.close();
+  const long = p.longTasks;
+  return {
+    stages: n,
+    interactive: cold,
+    warmWorkerNewStructureDrawnMs: round(switchMs),
+    reload,
+    events: {
+      ratePerSecond: RATE,
+      seconds: SECONDS,
+      sent: p.sent,
+      shown: p.shown,
+      notShown: p.notShown,
+      overwrittenBeforeShown: p.overwritten,
+      nodesTargeted: p.targets,
+      runJsonKb: round(p.runBytes / 1024),
+      eventToDomP50Ms: round(pct(p.commitLags, 50)),
+      eventToDomP99Ms: round(pct(p.commitLags, 99)),
+      eventToFrameP50Ms: round(pct(p.paintLags, 50)),
+      eventToFrameP99Ms: round(pct(p.paintLags, 99)),
+      frameP50Ms: round(pct(p.frames, 50)),
+      frameP99Ms: round(pct(p.frames, 99)),
+      frameMaxMs: round(Math.max(...p.frames)),
+      framesOver50Ms: p.frames.filter((f) => f > 50).length,
+      frames: p.frames.length,
+      longTasks: long.length,
+      longTaskTotalMs: round(long.reduce((a, b) => a + b, 0)),
+    },
+    heap: { afterLoadMb: heapAfterLoadMb, afterEventsMb: heapAfterEventsMb },
+  };
+}
+
+const results = { date: new Date().toISOString(), machine: { cpus: cpus().length, browser: `chromium ${browser.version()}`, viewport: '1280x800' }, scenarios: [], bundle: null };
+try {
+  for (const n of SIZES) results.scenarios.push(await scenario(n));
+} finally {
+  await browser.close();
+  server.close();
+}
+results.bundle = bundleSize();
+results.totalSeconds = round((Date.now() - started) / 1000);
+
+const table = [
+  ['stages', 'cold: drawn/layout/click ms', 'warm worker ms', 'reload: drawn/click ms', 'ev→DOM p50/p99', 'ev→frame p50/p99', 'frame p50/p99/max', 'long tasks', 'heap MB load/events'],
+  ...results.scenarios.map((s) => [
+    s.stages,
+    `${s.interactive.graphDrawnMs}/${s.interactive.layoutMs}/${s.interactive.clickHandledMs}`,
+    s.warmWorkerNewStructureDrawnMs,
+    `${s.reload.graphDrawnMs}/${s.reload.clickHandledMs}`,
+    `${s.events.eventToDomP50Ms}/${s.events.eventToDomP99Ms}`,
+    `${s.events.eventToFrameP50Ms}/${s.events.eventToFrameP99Ms}`,
+    `${s.events.frameP50Ms}/${s.events.frameP99Ms}/${s.events.frameMaxMs}`,
+    `${s.events.longTasks} (${s.events.longTaskTotalMs} ms)`,
+    `${s.heap.afterLoadMb}/${s.heap.afterEventsMb}`,
+  ]),
+];
+const widths = table[0].map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
+for (const row of table) console.log(row.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+const b = results.bundle;
+console.log(`\nconsole bundle: ${b.totalKb} KB, ${b.totalGzipKb} KB gzip (${b.withoutElkWorkerGzipKb} KB gzip loaded at start, ${b.elkWorkerGzipKb} KB gzip ELK worker loaded with the first graph)`);
+for (const f of b.files.slice(0, 5)) console.log(`  ${f.file}: ${round(f.bytes / 1024)} KB, ${round(f.gzipBytes / 1024)} KB gzip`);
+for (const s of results.scenarios) console.log(`events ${s.stages}: ${s.events.sent} sent to ${s.events.nodesTargeted} nodes in view, ${s.events.shown} shown, ${s.events.notShown} not shown, run JSON ${s.events.runJsonKb} KB`);
+console.log(`total ${results.totalSeconds} s`);
+
+const outDir = join(repo, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'console.json'), JSON.stringify(results, null, 2) + '\n');
+say(`wrote bench/results/console.json`);

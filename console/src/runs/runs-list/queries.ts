@@ -1,0 +1,63 @@
+import { graphql } from '../../gql';
+
+export const RunsListRunFields = graphql(`
+  fragment RunsListRunFields on Run {
+    id
+    number
+    status
+    pipelineId
+    pipelineName
+    revision
+    sequence
+    createdAt
+    createdBy
+    startedAt
+    finishedAt
+  }
+`);
+
+export const RunsListQuery = graphql(`
+  query RunsList($projectId: ID, $pipelineId: ID, $status: RunStatus, $first: Int, $after: String) {
+    runs(projectId: $projectId, pipelineId: $pipelineId, status: $status, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...RunsListRunFields
+        }
+      }
+    }
+  }
+`);
+
+export const RunsListPipelineQuery = graphql(`
+  query RunsListPipeline($id: ID!) {
+    pipeline(id: $id) {
+      id
+      name
+      projectId
+    }
+  }
+`);
+
+// Fields spelled out: the gateway's subscriptions do not take fragments (see run-page/queries.ts).
+export const RunsListRunsUpdated = graphql(`
+  subscription RunsListRunsUpdated($pipelineId: ID!) {
+    runsUpdated(pipelineId: $pipelineId) {
+      id
+      number
+      status
+      pipelineId
+      pipelineName
+      revision
+      sequence
+      createdAt
+      createdBy
+      startedAt
+      finishedAt
+    }
+  }
+`);
