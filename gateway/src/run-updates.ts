@@ -13,7 +13,7 @@ import {
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { GatewayContext } from './auth';
 import { pushIterator } from './push-iterator';
-import { fieldArguments } from './subscription-field';
+import { fieldArguments, inlineFragments } from './subscription-field';
 
 /** The subscription fields the gateway serves; their payloads are resolved through the supergraph. */
 export const SUBSCRIPTION_SDL = `
@@ -118,7 +118,7 @@ export class RunUpdates {
     const argValues = fieldArguments(field, args);
     const alias = field.alias?.value ?? name;
     const key = name === 'runUpdated' ? String(argValues.runId) : String(argValues.pipelineId);
-    const selection = print(withSequence(field.selectionSet!));
+    const selection = print(withSequence(inlineFragments(field.selectionSet!, args.document)));
     const context = args.contextValue as GatewayContext;
 
     const afterSequence = typeof argValues.afterSequence === 'number' ? argValues.afterSequence : -1;
