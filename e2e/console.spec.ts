@@ -197,6 +197,8 @@ describe('the web console in Chromium', () => {
 
     const source = await addStage(page, 'Source (GitHub)');
     await source.getByLabel('Repository').selectOption({ label: names.repo });
+    // Its end condition makes the commit it resolved a run artifact, which the build then checks out.
+    await source.getByLabel('End condition').fill('{"artifacts":[{"name":"commit","from":"artifact"}]}');
 
     const build = await addStage(page, 'Build (hosted)');
     await build.getByLabel('Build image').fill(testEnv('BASE_IMAGE'));
@@ -226,6 +228,66 @@ describe('the web console in Chromium', () => {
       await page.getByLabel(`Dependency from ${from} to ${to}`).waitFor({ state: 'attached' });
     }
     await shot(page, 'pipeline-editor');
+  });
+
+  /** The run graph's node of a stage, by its accessible name "<stage name>: <STATUS>". */
+  const node = (page: ChromiumPage, stage: string, status: string) => {
+    const locator = page.getByRole('button', { name: `${stage}: ${status}`, exact: true });
+    return {
+      // On a timeout, say what the graph showed instead.
+      waitFor: (timeout = 60_000) =>
+        locator.waitFor({ timeout }).catch(async (err: Error) => {
+          const shown = await page.locator('[aria-label*=": "][role="button"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+          await page.screenshot({ path: join(shots, `failed-${stage.replace(/\W+/g, '-')}-${status}.png`) });
+          throw new Error(`${err.message}\nthe graph showed: ${shown.join(' | ')}`);
+        }),
+    };
+  };
+  let runUrl = '';
+
+  it('runs it and watches it live: the build log streams while the build runs, a judgement is chosen, the webhook succeeds', async () => {
+    const { context, page } = developer;
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Run ${names.pipeline}` });
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/p\/default\/runs\/[0-9a-f-]{36}$/);
+    runUrl = page.url();
+    // Marks this document: if the page were reloaded, the mark would be gone.
+    await page.evaluate(() => ((globalThis as unknown as { pwNoReload: boolean }).pwNoReload = true));
+
+    // Every stage is drawn from the start, those not started yet included.
+    await node(page, 'Webhook', 'NOT_STARTED').waitFor();
+    await node(page, 'Judgement', 'NOT_STARTED').waitFor();
+    await node(page, 'Build (hosted)', 'RUNNING').waitFor();
+    await node(page, 'Source (GitHub)', 'SUCCEEDED').waitFor();
+    await shot(page, 'run-building');
+
+    // The build's log in a second tab, from the builds list: lines arrive while the build waits at the gate.
+    const logPage = await context.newPage();
+    await logPage.goto(`${base}/p/default/builds`);
+    // Source stages are builds too: the row of the hosted build's stage.
+    await logPage.getByRole('row').filter({ hasText: 'Build (hosted)' }).getByRole('link', { name: '#1', exact: true }).click();
+    const log = logPage.getByRole('log', { name: 'Build log' });
+    await log.locator('.log-line', { hasText: /^waiting for the gate$/ }).waitFor();
+    expect(await log.locator('.log-line', { hasText: /^through the gate$/ }).count()).toBe(0);
+    await logPage.getByRole('status').filter({ hasText: 'streaming…' }).waitFor();
+    await shot(logPage, 'build-log-streaming');
+    hooks.release();
+    await log.locator('.log-line', { hasText: /^through the gate$/ }).waitFor();
+    await logPage.getByRole('status').filter({ hasText: /^complete$/ }).waitFor();
+    await shot(logPage, 'build-log');
+    await logPage.close();
+
+    // Back on the run page, never reloaded: the build succeeded and the judgement waits.
+    await node(page, 'Build (hosted)', 'SUCCEEDED').waitFor();
+    await node(page, 'Judgement', 'WAITING').waitFor();
+    await shot(page, 'run-judgement');
+    await page.getByRole('group', { name: 'Decide Judgement' }).first().getByRole('button', { name: 'ship', exact: true }).click();
+    await node(page, 'Webhook', 'SUCCEEDED').waitFor();
+    await page.getByRole('status', { name: 'Run status: SUCCEEDED' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { pwNoReload?: boolean }).pwNoReload)).toBe(true);
+    expect(hooks.calls).toContain('/ok');
+    await shot(page, 'run-succeeded');
   });
 });
 

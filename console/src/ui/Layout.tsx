@@ -54,6 +54,7 @@ export function Layout() {
       </header>
       <nav className="sidenav" aria-label="Sections">
         <NavLink to={`${base}/pipelines`}>Pipelines</NavLink>
+        <NavLink to={`${base}/runs`}>Runs</NavLink>
         <NavLink to={`${base}/builds`}>Builds</NavLink>
         <NavLink to={`${base}/settings`}>Environment settings</NavLink>
         <NavLink to={`${base}/members`}>Members</NavLink>
