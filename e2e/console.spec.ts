@@ -86,8 +86,9 @@ describe('the web console in Chromium', () => {
   });
 
   /** A fresh browser profile signed in at the OpenID provider as `username`, on the console's start page. */
-  async function signIn(username: string): Promise<{ context: BrowserContext; page: ChromiumPage }> {
+  async function signIn(username: string, prepare?: (context: BrowserContext) => Promise<void>): Promise<{ context: BrowserContext; page: ChromiumPage }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await prepare?.(context);
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`[${username} page] ${e.message}`));
     await page.goto(`${base}/`);
@@ -288,6 +289,82 @@ describe('the web console in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { pwNoReload?: boolean }).pwNoReload)).toBe(true);
     expect(hooks.calls).toContain('/ok');
     await shot(page, 'run-succeeded');
+  });
+
+  /** The GraphQL API as a signed-in person would call it (tokens of the development provider). */
+  async function api<T>(sub: 'developer' | 'approver', query: string, variables: Record<string, unknown>): Promise<T> {
+    const token = await platform.token(sub === 'developer' ? { sub, roles: ['DEVELOPER', 'ADMIN'] } : { sub, roles: ['APPROVAL_ADMIN', 'VIEWER'] });
+    const res = await gql<T>(platform.gatewayUrl, query, { token, variables });
+    if (res.errors?.length) throw new Error(JSON.stringify(res.errors));
+    return res.data!;
+  }
+  let approvalPipeline = '';
+  const startApprovalRun = async () => {
+    if (!approvalPipeline) {
+      const stages = [{ refId: 'release', name: 'Release approval', type: 'APPROVAL', config: { description: 'Release to production', message: 'Ship it?' } }];
+      approvalPipeline = (await api<{ createPipeline: { id: string } }>('developer', 'mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }', { i: { name: unique('release'), stages } })).createPipeline.id;
+    }
+    const run = (await api<{ runPipeline: { id: string } }>('developer', 'mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }', { p: approvalPipeline })).runPipeline;
+    return `${base}/p/default/runs/${run.id}`;
+  };
+
+  it('lets the approver approve an approval stage that the developer could not', async () => {
+    const url = await startApprovalRun();
+    const { page } = developer;
+    await page.goto(url);
+    await node(page, 'Release approval', 'WAITING').waitFor();
+    const approve = page.getByRole('button', { name: 'Approve', exact: true });
+    await approve.waitFor();
+    expect(await approve.isDisabled()).toBe(true);
+    await page.getByText(/APPROVAL_ADMIN/).first().waitFor(); // who may approve instead
+    await shot(page, 'approval-developer');
+
+    const approver = await signIn('approver');
+    await approver.page.goto(url);
+    await node(approver.page, 'Release approval', 'WAITING').waitFor();
+    expect(await approver.page.getByRole('button', { name: 'Approve', exact: true }).isEnabled()).toBe(true);
+    await approver.page.getByLabel('Comment').fill('looks good');
+    await approver.page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await node(approver.page, 'Release approval', 'SUCCEEDED').waitFor();
+    await approver.page.getByRole('status', { name: 'Run status: SUCCEEDED' }).waitFor();
+    await shot(approver.page, 'approval-approved');
+    // The developer's page, open all along, saw it too.
+    await node(page, 'Release approval', 'SUCCEEDED').waitFor();
+    await approver.context.close();
+  });
+
+  it('shows "reconnecting" when the WebSocket is lost and catches up with what happened meanwhile', async () => {
+    const url = await startApprovalRun();
+    let cut = false;
+    const sockets: WebSocketRoute[] = [];
+    // Between the page and the gateway: while `cut`, every connection attempt is closed at once.
+    const watcher = await signIn('developer', (context) =>
+      context.routeWebSocket(/\/graphql$/, (ws) => {
+        if (cut) return void ws.close({ code: 1006, reason: 'cut by the test' }).catch(() => undefined);
+        sockets.push(ws);
+        ws.connectToServer();
+      }),
+    );
+    const { page } = watcher;
+    await page.goto(url);
+    await node(page, 'Release approval', 'WAITING').waitFor();
+    await page.getByText('live', { exact: true }).waitFor();
+
+    cut = true;
+    await Promise.all(sockets.splice(0).map((ws) => ws.close({ code: 1006, reason: 'cut by the test' })));
+    await page.getByText('reconnecting…', { exact: true }).waitFor();
+    // While the console is cut off, the approver decides.
+    const runId = url.split('/').pop()!;
+    await api('approver', 'mutation($r: ID!) { approve(runId: $r, refId: "release", decision: CONTINUE, comment: "while you were away") { status } }', { r: runId });
+    await waitFor('the run to succeed', async () => (await api<{ run: { status: string } }>('developer', 'query($r: ID!) { run(id: $r) { status } }', { r: runId })).run.status === 'SUCCEEDED', 60_000);
+    expect(await page.getByRole('button', { name: 'Release approval: WAITING', exact: true }).count()).toBe(1);
+    await shot(page, 'reconnecting');
+
+    cut = false;
+    await node(page, 'Release approval', 'SUCCEEDED').waitFor();
+    await page.getByRole('status', { name: 'Run status: SUCCEEDED' }).waitFor();
+    await page.getByText('live', { exact: true }).waitFor();
+    await watcher.context.close();
   });
 });
 
