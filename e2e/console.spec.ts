@@ -4,7 +4,6 @@
 // watched while it runs, a judgement, a webhook), an approval only the approver may decide, and a
 // lost WebSocket that comes back without missing the run's state. A screenshot of each page goes
 // to test-output/console/.
-import { DEFAULT_PROJECT_ID } from '@pipewright/contracts';
 import {
   devUserPasswords,
   gql,
@@ -244,7 +243,6 @@ describe('the web console in Chromium', () => {
         }),
     };
   };
-  let runUrl = '';
 
   it('runs it and watches it live: the build log streams while the build runs, a judgement is chosen, the webhook succeeds', async () => {
     const { context, page } = developer;
@@ -252,7 +250,6 @@ describe('the web console in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: `Run ${names.pipeline}` });
     await dialog.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/\/p\/default\/runs\/[0-9a-f-]{36}$/);
-    runUrl = page.url();
     // Marks this document: if the page were reloaded, the mark would be gone.
     await page.evaluate(() => ((globalThis as unknown as { pwNoReload: boolean }).pwNoReload = true));
 
