@@ -16,5 +16,7 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['src/**/*.test.{ts,tsx}'],
+    // Generous: the suite runs beside the platform's on two cores.
+    testTimeout: 30_000,
   },
 });

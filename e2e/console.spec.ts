@@ -90,6 +90,7 @@ describe('the web console in Chromium', () => {
     await prepare?.(context);
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`[${username} page] ${e.message}`));
+    context.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && cspViolations.push(m.text()));
     await page.goto(`${base}/`);
     // The provider's own sign-in page (another origin), then back to the console.
     await page.waitForURL((u) => u.href.startsWith(testEnv('OIDC_ISSUER')));
@@ -108,6 +109,9 @@ describe('the web console in Chromium', () => {
     return page.locator(`[id="${id}-error"]`).innerText();
   }
 
+  /** What the browser refused under the console's Content-Security-Policy, in every page of every test. */
+  const cspViolations: string[] = [];
+
   const shot = (page: ChromiumPage, name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
 
   it('is served by the gateway at /, with history-API routes falling back to index.html', async () => {
@@ -115,6 +119,14 @@ describe('the web console in Chromium', () => {
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toMatch(/text\/html/);
     expect(await index.text()).toContain('<div id="root">');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(index.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect((await fetch(`${base}/index.html`)).headers.get('cache-control')).toBe('no-cache');
+    // Hashed assets are cached for good; a missing one is a 404, not the page.
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await (await fetch(`${base}/`)).text())![1];
+    expect((await fetch(`${base}${asset}`)).headers.get('cache-control')).toMatch(/immutable/);
+    expect((await fetch(`${base}/assets/nothing-here.js`)).status).toBe(404);
     const settings = (await (await fetch(`${base}/console-config.json`)).json()) as Record<string, string>;
     expect(settings).toMatchObject({ auth: 'oidc', issuer: testEnv('OIDC_ISSUER'), clientId: 'pipewright-console', graphqlPath: '/graphql' });
     // The API keeps its paths: /graphql is not the console.
@@ -334,12 +346,18 @@ describe('the web console in Chromium', () => {
     const url = await startApprovalRun();
     let cut = false;
     const sockets: WebSocketRoute[] = [];
-    // Between the page and the gateway: while `cut`, every connection attempt is closed at once.
+    const sent: string[] = [];
+    // Between the page and the gateway: while `cut`, every connection attempt is closed at once;
+    // otherwise what the page sends is recorded and passed on.
     const watcher = await signIn('developer', (context) =>
       context.routeWebSocket(/\/graphql$/, (ws) => {
         if (cut) return void ws.close({ code: 1006, reason: 'cut by the test' }).catch(() => undefined);
         sockets.push(ws);
-        ws.connectToServer();
+        const server = ws.connectToServer();
+        ws.onMessage((message) => {
+          sent.push(String(message));
+          server.send(message);
+        });
       }),
     );
     const { page } = watcher;
@@ -347,11 +365,13 @@ describe('the web console in Chromium', () => {
     await node(page, 'Release approval', 'WAITING').waitFor();
     await page.getByText('live', { exact: true }).waitFor();
 
+    const runId = url.split('/').pop()!;
+    const shownSequence = (await api<{ run: { sequence: number } }>('developer', 'query($r: ID!) { run(id: $r) { sequence } }', { r: runId })).run.sequence;
     cut = true;
+    const sentBeforeCut = sent.length;
     await Promise.all(sockets.splice(0).map((ws) => ws.close({ code: 1006, reason: 'cut by the test' })));
     await page.getByText('reconnecting…', { exact: true }).waitFor();
     // While the console is cut off, the approver decides.
-    const runId = url.split('/').pop()!;
     await api('approver', 'mutation($r: ID!) { approve(runId: $r, refId: "release", decision: CONTINUE, comment: "while you were away") { status } }', { r: runId });
     await waitFor('the run to succeed', async () => (await api<{ run: { status: string } }>('developer', 'query($r: ID!) { run(id: $r) { status } }', { r: runId })).run.status === 'SUCCEEDED', 60_000);
     expect(await page.getByRole('button', { name: 'Release approval: WAITING', exact: true }).count()).toBe(1);
@@ -361,7 +381,16 @@ describe('the web console in Chromium', () => {
     await node(page, 'Release approval', 'SUCCEEDED').waitFor();
     await page.getByRole('status', { name: 'Run status: SUCCEEDED' }).waitFor();
     await page.getByText('live', { exact: true }).waitFor();
+    // It asked for what it had missed: runUpdated again, after the sequence it had shown.
+    const resubscribed = sent
+      .slice(sentBeforeCut)
+      .map((m) => JSON.parse(m) as { type: string; payload?: { query?: string; variables?: { runId?: string; afterSequence?: number } } })
+      .filter((m) => m.type === 'subscribe' && m.payload?.query?.includes('runUpdated'));
+    expect(resubscribed.map((m) => m.payload!.variables)).toContainEqual(expect.objectContaining({ runId, afterSequence: shownSequence }));
     await watcher.context.close();
   });
-});
 
+  it('kept within its Content-Security-Policy on every page the tests opened', () => {
+    expect(cspViolations).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { GatewayConfig } from './config';
@@ -32,15 +32,43 @@ export const defaultConsoleDir = () => resolve(__dirname, '..', '..', 'console',
 export function mountConsole(app: Express, config: GatewayConfig) {
   const dir = config.CONSOLE_DIR ?? defaultConsoleDir();
   const settings = consoleSettings(config);
+  const csp = contentSecurityPolicy(settings);
   app.get('/console-config.json', (_req, res) => void res.set('cache-control', 'no-store').json(settings));
   const index = join(dir, 'index.html');
-  app.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
-  app.use(express.static(dir, { index: false, maxAge: '1h' }));
-  app.get(/^\/(?!graphql|health|metrics|hooks\/).*/, (req, res) => {
+  const sendIndex = (res: Response) => {
     if (!existsSync(index)) {
       res.status(503).type('text/plain').send(`The console is not built (no ${index}). Build it with \`npm run build -w console\`, or use the API at /graphql.\n`);
       return;
     }
-    res.set('cache-control', 'no-cache').sendFile(index);
-  });
+    // Never cached (it names the hashed assets of the current build); framed only by itself (silent
+    // renewal), so no other site can overlay an Approve button.
+    res.set({ 'cache-control': 'no-cache', 'content-security-policy': csp, 'x-frame-options': 'SAMEORIGIN', 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin' }).sendFile(index);
+  };
+  app.get('/index.html', (_req, res) => sendIndex(res));
+  app.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
+  app.use(express.static(dir, { index: false, maxAge: '1h' }));
+  app.get(/^\/(?!graphql|health|metrics|hooks\/).*/, (_req, res) => sendIndex(res));
+}
+
+/**
+ * Scripts, styles and workers of the console's own origin only (styles inline too: the graph
+ * library positions nodes with them); requests to the gateway (HTTP and, as 'self' covers ws: of the
+ * same host, WebSocket) and to the OpenID provider (discovery and token endpoint).
+ */
+export function contentSecurityPolicy(settings: ConsoleSettings): string {
+  const provider = settings.issuer ? new URL(settings.issuer).origin : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "worker-src 'self' blob:",
+    `connect-src 'self' ${provider}`.trim(),
+    // A silent renewal (no refresh token) loads the provider, then the console's callback, in a hidden frame.
+    `frame-src 'self' ${provider}`.trim(),
+    "frame-ancestors 'self'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
 }

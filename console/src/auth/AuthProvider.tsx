@@ -48,6 +48,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [error, setError] = useState<string | null>(null);
   const [user, setUser] = useState<User | null>(null);
   const [pasted, setPasted] = useState<string | null>(() => sessionStorage.getItem(TOKEN_KEY));
+  /** Set when the session could not be renewed in the background: the page stays, a banner asks to sign in again. */
+  const [sessionProblem, setSessionProblem] = useState<string | null>(null);
   const manager = useRef<UserManager | null>(null);
   const listeners = useRef(new Set<() => void>());
   const location = useLocation();
@@ -78,9 +80,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           setUser(u);
           listeners.current.forEach((l) => l());
         });
-        um.events.addSilentRenewError(() => void um.removeUser().then(() => setUser(null)));
+        um.events.addUserLoaded(() => setSessionProblem(null));
+        // The page (and any unsaved edits) stays; the banner below offers to sign in again.
+        um.events.addSilentRenewError((e) => setSessionProblem(`your session could not be renewed (${e.message})`));
         if (window.location.pathname === CALLBACK_PATH) {
-          const u = await um.signinRedirectCallback();
+          // A redirect back from the provider, or the hidden frame of a silent renewal (no refresh
+          // token): signinCallback tells them apart and answers the waiting window in the second case.
+          const u = await um.signinCallback();
+          if (!u) return;
           setUser(u);
           const back = (u.state as { returnTo?: string } | undefined)?.returnTo ?? '/';
           navigate(back.startsWith('/') && !back.startsWith(CALLBACK_PATH) ? back : '/', { replace: true });
@@ -159,5 +166,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       />
     );
   if (!auth) return <Loading label="Signing in" />;
-  return <AuthContext.Provider value={auth}>{children}</AuthContext.Provider>;
+  return (
+    <AuthContext.Provider value={auth}>
+      {sessionProblem && (
+        <div className="session-banner" role="alert">
+          Signed out soon: {sessionProblem}.{' '}
+          <button type="button" onClick={() => void manager.current?.signinRedirect({ state: { returnTo: window.location.pathname + window.location.search } })}>
+            Sign in again
+          </button>
+        </div>
+      )}
+      {children}
+    </AuthContext.Provider>
+  );
 }

@@ -1,7 +1,8 @@
-import { createContext, useContext, useMemo, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, type ReactNode } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
+import { useLinkGeneration } from '../graphql/GraphQLProvider';
 import type { ProjectRole } from '../gql/graphql';
 import { Empty, ErrorState, Loading, errorMessage } from '../ui/states';
 
@@ -67,7 +68,12 @@ export function useViewer(): ViewerInfo {
 }
 
 export function useViewerQuery() {
-  const [result] = useQuery({ query: ViewerQuery });
+  const [result, reexecute] = useQuery({ query: ViewerQuery });
+  // The gateway closes the socket when the viewer's memberships change (1012): read the roles again.
+  const generation = useLinkGeneration();
+  useEffect(() => {
+    if (generation > 0) reexecute({ requestPolicy: 'network-only' });
+  }, [generation, reexecute]);
   const viewer = useMemo<ViewerInfo | null>(() => {
     const v = result.data?.viewer;
     if (!v) return null;

@@ -6,6 +6,12 @@ import { useProject, useViewer } from '../projects/ProjectContext';
 function ConnectionBadge() {
   const state = useLinkState();
   if (state === 'connected') return <span className="link-state ok" title="Live updates connected">live</span>;
+  if (state === 'refused')
+    return (
+      <span className="link-state warn" role="alert">
+        the gateway refuses your sign-in: reload, or sign out and in again
+      </span>
+    );
   return (
     <span className="link-state warn" role="status" aria-live="polite">
       {state === 'reconnecting' ? 'reconnecting…' : 'connecting…'}
