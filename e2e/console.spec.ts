@@ -16,6 +16,7 @@ import {
   type ChromiumBrowser,
   type ChromiumPage,
   type TestPlatform,
+  type TokenMinter,
 } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,12 +59,14 @@ describe('the web console in Chromium', () => {
   let browser: ChromiumBrowser;
   let base: string;
   let workspaces: string;
+  let mint: TokenMinter;
   const hooks = new HookTarget();
   const passwords = devUserPasswords();
   const names = { repo: unique('shop-repo'), registry: unique('shop-registry'), pipeline: unique('shop-pipeline'), namespace: unique('team') };
 
   beforeAll(async () => {
     workspaces = mkdtempSync(join(tmpdir(), 'pw-console-spec-'));
+    mint = await providerMinter();
     await hooks.start();
     platform = await startPlatform(
       'console',
@@ -72,7 +75,7 @@ describe('the web console in Chromium', () => {
         projects: { PROJECT_MEMBERS_BOOTSTRAP: 'developer=DEVELOPER+ADMIN,approver=APPROVAL_ADMIN+VIEWER' },
         builds: { GIT_BIN: 'git', HELM_BIN: testEnv('HELM_BIN'), BUILDAH_BIN: testEnv('BUILDAH_BIN'), BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'console-spec' },
       },
-      { mint: await providerMinter() },
+      { mint },
     );
     base = platform.gatewayUrl.replace(/\/graphql$/, '');
     browser = await launchChromium();
@@ -302,7 +305,8 @@ describe('the web console in Chromium', () => {
 
   /** The GraphQL API as a signed-in person would call it (tokens of the development provider). */
   async function api<T>(sub: 'developer' | 'approver', query: string, variables: Record<string, unknown>): Promise<T> {
-    const token = await platform.token(sub === 'developer' ? { sub, roles: ['DEVELOPER', 'ADMIN'] } : { sub, roles: ['APPROVAL_ADMIN', 'VIEWER'] });
+    // No platform roles: what they may do comes from their memberships (PROJECT_MEMBERS_BOOTSTRAP).
+    const token = await mint({ sub, roles: [] });
     const res = await gql<T>(platform.gatewayUrl, query, { token, variables });
     if (res.errors?.length) throw new Error(JSON.stringify(res.errors));
     return res.data!;
@@ -388,6 +392,45 @@ describe('the web console in Chromium', () => {
       .filter((m) => m.type === 'subscribe' && m.payload?.query?.includes('runUpdated'));
     expect(resubscribed.map((m) => m.payload!.variables)).toContainEqual(expect.objectContaining({ runId, afterSequence: shownSequence }));
     await watcher.context.close();
+  });
+
+  it('creates an API token, shows it once, and revokes it; the other pages are kept as screenshots', async () => {
+    const { page } = developer;
+    await page.goto(`${base}/p/default/tokens`);
+    await page.getByRole('button', { name: 'New API token' }).click();
+    const form = page.getByRole('form', { name: 'New API token' });
+    const tokenName = unique('ci');
+    await form.getByLabel('Name', { exact: true }).fill(tokenName);
+    await form.getByLabel('DEVELOPER', { exact: true }).check();
+    await form.getByRole('button', { name: 'Create token' }).click();
+    const once = page.getByRole('region', { name: 'New token' });
+    const token = await once.getByLabel('Token', { exact: true }).inputValue();
+    expect(token).toMatch(/^pwt_/);
+    // The token works for the API, with the role it was given.
+    const viewer = await gql<{ viewer: { via: string } }>(platform.gatewayUrl, '{ viewer { via } }', { token });
+    expect(viewer.data?.viewer.via).toBe('api-token');
+    await shot(page, 'token-shown-once');
+    await once.getByRole('button', { name: 'Done' }).click();
+    await once.waitFor({ state: 'detached' });
+    // Shown only that once: the list has its name, never its value.
+    await page.getByRole('cell', { name: tokenName }).waitFor();
+    expect(await page.getByText(token).count()).toBe(0);
+    await page.getByRole('button', { name: `Revoke ${tokenName}` }).click();
+    await page.getByRole('dialog', { name: `Revoke ${tokenName}?` }).getByRole('button', { name: 'Revoke', exact: true }).click();
+    await page.getByRole('cell', { name: tokenName }).waitFor({ state: 'detached' });
+    expect((await gql(platform.gatewayUrl, '{ viewer { via } }', { token })).status).toBe(401);
+
+    const pages: [string, string, (p: ChromiumPage) => Locator][] = [
+      ['members', 'members', (p) => p.getByRole('cell', { name: 'approver' }).first()],
+      ['runs', 'runs', (p) => p.getByRole('link', { name: '#1', exact: true }).first()],
+      ['builds', 'builds', (p) => p.getByRole('row').filter({ hasText: 'Build (hosted)' }).first()],
+      ['settings/deployment-targets', 'settings-deployment-targets', (p) => p.getByRole('button', { name: 'New deployment target' })],
+    ];
+    for (const [path, name, ready] of pages) {
+      await page.goto(`${base}/p/default/${path}`);
+      await ready(page).waitFor();
+      await shot(page, name);
+    }
   });
 
   it('kept within its Content-Security-Policy on every page the tests opened', () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(dir, '..', 'node_modules', '.bin', name);
-const INPUTS = ['index.html', 'schema.graphql', 'package.json', 'vite.config.ts', 'codegen.ts', 'tsconfig.json', 'src', 'public'];
+const INPUTS = ['index.html', 'schema.graphql', 'package.json', '../package-lock.json', 'vite.config.ts', 'codegen.ts', 'tsconfig.json', 'src', 'public'];
 
 function* files(p) {
   if (!existsSync(p)) return;

@@ -39,6 +39,11 @@ export interface Product {
 
 type Outputs = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+/** Only http(s) URLs become links (a build's outputs come from an external tool). */
+const httpUrl = (v: unknown): string | undefined => {
+  const s = str(v);
+  return s && /^https?:\/\//i.test(s) ? s : undefined;
+};
 
 export function buildProduct(b: { stageType: string; image: string | null; outputs: unknown }): Product | null {
   const o: Outputs = b.outputs && typeof b.outputs === 'object' ? (b.outputs as Outputs) : {};
@@ -63,7 +68,7 @@ export function buildProduct(b: { stageType: string; image: string | null; outpu
       const job = str(o.job);
       if (!job) return null;
       const n = typeof o.buildNumber === 'number' ? o.buildNumber : null;
-      return { kind: 'jenkins', name: job, tag: null, external: n != null ? { label: `Jenkins #${n}`, url: str(o.buildUrl) } : undefined };
+      return { kind: 'jenkins', name: job, tag: null, external: n != null ? { label: `Jenkins #${n}`, url: httpUrl(o.buildUrl) ?? null } : undefined };
     }
     default:
       return null;
