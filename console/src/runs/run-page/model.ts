@@ -1,10 +1,7 @@
-import type { RunPagePipelineQuery, RunPageRunFieldsFragment, RunPageRunUpdatedSubscription } from '../../gql/graphql';
+import type { RunPagePipelineQuery, RunPageRunFieldsFragment } from '../../gql/graphql';
 import type { GraphStage, GraphStageState } from '../../ui/run-graph';
 
 export type RunFields = RunPageRunFieldsFragment;
-/** Compile-time check: the subscription's fields (spelled out) are the fragment's. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const SUBSCRIPTION_FIELDS_MATCH: Same<RunFields, RunPageRunUpdatedSubscription['runUpdated']> = true;
 export type StageRunFields = RunFields['stages'][number];
 export type RevisionPipeline = NonNullable<RunPagePipelineQuery['pipeline']>;
 export type RevisionStage = RevisionPipeline['stages'][number];

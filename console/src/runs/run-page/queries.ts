@@ -50,48 +50,11 @@ export const RunPageRunQuery = graphql(`
   }
 `);
 
-// Fields spelled out, not a fragment: the gateway's subscriptions re-query the selection without
-// the document's fragment definitions ("Unknown fragment"). RunFields checks the two stay alike.
+// The same fragment as the query: the gateway sends a subscription's fragments along with its selection.
 export const RunPageRunUpdated = graphql(`
   subscription RunPageRunUpdated($runId: ID!, $afterSequence: Int) {
     runUpdated(runId: $runId, afterSequence: $afterSequence) {
-      id
-      number
-      status
-      projectId
-      pipelineId
-      pipelineName
-      revision
-      parameters
-      artifacts
-      reason
-      sequence
-      parentRunId
-      createdBy
-      createdAt
-      startedAt
-      finishedAt
-      stages {
-        refId
-        name
-        type
-        status
-        attempt
-        outputs
-        error
-        prompt
-        decision {
-          decision
-          value
-          comment
-          by
-          at
-        }
-        startedAt
-        finishedAt
-        restartedBy
-        restartedAt
-      }
+      ...RunPageRunFields
     }
   }
 `);

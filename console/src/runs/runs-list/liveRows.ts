@@ -1,9 +1,6 @@
-import type { RunsListRunFieldsFragment, RunsListRunsUpdatedSubscription } from '../../gql/graphql';
+import type { RunsListRunFieldsFragment } from '../../gql/graphql';
 
 export type RunRow = RunsListRunFieldsFragment;
-/** Compile-time check: the subscription's fields (spelled out) are the fragment's. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const SUBSCRIPTION_FIELDS_MATCH: Same<RunRow, RunsListRunsUpdatedSubscription['runsUpdated']> = true;
 
 /** What the subscriptions said since the page was loaded: newer states of runs, and new runs. */
 export interface LiveRows {

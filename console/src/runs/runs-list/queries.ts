@@ -43,21 +43,10 @@ export const RunsListPipelineQuery = graphql(`
   }
 `);
 
-// Fields spelled out: the gateway's subscriptions do not take fragments (see run-page/queries.ts).
 export const RunsListRunsUpdated = graphql(`
   subscription RunsListRunsUpdated($pipelineId: ID!) {
     runsUpdated(pipelineId: $pipelineId) {
-      id
-      number
-      status
-      pipelineId
-      pipelineName
-      revision
-      sequence
-      createdAt
-      createdBy
-      startedAt
-      finishedAt
+      ...RunsListRunFields
     }
   }
 `);
