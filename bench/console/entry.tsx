@@ -41,14 +41,20 @@ declare global {
   interface Window {
     bench: {
       n: number;
+      /** Every stage drawn and clickable (maybe still in the provisional layout). */
       readyAt: number | null;
+      /** ELK's layout drawn. */
+      laidOutAt: number | null;
       clickedAt: number | null;
+      /** Long tasks (start, duration) on the page's thread since the script started. */
+      longTasks: { start: number; duration: number }[];
       deliver: (json: string) => void;
       current: () => Run;
       /** Shows another pipeline of the same size (another structure: laid out anew, worker warm). */
       switchPipeline: (variant: number) => void;
       switchedAt: number | null;
       switchDrawnAt: number | null;
+      switchLaidOutAt: number | null;
     };
   }
 }
@@ -61,11 +67,28 @@ const runOf = (stages: GraphStage[]): Run => ({
 });
 const first = pipeline(n);
 
-window.bench = { n, readyAt: null, clickedAt: null, deliver: () => undefined, current: () => runOf(first), switchPipeline: () => undefined, switchedAt: null, switchDrawnAt: null };
+window.bench = {
+  n,
+  readyAt: null,
+  laidOutAt: null,
+  clickedAt: null,
+  longTasks: [],
+  deliver: () => undefined,
+  current: () => runOf(first),
+  switchPipeline: () => undefined,
+  switchedAt: null,
+  switchDrawnAt: null,
+  switchLaidOutAt: null,
+};
+try {
+  new PerformanceObserver((list) => window.bench.longTasks.push(...list.getEntries().map((e) => ({ start: e.startTime, duration: e.duration })))).observe({ type: 'longtask', buffered: true });
+} catch {
+  // No long task timing here.
+}
 
-function Graph({ stages, run, selected, onOpen, onReady }: { stages: GraphStage[]; run: Run; selected: string | null; onOpen: (refId: string) => void; onReady: () => void }) {
+function Graph({ stages, run, selected, onOpen, onReady, onLaidOut }: { stages: GraphStage[]; run: Run; selected: string | null; onOpen: (refId: string) => void; onReady: () => void; onLaidOut: () => void }) {
   const states = useMemo(() => new Map(run.stages.map((s) => [s.refId, s])), [run]);
-  return <StageGraph stages={stages} states={states} selectedRefId={selected} onOpen={onOpen} onReady={onReady} />;
+  return <StageGraph stages={stages} states={states} selectedRefId={selected} onOpen={onOpen} onReady={onReady} onLaidOut={onLaidOut} />;
 }
 
 function App() {
@@ -92,6 +115,10 @@ function App() {
     if (window.bench.readyAt === null) window.bench.readyAt = performance.now();
     else window.bench.switchDrawnAt = performance.now();
   }, []);
+  const onLaidOut = useCallback(() => {
+    if (window.bench.laidOutAt === null) window.bench.laidOutAt = performance.now();
+    else window.bench.switchLaidOutAt = performance.now();
+  }, []);
   return (
     <div style={{ display: 'flex', flexDirection: 'column', height: '100vh' }}>
       <p style={{ margin: 8 }}>
@@ -99,7 +126,7 @@ function App() {
       </p>
       <div style={{ flex: 1, minHeight: 0, padding: 8 }}>
         {/* A new pipeline is a new graph, as on the run page (keyed by run). */}
-        <Graph key={variant} stages={stages} run={run} selected={selected} onOpen={onOpen} onReady={onReady} />
+        <Graph key={variant} stages={stages} run={run} selected={selected} onOpen={onOpen} onReady={onReady} onLaidOut={onLaidOut} />
       </div>
     </div>
   );

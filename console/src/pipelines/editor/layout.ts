@@ -1,4 +1,4 @@
-import ELK from 'elkjs/lib/elk.bundled.js';
+import { layoutElkGraph } from '../../ui/run-graph/layout';
 
 export const NODE_WIDTH = 180;
 export const NODE_HEIGHT = 56;
@@ -9,8 +9,6 @@ export interface GraphStage {
 }
 
 export type Positions = Record<string, { x: number; y: number }>;
-
-const elk = new ELK();
 
 /** Only dependencies on stages that exist (a dangling one is a validation error, not an edge). */
 export function edgesOf(stages: GraphStage[]): { source: string; target: string }[] {
@@ -43,9 +41,13 @@ export function quickLayout(stages: GraphStage[]): Positions {
   return out;
 }
 
-/** elk's layered layout, left to right. */
+/**
+ * elk's layered layout, left to right. elk (1.6 MB of script) is not in the console's start
+ * bundle: it is loaded with the first layout, in the Web Worker the run pages' graphs use too
+ * (ui/run-graph), and the quick layout is drawn meanwhile.
+ */
 export async function elkLayout(stages: GraphStage[]): Promise<Positions> {
-  const result = await elk.layout({
+  const result = await layoutElkGraph({
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',

@@ -21,6 +21,10 @@ export function structureSignature(stages: readonly GraphStage[]): string {
  * list are left out. Edge routing is POLYLINE and crossing minimisation lighter for big graphs:
  * React Flow draws the edges itself, so only the node positions matter. Past 500 stages (more than
  * a revision may have: only the benchmark draws such graphs) the simpler node placement is used.
+ * Measured (bench/console, and node on the bench's graphs): warm, ELK lays out 200 stages in
+ * 100-130 ms whatever the node placement (BRANDES_KOEPF, LINEAR_SEGMENTS, SIMPLE) or layering; a
+ * new worker's first layout takes 0.7-1 s, nearly all of it loading ELK and warming its code up.
+ * So these options are chosen for the picture, and the provisional layout covers the wait.
  */
 export function elkGraphOf(stages: readonly GraphStage[]): ElkNode {
   const known = new Set(stages.map((s) => s.refId));
@@ -55,17 +59,17 @@ export function layoutOf(result: ElkNode): StageLayout {
 
 type EngineFactory = () => Promise<ELK>;
 
-/** Up to this many stages ELK runs in the page's thread (tens of ms); bigger graphs go to a worker. */
-const IN_THREAD_MAX_STAGES = 60;
-
 const inThread: EngineFactory = async () => {
   const { default: ElkBundled } = await import('elkjs/lib/elk.bundled.js');
   return new ElkBundled();
 };
 
 /**
- * Big graphs are laid out in a Web Worker (elk-worker.min.js, loaded only when needed or
- * prewarmed), so the page stays responsive meanwhile; where there is no Worker (tests), in-thread.
+ * ELK runs in a Web Worker (elk-worker.min.js, loaded when the first graph is laid out or when
+ * prewarmed), for every size: the page's thread neither compiles its 1.6 MB nor runs it, so the
+ * graph drawn meanwhile (provisionalLayout) stays responsive. Measured in chromium (bench/console):
+ * even for 12 stages the worker is no slower than ELK in the page, which blocks the page for
+ * 100-200 ms while it loads. Where there is no Worker (tests), in-thread.
  */
 const inWorker: EngineFactory = async () => {
   if (typeof Worker === 'undefined') return inThread();
@@ -73,40 +77,45 @@ const inWorker: EngineFactory = async () => {
   return new ElkApi({ workerFactory: () => new Worker(workerUrl) });
 };
 
-let factories: { small: EngineFactory; big: EngineFactory } = { small: inThread, big: inWorker };
-const engines: { small: Promise<ELK> | null; big: Promise<ELK> | null } = { small: null, big: null };
-const getEngine = (stages: number) => {
-  const which = stages <= IN_THREAD_MAX_STAGES ? 'small' : 'big';
-  return (engines[which] ??= factories[which]().catch((e: unknown) => {
-    engines[which] = null;
+let factory: EngineFactory = inWorker;
+let engine: Promise<ELK> | null = null;
+const getEngine = () =>
+  (engine ??= factory().catch((e: unknown) => {
+    engine = null;
     throw e;
   }));
-};
 
-/** A small graph laid out once when the worker starts, so the first big layout runs warm. */
+/**
+ * Lays out any ELK graph with the console's ELK engine (the worker): the pipeline editor's graph
+ * uses it too, so a session loads ELK once.
+ */
+export function layoutElkGraph(graph: ElkNode): Promise<ElkNode> {
+  return getEngine().then((elk) => elk.layout(graph));
+}
+
+/** A small graph laid out once when the worker starts, so the first real layout runs warmer. */
 const WARM_UP: GraphStage[] = Array.from({ length: 24 }, (_, i) => ({ refId: `w${i}`, name: '', type: '', dependsOn: i ? [`w${Math.floor((i - 1) / 2)}`] : [] }));
 let warmed: Promise<unknown> | null = null;
 
 /**
  * Starts the layout worker (loads it, lays out a small graph) while the page still loads its
- * data, so a big graph does not wait for it. Small graphs do not need it.
+ * data, so the graph's ELK layout does not wait for it.
  */
 export function prewarmLayout(): void {
-  warmed ??= getEngine(IN_THREAD_MAX_STAGES + 1)
-    .then((elk) => elk.layout(elkGraphOf(WARM_UP)))
-    .catch(() => (warmed = null));
+  warmed ??= layoutElkGraph(elkGraphOf(WARM_UP)).catch(() => (warmed = null));
 }
 
-/** For tests: another engine (e.g. the bundled one) for every size. */
-export function setLayoutEngine(factory: EngineFactory): void {
-  factories = { small: factory, big: factory };
-  engines.small = engines.big = null;
+/** For tests: another engine (e.g. the bundled one). */
+export function setLayoutEngine(next: EngineFactory): void {
+  factory = next;
+  engine = null;
   warmed = null;
   cache.clear();
 }
 
 const CACHE_SIZE = 16;
-const cache = new Map<string, Promise<StageLayout>>();
+/** ELK's layouts by structure signature, the newest CACHE_SIZE: `layout` once ELK has answered. */
+const cache = new Map<string, { promise: Promise<StageLayout>; layout?: StageLayout }>();
 
 /**
  * Layouts are also kept in localStorage (a few KB each, the newest STORED_MAX), so opening a run
@@ -172,38 +181,137 @@ function writeStored(stages: readonly GraphStage[], signature: string, layout: S
 }
 
 /**
+ * ELK's layout of a stage list when it is known without running ELK (laid out before in this page,
+ * or kept in localStorage), else null.
+ */
+export function cachedLayout(stages: readonly GraphStage[], signature = structureSignature(stages)): StageLayout | null {
+  const hit = cache.get(signature);
+  if (hit) return hit.layout ?? null;
+  const stored = readStored(stages, signature);
+  if (stored) remember(signature, { promise: Promise.resolve(stored), layout: stored });
+  return stored;
+}
+
+function remember(signature: string, entry: { promise: Promise<StageLayout>; layout?: StageLayout }) {
+  cache.delete(signature);
+  cache.set(signature, entry);
+  while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+}
+
+/**
  * The layout of a stage list, computed once per structure (a run's updates never change it; the
  * same revision opened again is laid out from the cache).
  */
 export function layoutStages(stages: readonly GraphStage[], signature = structureSignature(stages)): Promise<StageLayout> {
   const hit = cache.get(signature);
   if (hit) {
-    cache.delete(signature);
-    cache.set(signature, hit);
-    return hit;
+    remember(signature, hit);
+    return hit.promise;
   }
-  const stored = readStored(stages, signature);
-  if (stored) {
-    const ready = Promise.resolve(stored);
-    cache.set(signature, ready);
-    return ready;
+  const stored = cachedLayout(stages, signature);
+  if (stored) return cache.get(signature)!.promise;
+  const entry: { promise: Promise<StageLayout>; layout?: StageLayout } = {
+    promise: getEngine()
+      .then((elk) => {
+        const started = performance.now();
+        return elk.layout(elkGraphOf(stages)).then((result) => {
+          // Seen in the browser's performance timeline (and read by bench/console).
+          performance.measure?.(`stage-graph layout (${stages.length} stages)`, { start: started });
+          return result;
+        });
+      })
+      .then(layoutOf)
+      .then((layout) => {
+        entry.layout = layout;
+        writeStored(stages, signature, layout);
+        return layout;
+      }),
+  };
+  entry.promise.catch(() => {
+    if (cache.get(signature) === entry) cache.delete(signature);
+  });
+  remember(signature, entry);
+  return entry.promise;
+}
+
+/** ELK's default padding around the graph, so the provisional layout starts where ELK's does. */
+const PADDING = 12;
+const NODE_GAP = 24;
+const LAYER_GAP = 56;
+
+/**
+ * A layered left-to-right layout computed at once in the page (O(n + e), plus a sort per layer),
+ * drawn while ELK works so every stage is on screen and clickable from the first frame; ELK's
+ * layout replaces it when it arrives. Columns are the longest path from a root (stages in a
+ * dependency cycle go after the stages they depend on that are placed); in each column a stage
+ * goes level with the mean of the stages it depends on, pushed down to not overlap the one above.
+ */
+export function provisionalLayout(stages: readonly GraphStage[]): StageLayout {
+  const n = stages.length;
+  const index = new Map<string, number>();
+  stages.forEach((s, i) => index.set(s.refId, i));
+  const preds: number[][] = stages.map((s, i) => {
+    const out: number[] = [];
+    for (const d of s.dependsOn) {
+      const j = index.get(d);
+      if (j !== undefined && j !== i && !out.includes(j)) out.push(j);
+    }
+    return out;
+  });
+  const succs: number[][] = Array.from({ length: n }, () => []);
+  const waiting = new Int32Array(n);
+  preds.forEach((ps, i) => {
+    waiting[i] = ps.length;
+    for (const p of ps) succs[p].push(i);
+  });
+  const layer = new Int32Array(n);
+  const placed = new Uint8Array(n);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (!waiting[i]) order.push(i);
+  for (let head = 0; head < order.length; head++) {
+    const v = order[head];
+    placed[v] = 1;
+    for (const w of succs[v]) {
+      if (layer[w] < layer[v] + 1) layer[w] = layer[v] + 1;
+      if (--waiting[w] === 0) order.push(w);
+    }
   }
-  const p = getEngine(stages.length)
-    .then((elk) => {
-      const started = performance.now();
-      return elk.layout(elkGraphOf(stages)).then((result) => {
-        // Seen in the browser's performance timeline (and read by bench/console).
-        performance.measure?.(`stage-graph layout (${stages.length} stages)`, { start: started });
-        return result;
-      });
-    })
-    .then(layoutOf)
-    .then((layout) => {
-      writeStored(stages, signature, layout);
-      return layout;
-    });
-  p.catch(() => cache.delete(signature));
-  cache.set(signature, p);
-  while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  return p;
+  // Stages in (or behind) a cycle: after those of their dependencies already placed.
+  for (let i = 0; i < n; i++) {
+    if (placed[i]) continue;
+    let l = 0;
+    for (const p of preds[i]) if (placed[p] && layer[p] + 1 > l) l = layer[p] + 1;
+    layer[i] = l;
+    placed[i] = 1;
+    order.push(i);
+  }
+  const layers: number[][] = [];
+  for (const v of order) (layers[layer[v]] ??= []).push(v);
+  const y = new Float64Array(n);
+  const want = new Float64Array(n);
+  let bottom = 0;
+  for (const column of layers) {
+    if (!column) continue;
+    for (const v of column) {
+      let sum = 0;
+      let count = 0;
+      for (const p of preds[v]) {
+        if (layer[p] < layer[v]) {
+          sum += y[p];
+          count++;
+        }
+      }
+      want[v] = count ? sum / count : -1;
+    }
+    column.sort((a, b) => want[a] - want[b] || a - b);
+    let next = PADDING;
+    for (const v of column) {
+      y[v] = Math.max(want[v], next);
+      next = y[v] + NODE_HEIGHT + NODE_GAP;
+    }
+    bottom = Math.max(bottom, next - NODE_GAP);
+  }
+  const positions = new Map<string, { x: number; y: number }>();
+  stages.forEach((s, i) => positions.set(s.refId, { x: PADDING + layer[i] * (NODE_WIDTH + LAYER_GAP), y: y[i] }));
+  return { positions, width: n ? 2 * PADDING + layers.length * (NODE_WIDTH + LAYER_GAP) - LAYER_GAP : 0, height: n ? bottom + PADDING : 0 };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { elkGraphOf, layoutStages, setLayoutEngine, structureSignature } from './layout';
+import { NODE_HEIGHT, cachedLayout, elkGraphOf, layoutStages, provisionalLayout, setLayoutEngine, structureSignature } from './layout';
 import { StageStateStore } from './stateStore';
 import { durationBetween, formatDuration } from './format';
 
@@ -28,7 +28,43 @@ describe('layout', () => {
     expect(first.positions.get('b')!.x).toBeLessThan(first.positions.get('d')!.x);
     await layoutStages(stages.map((s) => ({ ...s, name: `${s.name}!` })));
     expect(layout).toHaveBeenCalledTimes(1);
+    // Known at once from then on (no provisional layout drawn for it).
+    expect(cachedLayout(stages)).toBe(first);
+    expect(cachedLayout(stages.slice(1))).toBeNull();
     expect(structureSignature(stages)).not.toBe(structureSignature(stages.slice(1)));
+  });
+});
+
+describe('provisionalLayout', () => {
+  it('places every stage at once, in columns by dependency, without overlaps', () => {
+    const { positions, width, height } = provisionalLayout(stages);
+    expect([...positions.keys()]).toEqual(['a', 'b', 'c', 'd']);
+    const at = (id: string) => positions.get(id)!;
+    expect(at('a').x).toBeLessThan(at('b').x);
+    expect(at('b').x).toBe(at('c').x);
+    expect(at('b').x).toBeLessThan(at('d').x);
+    expect(Math.abs(at('b').y - at('c').y)).toBeGreaterThanOrEqual(NODE_HEIGHT);
+    for (const p of positions.values()) {
+      expect(p.x + 1).toBeLessThan(width);
+      expect(p.y + NODE_HEIGHT).toBeLessThanOrEqual(height);
+    }
+  });
+
+  it('survives cycles and big graphs', () => {
+    const cyclic = provisionalLayout([
+      { refId: 'a', name: 'A', type: 'T', dependsOn: ['c'] },
+      { refId: 'b', name: 'B', type: 'T', dependsOn: ['a'] },
+      { refId: 'c', name: 'C', type: 'T', dependsOn: ['b'] },
+      { refId: 'd', name: 'D', type: 'T', dependsOn: [] },
+    ]);
+    expect(cyclic.positions.size).toBe(4);
+    const n = 5000;
+    const big = Array.from({ length: n }, (_, i) => ({ refId: `s${i}`, name: '', type: '', dependsOn: i ? [`s${Math.max(0, i - 1 - (i % 7))}`, `s${Math.floor(i / 2)}`] : [] }));
+    const started = performance.now();
+    const layout = provisionalLayout(big);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const seen = new Set([...layout.positions.values()].map((p) => `${p.x},${p.y}`));
+    expect(seen.size).toBe(n);
   });
 });
 
