@@ -11,3 +11,4 @@ export * from './service-info';
 export * from './signature.middleware';
 export * from './project-exists';
 export * from './project-deletion';
+export * from './arguments';

@@ -38,6 +38,25 @@ describe('run lifecycle: restart, output caps, retention', () => {
     return ['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED'].includes(r.status) ? r : undefined;
   });
 
+  it('refuses malformed ids and revisions as BAD_USER_INPUT naming the argument, not as internal errors', async () => {
+    const id = await pipeline([{ refId: 'j', name: 'j', type: 'JUDGEMENT', config: {} }]);
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['mutation($r: ID!) { cancelRun(runId: $r) { id } }', { r: 'nope' }, 'runId'],
+      ['query($p: ID) { runs(pipelineId: $p) { totalCount } }', { p: 'x' }, 'pipelineId'],
+      ['query($r: ID!) { run(id: $r) { id } }', { r: '1; drop table runs' }, 'id'],
+      ['mutation($p: ID!) { runPipeline(pipelineId: $p, revision: -1) { id } }', { p: id }, 'revision'],
+      ['mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }', { p: 'not-a-pipeline' }, 'pipelineId'],
+      ['mutation($r: ID!) { restartStage(runId: $r, refId: "j") { id } }', { r: 'zz' }, 'runId'],
+      ['mutation($r: ID!) { judge(runId: $r, refId: "j", decision: STOP) { refId } }', { r: 'zz' }, 'runId'],
+      ['mutation($r: ID!) { approve(runId: $r, refId: "j", decision: STOP) { refId } }', { r: 'zz' }, 'runId'],
+    ];
+    for (const [query, variables, field] of cases) {
+      const res = await gql(platform.gatewayUrl, query, { token, variables });
+      expect({ query, code: res.errors?.[0]?.extensions?.code, field: res.errors?.[0]?.extensions?.field }).toEqual({ query, code: 'BAD_USER_INPUT', field });
+      expect(res.errors![0].message).toContain(field);
+    }
+  });
+
   it('restarts a failed stage and everything after it, recording who', async () => {
     const path = `/flaky/${randomBytes(3).toString('hex')}`;
     const id = await pipeline([

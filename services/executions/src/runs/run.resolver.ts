@@ -1,7 +1,7 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import type { RequestContext } from '@pipewright/auth';
 import { assertProjectAccess } from '@pipewright/auth';
-import { ConnectionType, DomainError, type Connection } from '@pipewright/platform';
+import { ConnectionType, DomainError, idArgument, optionalIdArgument, revisionArgument, type Connection } from '@pipewright/platform';
 import GraphQLJSON from 'graphql-type-json';
 import { projectScope } from './project-scope';
 import type { RunEntity, StageRunEntity } from './run.entity';
@@ -84,6 +84,7 @@ export class RunResolver {
     atSequence: number | null | undefined,
     @Context() ctx: RequestContext,
   ) {
+    idArgument('id', id, 'run');
     if (atSequence === undefined || atSequence === null) {
       const r = await this.service.getReadable(id, ctx.identity);
       return r && this.one(r);
@@ -112,6 +113,7 @@ export class RunResolver {
     @Args('after', { type: () => String, nullable: true }) after: string | undefined,
     @Context() ctx: RequestContext,
   ) {
+    optionalIdArgument('pipelineId', pipelineId, 'pipeline');
     const scope = projectScope(ctx.identity, projectId, !!pipelineId, 'list its runs');
     return toRunPage(this.service, await this.service.list(scope, { pipelineId, status, first, after }));
   }
@@ -123,17 +125,17 @@ export class RunResolver {
     @Args('revision', { type: () => Int, nullable: true }) revision: number | undefined,
     @Context() ctx: RequestContext,
   ) {
-    return this.one(await this.service.create(pipelineId, parameters, revision ?? null, ctx.identity));
+    return this.one(await this.service.create(idArgument('pipelineId', pipelineId, 'pipeline'), parameters, revisionArgument('revision', revision), ctx.identity));
   }
 
   @Mutation(() => Run, { description: "Cancels a run and its child runs; needs DEVELOPER or ADMIN in the run's project." })
   async cancelRun(@Args('runId', { type: () => ID }) runId: string, @Args('reason', { type: () => String, nullable: true }) reason: string | undefined, @Context() ctx: RequestContext) {
-    return this.one(await this.service.cancel(runId, reason ?? null, ctx.identity));
+    return this.one(await this.service.cancel(idArgument('runId', runId, 'run'), reason ?? null, ctx.identity));
   }
 
   @Mutation(() => Run, { description: "Runs a finished stage again with everything downstream of it; records who and when. Needs DEVELOPER or ADMIN in the run's project." })
   async restartStage(@Args('runId', { type: () => ID }) runId: string, @Args('refId', { type: () => ID }) refId: string, @Context() ctx: RequestContext) {
-    return this.one(await this.service.restartStage(runId, refId, ctx.identity));
+    return this.one(await this.service.restartStage(idArgument('runId', runId, 'run'), refId, ctx.identity));
   }
 
   @Mutation(() => StageRun, { description: "Decides a waiting JUDGEMENT: CONTINUE with one of its options, or STOP the run. Needs DEVELOPER or ADMIN in the run's project." })
@@ -144,7 +146,7 @@ export class RunResolver {
     @Args('value', { type: () => String, nullable: true }) value: string | undefined,
     @Context() ctx: RequestContext,
   ) {
-    return toStageRun(await this.service.decide(runId, refId, 'JUDGEMENT', { decision, value: value ?? null, comment: null }, ctx.identity));
+    return toStageRun(await this.service.decide(idArgument('runId', runId, 'run'), refId, 'JUDGEMENT', { decision, value: value ?? null, comment: null }, ctx.identity));
   }
 
   @Mutation(() => StageRun, {
@@ -157,7 +159,7 @@ export class RunResolver {
     @Args('comment', { type: () => String, nullable: true }) comment: string | undefined,
     @Context() ctx: RequestContext,
   ) {
-    return toStageRun(await this.service.decide(runId, refId, 'APPROVAL', { decision, value: null, comment: comment ?? null }, ctx.identity));
+    return toStageRun(await this.service.decide(idArgument('runId', runId, 'run'), refId, 'APPROVAL', { decision, value: null, comment: comment ?? null }, ctx.identity));
   }
 
   /** A run reached through another subgraph (e.g. Build.run): read access is checked here too. */
