@@ -13,22 +13,14 @@
 //   4. search over all lines (a rare and a frequent term): typing -> counter and current match in view;
 //      Next / Previous jumps
 // Prints a table and writes bench/results/console-log.json. Figures, not a test: nothing is asserted.
-import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { arg, benchPage, heapMb, launchChromium, pct, repo, round, serveDir } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..');
-const require = createRequire(join(repo, 'package.json'));
-const { chromium } = require('playwright-core');
 const say = (m) => console.error(`[bench:console-log] ${m}`);
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const LINES = Number(arg('lines', 100_000));
 const BATCH = Number(arg('batch', 2_500));
 const INTERVALS = arg('intervals', '50,frame').split(',');
@@ -36,55 +28,16 @@ const SECONDS = Number(arg('seconds', 2.5));
 const started = Date.now();
 const loadAtStart = loadavg().map((x) => round(x, 2));
 
-function pct(xs, p) {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-function round(x, d = 1) {
-  return x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d;
-}
 const frameStats = (xs) => ({ frames: xs.length, p50Ms: round(pct(xs, 50)), p95Ms: round(pct(xs, 95)), p99Ms: round(pct(xs, 99)), maxMs: round(xs.length ? Math.max(...xs) : null), over50Ms: xs.filter((f) => f > 50).length });
 
 // 1. The bench page: the real LogViewer, built into /tmp (or `--page-dir DIR`: a page built elsewhere, to compare).
 const PAGE_DIR = arg('page-dir', null);
 const OUT_DIR = PAGE_DIR ?? '/tmp/pw-bench-console-log';
-if (PAGE_DIR) say(`bench page from ${PAGE_DIR}`);
-else {
-  say('building the bench page');
-  const { build } = await import(require.resolve('vite'));
-  const { default: react } = await import(require.resolve('@vitejs/plugin-react'));
-  await build({
-    root: join(here, 'log-view'),
-    configFile: false,
-    logLevel: 'error',
-    plugins: [react()],
-    build: { outDir: OUT_DIR, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 10_000 },
-  });
-}
+await benchPage({ root: join(here, 'log-view'), outDir: OUT_DIR, pageDir: PAGE_DIR, say });
 
-// A static server for the bench page.
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
-const server = createServer((req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-  let file = join(OUT_DIR, path);
-  if (!existsSync(file) || statSync(file).isDirectory()) file = join(OUT_DIR, 'index.html');
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-  createReadStream(file).pipe(res);
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${server.address().port}/`;
+const { base, close: closeServer } = await serveDir(OUT_DIR);
+const browser = await launchChromium();
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
-});
-
-async function heapMb(cdp) {
-  await cdp.send('HeapProfiler.collectGarbage');
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  return round(metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1024 / 1024);
-}
 async function cdpTimes(cdp) {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
@@ -378,7 +331,7 @@ try {
   await context.close();
 } finally {
   await browser.close();
-  server.close();
+  closeServer();
 }
 results.totalSeconds = round((Date.now() - started) / 1000);
 results.machine.loadAverageAtEnd = loadavg().map((x) => round(x, 2));

@@ -10,23 +10,15 @@
 //   4. the console's bundle size (gzip) from console/dist/assets
 // Prints a table and writes bench/results/console.json. Figures, not a test: nothing is asserted.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { createRequire } from 'node:module';
+import { arg, benchPage, heapMb, launchChromium, pct, repo, round, serveDir } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..');
-const require = createRequire(join(repo, 'package.json'));
-const { chromium } = require('playwright-core');
 const say = (m) => console.error(`[bench:console] ${m}`);
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const SIZES = arg('sizes', '200,2000').split(',').map(Number);
 const RATE = Number(arg('rate', 50));
 const SECONDS = Number(arg('seconds', 10));
@@ -34,12 +26,6 @@ const COLD_RUNS = Math.max(1, Number(arg('cold-runs', 3)));
 const DEFAULT_OUT_DIR = '/tmp/pw-bench-console';
 const started = Date.now();
 
-const pct = (xs, p) => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
-const round = (x, d = 1) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 // 1. The console itself (for its bundle size), then the bench page with the real StageGraph.
 if (process.argv.includes('--skip-console-build')) say('console build skipped: the bundle figures are of console/dist as it is');
@@ -48,19 +34,7 @@ if (!process.argv.includes('--skip-console-build')) execFileSync('node', [join(r
 // `--page-dir DIR`: a bench page built elsewhere (e.g. from another version of run-graph, to compare).
 const PAGE_DIR = arg('page-dir', null);
 const OUT_DIR = PAGE_DIR ?? DEFAULT_OUT_DIR;
-if (PAGE_DIR) say(`bench page from ${PAGE_DIR}`);
-else {
-  say('building the bench page');
-  const { build } = await import(require.resolve('vite'));
-  const { default: react } = await import(require.resolve('@vitejs/plugin-react'));
-  await build({
-    root: here,
-    configFile: false,
-    logLevel: 'error',
-    plugins: [react()],
-    build: { outDir: OUT_DIR, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 10_000 },
-  });
-}
+await benchPage({ root: here, outDir: OUT_DIR, pageDir: PAGE_DIR, say });
 
 /**
  * The console's bundle: every .js/.css of console/dist/assets, and those index.html loads at start
@@ -90,28 +64,8 @@ function bundleSize() {
   };
 }
 
-// A static server for the bench page.
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
-const server = createServer((req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-  let file = join(OUT_DIR, path);
-  if (!existsSync(file) || statSync(file).isDirectory()) file = join(OUT_DIR, 'index.html');
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-  createReadStream(file).pipe(res);
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${server.address().port}/`;
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
-});
-
-async function heapMb(cdp) {
-  await cdp.send('HeapProfiler.collectGarbage');
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  return round(metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1024 / 1024);
-}
+const { base, close: closeServer } = await serveDir(OUT_DIR);
+const browser = await launchChromium();
 
 /** In the page: RATE events/s for SECONDS to the nodes in view, measuring event -> node showing it. */
 async function pump(page) {
@@ -348,7 +302,7 @@ try {
   for (const n of SIZES) results.scenarios.push(await scenario(n));
 } finally {
   await browser.close();
-  server.close();
+  closeServer();
 }
 results.bundle = bundleSize();
 results.totalSeconds = round((Date.now() - started) / 1000);
