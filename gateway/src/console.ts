@@ -1,5 +1,4 @@
 import express, { type Express, type Response } from 'express';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { GatewayConfig } from './config';
 
@@ -35,15 +34,15 @@ export function mountConsole(app: Express, config: GatewayConfig) {
   const csp = contentSecurityPolicy(settings);
   app.get('/console-config.json', (_req, res) => void res.set('cache-control', 'no-store').json(settings));
   const index = join(dir, 'index.html');
-  const sendIndex = (res: Response) => {
-    if (!existsSync(index)) {
-      res.status(503).type('text/plain').send(`The console is not built (no ${index}). Build it with \`npm run build -w console\`, or use the API at /graphql.\n`);
-      return;
-    }
+  const sendIndex = (res: Response) =>
     // Never cached (it names the hashed assets of the current build); framed only by itself (silent
     // renewal), so no other site can overlay an Approve button.
-    res.set({ 'cache-control': 'no-cache', 'content-security-policy': csp, 'x-frame-options': 'SAMEORIGIN', 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin' }).sendFile(index);
-  };
+    res
+      .set({ 'cache-control': 'no-cache', 'content-security-policy': csp, 'x-frame-options': 'SAMEORIGIN', 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin' })
+      .sendFile(index, (err) => {
+        if (!err || res.headersSent) return;
+        res.status(503).type('text/plain').send(`The console is not built (no ${index}). Build it with \`npm run build -w console\`, or use the API at /graphql.\n`);
+      });
   app.get('/index.html', (_req, res) => sendIndex(res));
   app.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
   app.use(express.static(dir, { index: false, maxAge: '1h' }));
