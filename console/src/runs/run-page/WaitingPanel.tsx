@@ -2,7 +2,7 @@ import { DecisionControls } from './DecisionControls';
 import { isDecisionStage, type RunFields } from './model';
 
 /**
- * "Waiting for you": every judgement and approval the run waits on, with its buttons, above the
+ * "Waiting for a decision": every judgement and approval the run waits on, with its buttons, above the
  * graph (no need to open the drawer). The stage open in the drawer shows its buttons there only,
  * so each button exists once on the page.
  */
@@ -11,7 +11,7 @@ export function WaitingPanel({ run, openRefId, onOpen }: { run: RunFields; openR
   if (!waiting.length) return null;
   return (
     <section className="panel runs-waiting" aria-labelledby="runs-waiting-h">
-      <h2 id="runs-waiting-h">Waiting for you</h2>
+      <h2 id="runs-waiting-h">Waiting for a decision</h2>
       {waiting.map((s) => (
         <div key={s.refId} className="runs-waiting-item">
           <h3>
