@@ -240,7 +240,15 @@ describe('the web console in Chromium', () => {
     await page.getByText('Revision 2').waitFor();
     // The graph holds the four stages, each depending on the one before.
     for (const [from, to] of [['Source (GitHub)', 'Build (hosted)'], ['Build (hosted)', 'Judgement'], ['Judgement', 'Webhook']]) {
-      await page.getByLabel(`Dependency from ${from} to ${to}`).waitFor({ state: 'attached' });
+      await page
+        .getByLabel(`Dependency from ${from} to ${to}`)
+        .waitFor({ state: 'attached', timeout: 60_000 })
+        .catch(async (err: Error) => {
+          // Say what the graph drew instead (seen once under CI load: no edge at all after 30 s).
+          const drawn = await page.locator('[aria-roledescription="edge"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+          await shot(page, 'failed-pipeline-editor-edges');
+          throw new Error(`${err.message}\nedges drawn: ${drawn.join(' | ') || 'none'}`);
+        });
     }
     await shot(page, 'pipeline-editor');
   });
