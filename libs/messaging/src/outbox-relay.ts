@@ -1,6 +1,5 @@
 import { isSubject, subjects, type DurableSubject } from '@pipewright/contracts';
-import { OUTBOX_CHANNEL, OutboxEntity } from '@pipewright/persistence';
-import type { Client } from 'pg';
+import { OUTBOX_CHANNEL, OutboxEntity, WakeLoop, type PgListener } from '@pipewright/persistence';
 import type { DataSource } from 'typeorm';
 import type { BusLogger, MessageBus } from './message-bus';
 
@@ -25,14 +24,16 @@ export interface RelayStats {
  * several replicas share the work; each is published with `Nats-Msg-Id` = row id and marked
  * published in the same transaction that claimed it. A crash after the publish and before the
  * commit republishes the row, and JetStream's duplicate window drops the copy.
+ *
+ * It runs on the work queue's WakeLoop and PgListener (woken by NOTIFY, LISTEN re-established after
+ * a lost connection, a sweep as the backstop), not on WorkQueue itself: a batch is held by its
+ * transaction's row locks rather than a lease, published in `seq` order and marked in the same
+ * transaction, which a per-item handler with a lease cannot do without losing that order.
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, duplicates: 0, failed: 0 };
-  private listener?: Client;
+  private loop?: WakeLoop;
   private timer?: NodeJS.Timeout;
-  private running = false;
-  private pending: Promise<void> | null = null;
-  private again = false;
   private readonly opts: Required<OutboxRelayOptions>;
 
   constructor(
@@ -45,55 +46,43 @@ export class OutboxRelay {
   }
 
   async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    const driver = this.ds.driver as unknown as { master: { connect(): Promise<Client & { release(): void }> } };
-    const client = await driver.master.connect();
-    this.listener = client;
-    client.on('notification', () => this.kick());
-    client.on('error', (err) => this.log.warn('outbox listener connection failed', { error: err.message }));
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.timer = setInterval(() => {
-      this.kick();
-      void this.purge();
-    }, this.opts.sweepIntervalMs);
-    this.kick();
+    if (this.loop) return;
+    const loop: WakeLoop = new WakeLoop({
+      name: 'outbox relay',
+      sweepMs: this.opts.sweepIntervalMs,
+      listen: { connection: this.ds, channels: [OUTBOX_CHANNEL] },
+      logger: this.log,
+      // Publishes until the outbox is empty; NOTIFYs during a pass coalesce into one more pass.
+      pass: async () => {
+        while (loop.isRunning && (await this.publishBatch()) === this.opts.batchSize);
+      },
+    });
+    this.loop = loop;
+    await loop.start();
+    this.timer = setInterval(() => void this.purge(), this.opts.sweepIntervalMs);
   }
 
+  /** Stops after the batch under way (its transaction commits or rolls back). */
   async stop(): Promise<void> {
-    this.running = false;
     if (this.timer) clearInterval(this.timer);
-    if (this.listener) {
-      const client = this.listener as Client & { release(destroy?: boolean): void };
-      this.listener = undefined;
-      await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
-      client.release();
-    }
-    await this.pending;
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop?.stop();
   }
 
-  /** Publishes until the outbox is empty; concurrent calls coalesce into one pass plus one more. */
+  /** The LISTEN connection while running (reconnects, backend pid). */
+  get listener(): PgListener | undefined {
+    return this.loop?.listener;
+  }
+
+  /** Publishes what is committed now (a NOTIFY does the same). */
   kick(): void {
-    if (!this.running) return;
-    if (this.pending) {
-      this.again = true;
-      return;
-    }
-    this.pending = (async () => {
-      do {
-        this.again = false;
-        try {
-          while (this.running && (await this.publishBatch()) === this.opts.batchSize);
-        } catch (err) {
-          this.log.error('outbox relay pass failed; the sweep will retry', { error: (err as Error).message });
-        }
-      } while (this.again && this.running);
-    })().finally(() => (this.pending = null));
+    this.loop?.wake();
   }
 
-  /** Waits for the pass under way, if any (tests and shutdown). */
+  /** Waits for the pass under way and any asked for (tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.pending) await this.pending;
+    await this.loop?.idle();
   }
 
   /** Claims and publishes one batch; returns how many rows it handled. */

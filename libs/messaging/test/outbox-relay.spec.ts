@@ -102,4 +102,26 @@ describe('the transactional outbox and its relay (real PostgreSQL and JetStream)
     expect(total).toBe(40);
     expect(dups).toBe(0);
   });
+
+  it('LISTENs again after its connection is killed: a row committed after that is published within a second, not at the sweep', async () => {
+    const arrivals: number[] = [];
+    const consumer = await bus.consume([SUBJECT], { durable: 'outbox-listen-spec', from: 'new' }, async () => void arrivals.push(Date.now()));
+    const relay = new OutboxRelay(ds, bus, quiet, { sweepIntervalMs: 60_000 });
+    try {
+      await relay.start();
+      await relay.idle();
+      const pid = relay.listener!.pid!;
+      await ds.query(`SELECT pg_terminate_backend($1)`, [pid]);
+      await waitFor('the relay to LISTEN again', () => relay.listener!.reconnects === 1, 10_000);
+      expect(relay.listener!.pid).not.toBe(pid);
+      await relay.idle(); // the sweep that follows a reconnect
+      const committedAt = Date.now();
+      await ds.transaction((tx) => writeOutbox(tx, SUBJECT, payload('after-reconnect')));
+      const at = await waitFor('the row to arrive', () => arrivals[0], 5000);
+      expect(at - committedAt).toBeLessThan(1000);
+    } finally {
+      await relay.stop();
+      await consumer.stop();
+    }
+  });
 });

@@ -3,8 +3,8 @@ import { MessageBus, type Consumer } from '@pipewright/messaging';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
+import { LeaseLostError, QueueStoppingError, rowsOf, WorkQueue, type Lease } from '@pipewright/persistence';
+import { DataSource, In } from 'typeorm';
 import type { Config } from '../config';
 import { BuildFailure, isHandOver, LEASE_LOST, SERVICE_STOPPING, type BuildResult, type ExecutorContext } from '../executors/executor';
 import { executorFor } from '../executors';
@@ -14,25 +14,24 @@ import { BuildEntity } from './build.entity';
 import { BuildLogWriter } from './build-log';
 import { BuildService } from './build.service';
 
+/** The backstop sweep (a NOTIFY on pw_builds wakes the runner at once); it also checks for cancels. */
 const SWEEP_MS = 1000;
+
+type ClaimedBuild = BuildEntity & { takenOver: boolean };
 
 /**
  * Takes the engine's build commands off JetStream, runs at most BUILDS_MAX_PARALLEL builds at once
  * in the order they came (the rest wait, and their logs say so), and reports each outcome through
- * the outbox. A build keeps a lease while it runs; one whose owner died (or this instance's
- * previous life) is resumed when its executor can carry on, else failed ("build service restarted").
+ * the outbox. The `builds` table is the work queue (WorkQueue): a build keeps a lease while it runs,
+ * renewed for all running builds at once; one whose owner died (or this instance's previous life)
+ * is resumed when its executor can carry on, else failed ("build service restarted").
  */
 @Injectable()
 export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('BuildRunner');
   private readonly owner: string;
-  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly consumers: Consumer[] = [];
-  private listener?: PoolClient;
-  private running = false;
-  private wake?: () => void;
-  private loopDone?: Promise<void>;
-  private renewTimer?: NodeJS.Timeout;
+  private queue?: WorkQueue<ClaimedBuild>;
 
   constructor(
     private readonly ds: DataSource,
@@ -45,35 +44,39 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap() {
     if (!this.config.BUILDS_MAX_PARALLEL) return;
-    this.running = true;
     await mkdir(this.config.BUILD_WORKSPACE_DIR, { recursive: true });
-    const driver = this.ds.driver as unknown as { master: { connect(): Promise<PoolClient> } };
-    this.listener = await driver.master.connect();
-    this.listener.on('notification', () => this.wake?.());
-    await this.listener.query('LISTEN pw_builds');
+    const leaseMs = this.config.BUILD_LEASE_SECONDS * 1000;
+    this.queue = new WorkQueue<ClaimedBuild>({
+      name: 'builds',
+      connection: this.ds,
+      channel: 'pw_builds',
+      concurrency: this.config.BUILDS_MAX_PARALLEL,
+      sweepMs: SWEEP_MS,
+      leaseMs,
+      claim: (limit) => this.claim(limit, leaseMs),
+      renew: async (ids) =>
+        rowsOf<{ id: string }>(
+          await this.ds.query(`UPDATE builds SET lease_until = now() + $3::float8 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND owner = $2 AND status = 'RUNNING' RETURNING id`, [ids, this.owner, leaseMs]),
+        ).map((r) => r.id),
+      // The cancel flag is in the database, so a cancel reaches the build whichever instance runs it.
+      cancelled: async (ids) =>
+        ((await this.ds.query(`SELECT id, cancel_reason AS reason FROM builds WHERE id = ANY($1::uuid[]) AND cancel_reason IS NOT NULL`, [ids])) as { id: string; reason: string }[]),
+      handle: (build, lease) => this.handle(build, lease),
+      onError: (build, err) => this.log.error({ message: `build ${build.id} could not finish`, error: (err as Error).message }),
+      logger: { warn: (message, context) => this.log.warn({ message, ...context }), error: (message, context) => this.log.error({ message, ...context }) },
+    });
     // This instance's previous life left these running: nobody renews their leases any more.
     await this.ds.query(`UPDATE builds SET lease_until = now() WHERE status = 'RUNNING' AND owner LIKE $1 AND owner <> $2`, [`${this.config.BUILDS_INSTANCE_ID}/%`, this.owner]);
     // Two consumers, one subject each (NATS before 2.10 takes one filter per consumer).
     this.consumers.push(await this.bus.consume(['cmd.builds.build.start.v1'], { durable: 'builds-start', from: 'all' }, (command) => this.accept(command)));
     this.consumers.push(await this.bus.consume(['cmd.builds.build.cancel.v1'], { durable: 'builds-cancel', from: 'all' }, async ({ buildRequestId, reason }) => void (await this.builds.requestCancel(buildRequestId, reason))));
-    const renewEvery = (this.config.BUILD_LEASE_SECONDS * 1000) / 3;
-    this.renewTimer = setInterval(() => void this.renew().catch((e: Error) => this.log.warn({ message: 'lease renewal failed', error: e.message })), renewEvery);
-    this.loopDone = this.loop();
+    await this.queue.start();
   }
 
   async onApplicationShutdown() {
-    this.running = false;
-    if (this.renewTimer) clearInterval(this.renewTimer);
     await Promise.all(this.consumers.map((c) => c.stop()));
-    this.wake?.();
-    await this.loopDone;
     // Running builds stop here and are taken over after the restart (resumed or failed, by executor).
-    for (const { controller } of this.active.values()) controller.abort(SERVICE_STOPPING);
-    await Promise.all([...this.active.values()].map((a) => a.done));
-    if (this.listener) {
-      await this.listener.query('UNLISTEN pw_builds').catch(() => undefined);
-      this.listener.release();
-    }
+    await this.queue?.stop();
   }
 
   private async accept(command: Parameters<BuildService['accept']>[0]) {
@@ -85,82 +88,41 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     return new BuildLogWriter(this.ds, this.bus, build.id, from, { chunkLines: this.config.BUILD_LOG_CHUNK_LINES, maxLine: this.config.BUILD_LOG_MAX_LINE });
   }
 
-  private async loop() {
-    while (this.running) {
-      try {
-        await this.checkCancels();
-        while (this.running && this.active.size < this.config.BUILDS_MAX_PARALLEL) {
-          const build = await this.claim();
-          if (!build) break;
-          this.start(build);
-        }
-      } catch (err) {
-        this.log.error({ message: 'build scheduling failed; retrying', error: (err as Error).message });
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, SWEEP_MS);
-        this.wake = done;
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
-  }
-
-  /** The oldest queued build, or first a running one whose owner stopped renewing its lease (taken over). */
-  private async claim(): Promise<(BuildEntity & { takenOver: boolean }) | null> {
-    const [rows] = await this.ds.query(
-      `WITH c AS (SELECT id, status AS was FROM builds
-                  WHERE status = 'QUEUED' OR (status = 'RUNNING' AND lease_until < now())
-                  ORDER BY (status = 'RUNNING') DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       UPDATE builds b SET status = 'RUNNING', owner = $1, lease_until = now() + ($2 || ' seconds')::interval, started_at = coalesce(b.started_at, now())
-       FROM c WHERE b.id = c.id RETURNING b.id, c.was`,
-      [this.owner, String(this.config.BUILD_LEASE_SECONDS)],
+  /** The oldest queued builds, running ones whose owner stopped renewing their lease first (taken over). */
+  private async claim(limit: number, leaseMs: number): Promise<ClaimedBuild[]> {
+    const rows = rowsOf<{ id: string; was: string }>(
+      await this.ds.query(
+        `WITH c AS (SELECT id, status AS was FROM builds
+                    WHERE status = 'QUEUED' OR (status = 'RUNNING' AND lease_until < now())
+                    ORDER BY (status = 'RUNNING') DESC, created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE builds b SET status = 'RUNNING', owner = $1, lease_until = now() + $2::float8 * interval '1 millisecond', started_at = coalesce(b.started_at, now())
+         FROM c WHERE b.id = c.id RETURNING b.id, c.was`,
+        [this.owner, leaseMs, limit],
+      ),
     );
-    const row = rows[0] as { id: string; was: string } | undefined;
-    if (!row) return null;
-    const build = (await this.ds.getRepository(BuildEntity).findOneBy({ id: row.id }))!;
-    return Object.assign(build, { takenOver: row.was === 'RUNNING' });
+    if (!rows.length) return [];
+    const was = new Map(rows.map((r) => [r.id, r.was]));
+    const builds = await this.ds.getRepository(BuildEntity).find({ where: { id: In([...was.keys()]) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return builds.map((b) => Object.assign(b, { takenOver: was.get(b.id) === 'RUNNING' })).sort((a, b) => Number(b.takenOver) - Number(a.takenOver));
   }
 
-  /** Renews the leases of the builds this instance runs; one it no longer holds (taken over after a stall) is stopped here. */
-  private async renew() {
-    if (!this.active.size) return;
-    const [rows]: [{ id: string }[], number] = await this.ds.query(
-      `UPDATE builds SET lease_until = now() + ($2 || ' seconds')::interval WHERE id = ANY($1::uuid[]) AND owner = $3 AND status = 'RUNNING' RETURNING id`,
-      [[...this.active.keys()], String(this.config.BUILD_LEASE_SECONDS), this.owner],
-    );
-    const held = new Set(rows.map((r) => r.id));
-    for (const [id, a] of this.active) {
-      if (held.has(id) || a.controller.signal.aborted) continue;
-      this.log.warn({ message: `lost the lease of build ${id} (another instance took it over, or it ended); stopping it here` });
-      a.controller.abort(LEASE_LOST);
-    }
-  }
-
-  /** Aborts the running builds someone cancelled (the flag is in the database, so any instance sees it). */
-  private async checkCancels() {
-    if (!this.active.size) return;
-    const rows: { id: string; cancel_reason: string }[] = await this.ds.query(`SELECT id, cancel_reason FROM builds WHERE id = ANY($1::uuid[]) AND cancel_reason IS NOT NULL`, [[...this.active.keys()]]);
-    for (const r of rows) {
-      const a = this.active.get(r.id);
-      if (a && !a.controller.signal.aborted) a.controller.abort(r.cancel_reason);
-    }
-  }
-
-  private start(build: BuildEntity & { takenOver: boolean }) {
+  /** Runs one build; the queue's abort (lease lost, service stopping, cancel) reaches the executor in the terms it knows. */
+  private async handle(build: ClaimedBuild, lease: Lease) {
     const controller = new AbortController();
-    const done = this.execute(build, controller)
-      .catch((err: Error) => this.log.error({ message: `build ${build.id} could not finish`, error: err.message }))
-      .finally(() => {
-        this.active.delete(build.id);
-        this.wake?.();
-      });
-    this.active.set(build.id, { controller, done });
+    const forward = () => {
+      const reason: unknown = lease.signal.reason;
+      controller.abort(reason instanceof LeaseLostError ? LEASE_LOST : reason instanceof QueueStoppingError ? SERVICE_STOPPING : reason);
+    };
+    if (lease.signal.aborted) forward();
+    else lease.signal.addEventListener('abort', forward, { once: true });
+    try {
+      await this.execute(build, controller);
+    } finally {
+      lease.signal.removeEventListener('abort', forward);
+    }
   }
 
-  private async execute(build: BuildEntity & { takenOver: boolean }, controller: AbortController) {
+  private async execute(build: ClaimedBuild, controller: AbortController) {
     const log = this.writer(build, build.logLines);
     const executor = executorFor(build.stageType);
     const workspace = join(this.config.BUILD_WORKSPACE_DIR, build.id);
