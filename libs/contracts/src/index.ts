@@ -4,6 +4,7 @@ export * from './environments';
 export * from './executions';
 export * from './pipelines';
 export * from './projects';
+export * from './query-errors';
 export * from './roles';
 export * from './subjects';
 export * from './validation';

@@ -2,6 +2,11 @@ import {
   definitionOf,
   parseMessage,
   isSubject,
+  queryErrorCodeSchema,
+  QUERY_ERROR_CODES,
+  type MessageValidationError,
+  type QueryErrorBody,
+  type QueryErrorCode,
   type CommandSubject,
   type DurableSubject,
   type EventSubject,
@@ -62,19 +67,36 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
-type QueryReply<S extends QuerySubject> =
-  | { ok: true; data: ReplyOf<S> }
-  | { ok: false; error: { code: string; message: string } };
+type QueryReply<S extends QuerySubject> = { ok: true; data: ReplyOf<S> } | { ok: false; error: QueryErrorBody };
 
 /** An error answered by a query handler, carried back to the requester with its code. */
 export class QueryError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: QueryErrorCode,
     message: string,
   ) {
     super(message);
     this.name = 'QueryError';
   }
+}
+
+/**
+ * The data of a decoded reply envelope, or its error as a QueryError. An answer that is not an
+ * envelope, or whose error code is not a query error code, is BAD_REPLY naming what came back, so
+ * a requester never branches on a code it does not know.
+ */
+export function replyData(subject: string, reply: unknown): unknown {
+  if (!reply || typeof reply !== 'object' || typeof (reply as { ok?: unknown }).ok !== 'boolean') {
+    throw new QueryError('BAD_REPLY', `${subject} answered with something that is not a reply envelope ({ ok, data } or { ok, error })`);
+  }
+  const envelope = reply as { ok: boolean; data?: unknown; error?: { code?: unknown; message?: unknown } };
+  if (envelope.ok) return envelope.data;
+  const message = typeof envelope.error?.message === 'string' ? envelope.error.message : '(no message)';
+  const code = queryErrorCodeSchema.safeParse(envelope.error?.code);
+  if (!code.success) {
+    throw new QueryError('BAD_REPLY', `${subject} answered with error code ${JSON.stringify(envelope.error?.code) ?? 'undefined'}, which is not one of ${QUERY_ERROR_CODES.join(', ')} (its message: ${message})`);
+  }
+  throw new QueryError(code.data, message);
 }
 
 /**
@@ -148,12 +170,7 @@ export class MessageBus {
     const def = definitionOf(subject);
     const valid = parseMessage(subject, def.payload, payload);
     const msg = await this.nc.request(this.names.subject(subject), codec.encode(valid), { timeout: opts.timeoutMs ?? 5000 });
-    const reply = codec.decode(msg.data) as QueryReply<S>;
-    if (!reply || typeof reply !== 'object' || !('ok' in reply)) {
-      throw new QueryError('BAD_REPLY', `${subject} answered with something that is not a reply envelope`);
-    }
-    if (!reply.ok) throw new QueryError(reply.error.code, reply.error.message);
-    return parseMessage(`${subject} (reply)`, def.reply, reply.data) as ReplyOf<S>;
+    return parseMessage(`${subject} (reply)`, def.reply, replyData(subject, safeDecode(msg.data))) as ReplyOf<S>;
   }
 
   /** Answers a query subject, sharing the work with the other replicas of this service. */
@@ -170,7 +187,9 @@ export class MessageBus {
             const data = parseMessage(`${subject} (reply)`, def.reply, await handler(payload)) as ReplyOf<S>;
             reply = { ok: true, data };
           } catch (e) {
-            const code = e instanceof QueryError ? e.code : (e as Error).name === 'MessageValidationError' ? 'BAD_REQUEST' : 'INTERNAL';
+            // Only the request failing its schema is the requester's fault; a reply failing its own is this handler's.
+            const badRequest = (e as Error).name === 'MessageValidationError' && (e as MessageValidationError).subject === subject;
+            const code: QueryErrorCode = e instanceof QueryError ? e.code : badRequest ? 'BAD_REQUEST' : 'INTERNAL';
             if (code === 'INTERNAL') this.log.error(`query ${subject} failed`, { error: (e as Error).message });
             reply = { ok: false, error: { code, message: code === 'INTERNAL' ? 'internal error' : (e as Error).message } };
           }

@@ -8,7 +8,7 @@ import { MessagingModule } from '@pipewright/messaging';
 import { createDataSource, openDatabase, redactUrl, type DataSourceOptions } from '@pipewright/persistence';
 import { DataSource } from 'typeorm';
 import type { ServiceConfig } from './config';
-import { DomainErrorFilter } from './domain-error';
+import { domainErrorFilter, type ErrorCatalogue } from './domain-error';
 import { formatGraphQLError } from './graphql-errors';
 import { HealthController } from './health.controller';
 import { HttpMetricsMiddleware, Metrics, MetricsController } from './metrics';
@@ -22,6 +22,8 @@ export interface ServiceModuleOptions {
   migrations?: DataSourceOptions['migrations'];
   /** Extra GraphQL scalars/types that are only reachable through orphaned references. */
   orphanedTypes?: Type[];
+  /** The service's error codes and their GraphQL codes (its `errors.ts`). */
+  errors: ErrorCatalogue;
 }
 
 /** Opens the service's database and names DATABASE_URL when it cannot. */
@@ -49,7 +51,7 @@ export class PlatformModule implements NestModule {
       { provide: DataSource, useFactory: () => dataSourceFactory(opts) },
       { provide: Metrics, useValue: metrics },
       { provide: APP_GUARD, useClass: RolesGuard },
-      { provide: APP_FILTER, useClass: DomainErrorFilter },
+      { provide: APP_FILTER, useClass: domainErrorFilter(opts.errors) },
       createServiceInfoResolver(opts.service),
     ];
     return {
@@ -66,6 +68,8 @@ export class PlatformModule implements NestModule {
           plugins: [ApolloServerPluginInlineTraceDisabled()],
           buildSchemaOptions: { orphanedTypes: opts.orphanedTypes },
           context: ({ req }: { req: SignedRequest }) => ({ identity: req.identity }),
+          // Without it a domain error thrown by a @ResolveField (Project.runs, Project.members ...) skips the filter and is an internal error.
+          fieldResolverEnhancers: ['filters'],
           formatError: (formatted) => formatGraphQLError(formatted, (e) => graphqlLog.error({ message: 'unexpected GraphQL error', error: e.message, path: e.path })),
         }),
       ],

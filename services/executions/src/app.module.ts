@@ -4,13 +4,14 @@ import type { Config } from './config';
 import { migrations } from './migrations';
 import { EngineMessageEntity, RunEntity, StageRunEntity } from './runs/run.entity';
 import { RunsModule } from './runs/runs.module';
+import { executionsErrors } from './errors';
 
 @Module({})
 export class AppModule {
   static register(config: Config): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ service: 'executions', config, entities: [RunEntity, StageRunEntity, EngineMessageEntity], migrations }), RunsModule.register(config)],
+      imports: [PlatformModule.forService({ service: 'executions', config, errors: executionsErrors, entities: [RunEntity, StageRunEntity, EngineMessageEntity], migrations }), RunsModule.register(config)],
     };
   }
 }

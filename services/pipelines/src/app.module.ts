@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { migrations } from './migrations';
 import { PipelineEntity, PipelineReferenceEntity, PipelineRevisionEntity } from './pipelines/pipeline.entity';
 import { PipelinesModule } from './pipelines/pipelines.module';
+import { pipelinesErrors } from './errors';
 
 @Module({})
 export class AppModule {
@@ -11,7 +12,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forService({ service: 'pipelines', config, entities: [PipelineEntity, PipelineRevisionEntity, PipelineReferenceEntity], migrations }),
+        PlatformModule.forService({ service: 'pipelines', config, errors: pipelinesErrors, entities: [PipelineEntity, PipelineRevisionEntity, PipelineReferenceEntity], migrations }),
         PipelinesModule,
       ],
     };

@@ -6,6 +6,7 @@ import { ProjectMemberEntity } from './members/member.entity';
 import { migrations } from './migrations';
 import { ProjectEntity } from './projects/project.entity';
 import { ProjectsModule } from './projects/projects.module';
+import { projectsErrors } from './errors';
 
 @Module({})
 export class AppModule {
@@ -13,7 +14,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forService({ service: 'projects', config, entities: [ProjectEntity, ProjectMemberEntity, ApiTokenEntity], migrations }),
+        PlatformModule.forService({ service: 'projects', config, errors: projectsErrors, entities: [ProjectEntity, ProjectMemberEntity, ApiTokenEntity], migrations }),
         ProjectsModule.register(config),
       ],
     };

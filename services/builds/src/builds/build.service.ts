@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertProjectAccess, projectOrDefault, readableProjects } from '@pipewright/auth';
 import { isUuid, TERMINAL_BUILD_STATUSES, type BuildLogLine, type BuildStart, type BuildStatus, type Identity } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BuildEntity } from './build.entity';
@@ -145,7 +145,7 @@ export class BuildService {
     scope: ProjectScope,
     args: { pipelineId?: string | null; stageRefId?: string | null; runId?: string | null; first?: number | null; after?: string | null },
   ): Promise<Connection<BuildEntity>> {
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.createdAtId);
     for (const field of ['pipelineId', 'runId'] as const) {
       if (args[field] && !isUuid(args[field]!)) throw DomainError.badInput([{ field, message: `must be an id (got "${args[field]}")` }]);
     }

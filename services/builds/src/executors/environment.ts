@@ -24,7 +24,6 @@ export async function resolveResource<K extends Kind>(ctx: ExecutorContext, kind
     resource = (await ctx.request(`rpc.environments.${kind}.resolve` as `rpc.environments.${Kind}.resolve`, { id, projectId }, { timeoutMs: 5000 })) as Resolved<K>;
   } catch (err) {
     if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`${label} ${id} does not exist any more: fix ${field} (the environments service said: ${err.message}; a build may only use its project's resources)`);
-    if (err instanceof QueryError && err.code === 'FORBIDDEN') throw new BuildFailure(`${label} ${id} cannot be used by this build: ${err.message}; fix ${field}`);
     throw new BuildFailure(`cannot read ${label} ${id}: the environments service did not answer (${(err as Error).message})`);
   }
   for (const f of SECRET_FIELDS) {

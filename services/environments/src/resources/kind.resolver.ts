@@ -1,6 +1,6 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import type { RequestContext } from '@pipewright/auth';
-import { ConnectionType, type Connection } from '@pipewright/platform';
+import { ConnectionType, optionalIdArgument, type Connection } from '@pipewright/platform';
 import { pluralLabel, type KindDefinition } from '../kinds/kind';
 import { ProbeResult } from '../probes/probe-result.model';
 import { ProjectRef } from '../projects/project-ref.model';
@@ -40,6 +40,7 @@ export function createKindResolvers(def: KindDefinition) {
 
     @Mutation(() => def.model, { name: `create${def.typeName}`, description: `Needs ADMIN in the project.` })
     async create(@Args('input', { type: () => def.createInput }) input: Record<string, unknown>, @Context() ctx: RequestContext) {
+      optionalIdArgument('input.projectId', input.projectId as string | null | undefined, 'project');
       return def.toModel(await this.resources.create(def, { ...input }, ctx.identity));
     }
 

@@ -3,10 +3,11 @@ import { assertProjectAccess, projectOrDefault } from '@pipewright/auth';
 import { isUuid, type EventSubject, type Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
-import { assertProjectExists, connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { assertProjectExists, connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ENVIRONMENTS_CONFIG, SECRET_BOX } from '../tokens';
+import { EnvironmentsError } from '../errors';
 import type { Config } from '../config';
 import { pluralLabel, type KindDefinition } from '../kinds/kind';
 import { ProbeFailure } from '../probes/http-probe';
@@ -113,7 +114,7 @@ export class ResourceService {
   ): Promise<Connection<ResourceEntity>> {
     const projectId = projectOrDefault(projectIdArg);
     assertProjectAccess(by, projectId, 'read', `list its ${pluralLabel(def)}`);
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.nameId);
     const qb = () => {
       const q = this.ds
         .getRepository(ResourceEntity)
@@ -175,7 +176,7 @@ export class ResourceService {
   }
 
   private conflict(def: KindDefinition, name: string, clashId?: string): never {
-    throw new DomainError('CONFLICT', `a ${def.label} named "${name}" already exists in this project${clashId ? ` (id ${clashId})` : ''}; choose another name`, {
+    throw new EnvironmentsError('NAME_TAKEN', `a ${def.label} named "${name}" already exists in this project${clashId ? ` (id ${clashId})` : ''}; choose another name`, {
       field: 'input.name',
       conflictingId: clashId,
     });
@@ -193,7 +194,7 @@ export class ResourceService {
     }
     if (pipelines.length) {
       const listed = pipelines.slice(0, 20).map((p) => `"${p.name}" (${p.id})`).join(', ');
-      throw new DomainError('CONFLICT', `${def.label} "${row.name}" is used by ${pipelines.length} pipeline(s): ${listed}; remove it from them first, or pass force: true`, {
+      throw new EnvironmentsError('RESOURCE_IN_USE', `${def.label} "${row.name}" is used by ${pipelines.length} pipeline(s): ${listed}; remove it from them first, or pass force: true`, {
         pipelines,
       });
     }

@@ -1,8 +1,9 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import type { RequestContext } from '@pipewright/auth';
 import { assertProjectAccess } from '@pipewright/auth';
-import { ConnectionType, DomainError, idArgument, optionalIdArgument, revisionArgument, type Connection } from '@pipewright/platform';
+import { ConnectionType, idArgument, optionalIdArgument, revisionArgument, type Connection } from '@pipewright/platform';
 import GraphQLJSON from 'graphql-type-json';
+import { ExecutionsError } from '../errors';
 import { projectScope } from './project-scope';
 import type { RunEntity, StageRunEntity } from './run.entity';
 import { Decision, Run, RunStatus, StageRun } from './run.model';
@@ -93,9 +94,8 @@ export class RunResolver {
     if (!past) {
       // Not recorded (or no such run): a run of another project still answers FORBIDDEN, never more.
       await this.service.getReadable(id, ctx.identity);
-      throw new DomainError('NOT_FOUND', `run ${id} has no recorded state at sequence ${atSequence}: it never reached it, or the history was dropped RUN_HISTORY_HOURS after the run ended; query without atSequence for the current state`, {
+      throw new ExecutionsError('STATE_NOT_RECORDED', `run ${id} has no recorded state at sequence ${atSequence}: it never reached it, or the history was dropped RUN_HISTORY_HOURS after the run ended; query without atSequence for the current state`, {
         field: 'atSequence',
-        reason: 'STATE_NOT_RECORDED',
       });
     }
     assertProjectAccess(ctx.identity, past.run.projectId, 'read', `read run ${past.run.number} of "${past.run.pipelineName}"`);

@@ -1,6 +1,6 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import { assertProjectAccess, projectOrDefault, type RequestContext } from '@pipewright/auth';
-import { ConnectionType, DomainError } from '@pipewright/platform';
+import { ConnectionType, DomainError, optionalIdArgument } from '@pipewright/platform';
 import { toPipeline, toPipelinePage, toRevision } from './pipeline.mapper';
 import { CreatePipelineInput, ImportMode, Pipeline, PipelineConnection, PipelineRevision, StageInput } from './pipeline.model';
 import { PipelineService } from './pipeline.service';
@@ -52,7 +52,7 @@ export class PipelineResolver {
   @Mutation(() => Pipeline, { description: 'Needs DEVELOPER or ADMIN in the project (input.projectId, default: the project named "default").' })
   async createPipeline(@Args('input') input: CreatePipelineInput, @Context() ctx: RequestContext) {
     const { projectId, ...document } = input;
-    return toPipeline(await this.service.create(projectId, document, ctx.identity));
+    return toPipeline(await this.service.create(optionalIdArgument('input.projectId', projectId, 'project'), document, ctx.identity));
   }
 
   @Mutation(() => Pipeline, { description: 'Saves a new revision; CONFLICT when the pipeline moved past expectedRevision. A pipeline stays in its project.' })

@@ -3,9 +3,10 @@ import { assertProjectAccess, canInProject, projectOrDefault } from '@pipewright
 import { isUuid, type Identity, type PipelineDocument } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
 import { MessageBus } from '@pipewright/messaging';
-import { assertProjectExists, connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { assertProjectExists, connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { PipelinesError } from '../errors';
 import { PipelineEntity, PipelineReferenceEntity, PipelineRevisionEntity } from './pipeline.entity';
 import { PipelineReferenceService } from './pipeline-references.service';
 import { validatePipeline, type LocatedReference } from './pipeline-validation';
@@ -101,7 +102,7 @@ export class PipelineService {
       assertProjectAccess(by, pipeline.projectId, 'write', `delete pipeline ${id}`);
       const callers = await this.references.referencing('pipeline', id, tx);
       if (callers.length) {
-        throw new DomainError('CONFLICT', `pipeline "${pipeline.name}" is run by ${callers.map((c) => `"${c.name}" (${c.id})`).join(', ')}; remove those Run Pipeline stages first`, { pipelines: callers });
+        throw new PipelinesError('PIPELINE_IN_USE', `pipeline "${pipeline.name}" is run by ${callers.map((c) => `"${c.name}" (${c.id})`).join(', ')}; remove those Run Pipeline stages first`, { pipelines: callers });
       }
       pipeline.deletedAt = new Date();
       pipeline.updatedBy = by.sub;
@@ -159,7 +160,7 @@ export class PipelineService {
   async list(projectIdArg: string | null | undefined, args: { first?: number | null; after?: string | null; search?: string | null }, by: Identity): Promise<Connection<PipelineView>> {
     const projectId = projectOrDefault(projectIdArg);
     assertProjectAccess(by, projectId, 'read', 'list its pipelines');
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.nameId);
     const base = () => {
       const q = this.ds.getRepository(PipelineEntity).createQueryBuilder('p').where('p.project_id = :projectId AND p.deleted_at IS NULL', { projectId });
       const search = args.search?.trim();
@@ -180,9 +181,9 @@ export class PipelineService {
 
   async revisions(id: string, args: { first?: number | null; after?: string | null }, by: Identity): Promise<Connection<PipelineRevisionEntity>> {
     await this.findOrThrow(id, null, by);
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.revision);
     const q = this.ds.getRepository(PipelineRevisionEntity).createQueryBuilder('r').where('r.pipeline_id = :id', { id }).orderBy('r.revision', 'DESC').limit(first + 1);
-    if (after) q.andWhere('r.revision < :rev', { rev: Number(after[0]) });
+    if (after) q.andWhere('r.revision < :rev', { rev: after[0] });
     const [rows, totalCount] = await Promise.all([q.getMany(), this.ds.getRepository(PipelineRevisionEntity).countBy({ pipelineId: id })]);
     return connectionOf(rows, first, after, totalCount, (r) => [String(r.revision)]);
   }
@@ -224,11 +225,11 @@ export class PipelineService {
       .createQueryBuilder('p')
       .where('p.project_id = :projectId AND lower(p.name) = lower(:name) AND p.id <> :id AND p.deleted_at IS NULL', { projectId, name, id })
       .getOne();
-    if (clash) throw new DomainError('CONFLICT', `a pipeline named "${name}" already exists in this project (id ${clash.id}); choose another name`, { field: 'name', conflictingId: clash.id });
+    if (clash) throw new PipelinesError('NAME_TAKEN', `a pipeline named "${name}" already exists in this project (id ${clash.id}); choose another name`, { field: 'name', conflictingId: clash.id });
   }
 
   private rethrowNameConflict(err: unknown, name: string): never {
-    if ((err as { code?: string }).code === '23505') throw new DomainError('CONFLICT', `a pipeline named "${name}" already exists in this project; choose another name`, { field: 'name' });
+    if ((err as { code?: string }).code === '23505') throw new PipelinesError('NAME_TAKEN', `a pipeline named "${name}" already exists in this project; choose another name`, { field: 'name' });
     throw err;
   }
 
@@ -259,8 +260,8 @@ function assertApproversAllowed(document: PipelineDocument, previous: PipelineDo
   });
 }
 
-function staleRevision(pipeline: PipelineEntity, expectedRevision: number): DomainError {
-  return new DomainError('CONFLICT', `pipeline "${pipeline.name}" is at revision ${pipeline.revision}, but this change was made to revision ${expectedRevision}; reload it and apply the change again`, {
+function staleRevision(pipeline: PipelineEntity, expectedRevision: number): PipelinesError {
+  return new PipelinesError('REVISION_MOVED', `pipeline "${pipeline.name}" is at revision ${pipeline.revision}, but this change was made to revision ${expectedRevision}; reload it and apply the change again`, {
     field: 'expectedRevision',
     currentRevision: pipeline.revision,
   });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid, type Identity, type ProjectRole } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -94,7 +94,7 @@ export class ApiTokenService {
 
   /** A project's tokens, newest first. */
   async list(projectId: string, args: { first?: number | null; after?: string | null; includeRevoked?: boolean | null }): Promise<Connection<ApiTokenEntity>> {
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.createdAtId);
     const base = () => {
       const q = this.ds.getRepository(ApiTokenEntity).createQueryBuilder('t').where('t.project_id = :projectId', { projectId });
       if (!args.includeRevoked) q.andWhere('t.revoked_at IS NULL');

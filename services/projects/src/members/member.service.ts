@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { isPlatformAdmin } from '@pipewright/auth';
 import { DEFAULT_PROJECT_ID, Role, type Identity, type Membership, type ProjectRole } from '@pipewright/contracts';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { DataSource, type EntityManager } from 'typeorm';
+import { ProjectsError } from '../errors';
 import { assertAccessTo, assertSignedInPerson } from '../projects/project-access';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectService } from '../projects/project.service';
@@ -70,7 +71,7 @@ export class MemberService {
   }
 
   async list(projectId: string, args: { first?: number | null; after?: string | null }): Promise<Connection<ProjectMemberEntity>> {
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.key);
     const repo = this.ds.getRepository(ProjectMemberEntity);
     const page = repo.createQueryBuilder('m').where('m.project_id = :projectId', { projectId }).orderBy('m.subject').limit(first + 1);
     if (after) page.andWhere('m.subject > :subject', { subject: after[0] });
@@ -128,7 +129,7 @@ export class MemberService {
       [project.id, subject],
     );
     if (others === 0) {
-      throw new DomainError('CONFLICT', `cannot ${doing} "${subject}": it is the last ADMIN of project "${project.slug}"; make another member ADMIN first (or ask a platform ADMIN)`, {
+      throw new ProjectsError('LAST_ADMIN', `cannot ${doing} "${subject}": it is the last ADMIN of project "${project.slug}"; make another member ADMIN first (or ask a platform ADMIN)`, {
         field: 'subject',
       });
     }

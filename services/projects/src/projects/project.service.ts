@@ -3,12 +3,13 @@ import { readableProjects } from '@pipewright/auth';
 import { DEFAULT_PROJECT_ID, isUuid, projectSlugSchema, Role, type Identity } from '@pipewright/contracts';
 import { MessageBus } from '@pipewright/messaging';
 import { writeOutbox } from '@pipewright/persistence';
-import { connectionOf, DomainError, pageArgs, type Connection } from '@pipewright/platform';
+import { connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { ApiTokenEntity } from '../api-tokens/api-token.entity';
 import type { Config } from '../config';
 import { ProjectMemberEntity } from '../members/member.entity';
+import { ProjectsError } from '../errors';
 import { PROJECTS_CONFIG } from '../tokens';
 import { assertAccessTo, assertSignedInPerson } from './project-access';
 import { ProjectEntity } from './project.entity';
@@ -55,7 +56,7 @@ export class ProjectService {
       });
       await tx.insert(ProjectEntity, project).catch((err) => {
         if ((err as { code?: string }).code === '23505') {
-          throw new DomainError('CONFLICT', `input.slug: a project with slug "${input.slug}" already exists; choose another slug`, { field: 'input.slug' });
+          throw new ProjectsError('SLUG_TAKEN', `input.slug: a project with slug "${input.slug}" already exists; choose another slug`, { field: 'input.slug' });
         }
         throw err;
       });
@@ -135,7 +136,7 @@ export class ProjectService {
 
   /** The projects the caller may read (all for a platform ADMIN), by slug. */
   async list(identity: Identity, args: { first?: number | null; after?: string | null; search?: string | null }): Promise<Connection<ProjectEntity>> {
-    const { first, after } = pageArgs(args.first, args.after);
+    const { first, after } = pageArgs(args.first, args.after, cursorShapes.key);
     const readable = readableProjects(identity);
     if (readable !== 'all' && !readable.length) return connectionOf([], first, after, 0, () => []);
     const base = () => {
@@ -173,7 +174,7 @@ export class ProjectService {
     const name = `project "${project.slug}"`;
     if (held.length) {
       const silentNote = silent.length ? `; ${silent.join(' and ')} did not answer` : '';
-      throw new DomainError('CONFLICT', `${name} still holds ${held.map((h) => `${h.count} ${h.what}`).join(', ')}${silentNote}; delete those first, or pass force: true to delete the project anyway`, {
+      throw new ProjectsError('PROJECT_NOT_EMPTY', `${name} still holds ${held.map((h) => `${h.count} ${h.what}`).join(', ')}${silentNote}; delete those first, or pass force: true to delete the project anyway`, {
         usage: held,
       });
     }
