@@ -3,6 +3,19 @@ import { z } from 'zod';
 /** Stage types the builds service carries out. */
 export const BUILD_STAGE_TYPES = ['SOURCE_GITHUB', 'SOURCE_GITLAB', 'BUILD_JENKINS', 'BUILD_HOSTED', 'BAKE_MANIFEST'] as const;
 
+/**
+ * The nearest Source stage upstream of a Build or Bake stage (fewest dependsOn hops; on a tie, the
+ * first in the pipeline) and the commit it resolved: what the stage builds when its config names
+ * no repository. The graph decides this, so no end condition is needed.
+ */
+export const upstreamSourceSchema = z.object({
+  refId: z.string(),
+  repositoryId: z.string(),
+  branch: z.string(),
+  commit: z.string(),
+});
+export type UpstreamSource = z.infer<typeof upstreamSourceSchema>;
+
 /** The executions service asks the builds service to carry out a Source, Build or Bake stage. */
 export const buildStartSchema = z.object({
   /** One per stage attempt; a repeated command with the same id is the same build. */
@@ -19,6 +32,8 @@ export const buildStartSchema = z.object({
   parameters: z.record(z.string()),
   /** The run's artifacts so far (e.g. the upstream commit). */
   artifacts: z.record(z.unknown()),
+  /** The nearest upstream Source stage's commit; absent when none is upstream (or from senders before it existed). */
+  source: upstreamSourceSchema.optional(),
 });
 
 export const buildCancelSchema = z.object({ buildRequestId: z.string().uuid(), reason: z.string() });

@@ -5,7 +5,7 @@ const gitFile = z
   .object({
     repositoryId: resourceId('source repository').describe('Repository holding the file.'),
     path: text(1024).describe('Path inside the repository.'),
-    branch: optionalText(255).describe("Branch; default: the repository's default branch."),
+    branch: optionalText(255).describe("Branch; default: the repository's default branch. Read at the nearest upstream Source stage's commit when that stage resolved this repository (and this branch, if given)."),
   })
   .strict();
 
@@ -25,7 +25,7 @@ export const bakeManifestStage = defineStage({
               source: z.literal('GIT_FILE').describe('The chart is a directory in a source repository.'),
               repositoryId: resourceId('source repository').describe('Repository holding the chart.'),
               path: text(1024).describe('Chart directory in the repository.'),
-              branch: optionalText(255).describe("Branch; default: the repository's default branch."),
+              branch: optionalText(255).describe("Branch; default: the repository's default branch. Read at the nearest upstream Source stage's commit when that stage resolved this repository (and this branch, if given)."),
             })
             .strict(),
           z

@@ -19,7 +19,7 @@ export const buildHostedStage = defineStage({
       imageName: text(255).regex(/^(\$\{.+\}|[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*)$/, 'must be an image name: lower-case letters, digits, ".", "_", "-" and "/"').describe('Image name under the registry namespace.'),
       useTagFormat: z.boolean({ invalid_type_error: 'must be true or false' }).default(true).describe('Tag with tagFormat; otherwise with the build number.'),
       tagFormat: text(128).default('{BUILD_NUMBER}').describe('Tag format: {BUILD_NUMBER} and {COMMIT} are filled in, e.g. v1.{BUILD_NUMBER}.'),
-      repositoryId: resourceId('source repository').optional().describe('Repository to build; default: the upstream Source stage commit.'),
+      repositoryId: resourceId('source repository').optional().describe('Repository to build, at the tip of branch; default: the commit of the nearest upstream Source stage (no end condition needed).'),
       branch: optionalText(255).describe('Branch of repositoryId.'),
     })
     .strict()

@@ -13,7 +13,7 @@ const sourceStage = <T extends 'SOURCE_GITHUB' | 'SOURCE_GITLAB'>(type: T, host:
     type,
     group: 'SOURCE',
     label: `Source (${host})`,
-    description: `Resolves a ${host} repository's branch to a commit and outputs a git/commit artifact for later stages.`,
+    description: `Resolves a ${host} repository's branch to a commit, which the Build and Bake stages after it use (no end condition needed).`,
     config,
     references: (c) => [{ path: 'repositoryId', kind: 'source-repository', id: c.repositoryId }],
   });

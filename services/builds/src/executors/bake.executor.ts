@@ -29,6 +29,8 @@ interface Checkout {
   branch: string;
   commit: string;
   dir: string;
+  /** The upstream Source stage whose commit this is (unset: the tip of the branch). */
+  refId?: string;
 }
 
 /** Renders a Helm chart with `helm template` into a manifest (a bake can simply be redone after a restart). */
@@ -66,7 +68,8 @@ class Bake {
     const { ctx, config } = this;
     const { chart, source } = config.template.source === 'GIT_FILE' ? await this.chartFromGit() : await this.chartFromRepository();
     const args = ['template', config.releaseName, chart.dir, '--namespace', config.namespace, '--skip-tests'];
-    if (config.valuesFile) args.push('-f', await this.valuesFile(source));
+    const values = config.valuesFile ? await this.valuesFile(source) : undefined;
+    if (values) args.push('-f', values.file);
     for (const { key, value } of config.overrides) args.push(config.replaceBasicType ? '--set' : '--set-string', `${key}=${escapeSetValue(value)}`);
 
     ctx.log.line(`$ ${commandLine(args)}`);
@@ -82,6 +85,9 @@ class Bake {
     ctx.log.line(`rendered ${resources} resource${resources === 1 ? '' : 's'} of chart ${chart.name}${chart.version ? ` ${chart.version}` : ''} for release ${config.releaseName} in namespace ${config.namespace}`);
     const outputs: Record<string, unknown> = { type: 'manifest', manifest, chart: chart.name, release: config.releaseName, namespace: config.namespace };
     if (chart.version) outputs.chartVersion = chart.version;
+    // Which commits were rendered; `refId` names the upstream Source stage a commit came from.
+    if (source) outputs.source = described(source);
+    if (values) outputs.valuesSource = described(values.source);
     return resources === 0 ? { status: 'SUCCEEDED', outputs, warning: `chart ${chart.name} rendered no resources` } : { status: 'SUCCEEDED', outputs };
   }
 
@@ -141,13 +147,25 @@ class Bake {
     return { chart: { dir: `./${relative(ctx.workspace, dir)}`, name: meta?.name || template.chart, version: meta?.version } };
   }
 
+  /**
+   * Where a git file is read: at the nearest upstream Source stage's commit when it is that stage's
+   * repository and the config names no other branch (chart and image come from one commit), else at
+   * the tip of the branch.
+   */
+  private pinned(repositoryId: string, branch: string | undefined): { branch?: string; commit?: string; refId?: string } {
+    const s = this.ctx.command.source;
+    if (s && s.repositoryId === repositoryId && (!branch || branch === s.branch)) return { branch: s.branch || branch, commit: s.commit, refId: s.refId };
+    return { branch };
+  }
+
   private async checkoutInto(repositoryId: string, field: string, branch: string | undefined, dirName: string): Promise<Checkout> {
     const repo = await resolveRepository(this.ctx, repositoryId, field);
     const dir = join(this.ctx.workspace, 'src', dirName);
     await mkdir(dir, { recursive: true });
-    const done = await checkout(this.ctx, repo, dir, branch);
-    this.ctx.log.line(`checked out ${repo.name} ${done.branch} at ${done.commit.slice(0, 12)}`);
-    return { repositoryId, repo, dir, ...done };
+    const at = this.pinned(repositoryId, branch);
+    const done = await checkout(this.ctx, repo, dir, at.branch, at.commit);
+    this.ctx.log.line(`checked out ${repo.name} ${done.branch} at ${done.commit.slice(0, 12)}${at.refId ? ` (the commit of Source stage ${at.refId})` : ''}`);
+    return { repositoryId, repo, dir, ...done, refId: at.refId };
   }
 
   private async chartFromGit(): Promise<{ chart: Chart; source: Checkout }> {
@@ -165,18 +183,24 @@ class Bake {
     return { chart: { dir: rel, name: meta.name || template.path, version: meta.version }, source };
   }
 
-  /** The values file, from the chart's own checkout when it is the same repository and branch. */
-  private async valuesFile(chartSource: Checkout | undefined): Promise<string> {
+  /** The values file, from the chart's own checkout when it is the same repository, branch and commit. */
+  private async valuesFile(chartSource: Checkout | undefined): Promise<{ file: string; source: Checkout }> {
     const values = this.config.valuesFile!;
+    const want = this.pinned(values.repositoryId, values.branch);
     const sameCheckout =
-      chartSource && chartSource.repositoryId === values.repositoryId && (values.branch || chartSource.repo.defaultBranch) === chartSource.branch;
+      chartSource && chartSource.repositoryId === values.repositoryId && chartSource.refId === want.refId && (want.branch || chartSource.repo.defaultBranch) === chartSource.branch;
     const source = sameCheckout ? chartSource : await this.checkoutInto(values.repositoryId, 'valuesFile.repositoryId', values.branch, 'values');
     const file = inside(source.dir, values.path, 'valuesFile.path');
     if (!existsSync(file) || !statSync(file).isFile()) {
       throw new BuildFailure(`${source.repo.name} has no file "${values.path}" on branch ${source.branch}: fix valuesFile.path`);
     }
-    return `./${relative(this.ctx.workspace, file)}`;
+    return { file: `./${relative(this.ctx.workspace, file)}`, source };
   }
+}
+
+/** A checkout as the stage's outputs name it. */
+function described(c: Checkout): Record<string, unknown> {
+  return { ...(c.refId ? { refId: c.refId } : {}), repositoryId: c.repositoryId, branch: c.branch, commit: c.commit };
 }
 
 /** Adds what to check when helm's message is about authentication. */

@@ -8,7 +8,7 @@ import { checkout, resolveRepository } from './git';
 import { createLimits, releaseLimits, type BuildLimits } from './limits';
 import { inside } from './paths';
 import { runProcess, type ProcessResult } from './process';
-import { upstreamCommit } from './source.executor';
+import { buildSource } from './source.executor';
 import { BuildFailure, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 
 interface HostedConfig {
@@ -42,10 +42,11 @@ export function registryHost(url: string): string {
 }
 
 /**
- * The hosted build tool: fetch the source at the upstream commit (or the stage's repository and
- * branch), run the build command in the build image (buildah, chroot isolation) with the
- * workspace mounted and the time limit enforced, build the Dockerfile, and push
- * `<registry>/<namespace>/<image>:<tag>`. Outputs a docker/image artifact with the pushed digest.
+ * The hosted build tool: fetch the source (the stage's repository and branch, else the nearest
+ * upstream Source stage's commit, else a git/commit run artifact), run the build command in the
+ * build image (buildah, chroot isolation) with the workspace mounted and the time limit enforced,
+ * build the Dockerfile, and push `<registry>/<namespace>/<image>:<tag>`. Outputs a docker/image
+ * artifact with the pushed digest, and in `source` what was built.
  */
 async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   const c = ctx.command.config as unknown as HostedConfig;
@@ -58,13 +59,18 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   await writeFile(authFile, JSON.stringify({ auths }), { mode: 0o600 });
 
   // 1. The source.
-  const upstream = upstreamCommit(ctx.command.artifacts);
-  const repositoryId = c.repositoryId ?? upstream?.repositoryId;
-  if (!repositoryId) throw new BuildFailure('no source to build: set repositoryId, or put a Source stage before this one whose end condition makes its `artifact` a run artifact');
-  const repo = await resolveRepository(ctx, repositoryId, c.repositoryId ? 'repositoryId' : 'the upstream git/commit artifact');
+  const wanted = buildSource(ctx.command, c.repositoryId, c.branch);
+  if (!wanted) {
+    throw new BuildFailure(
+      'no source to build: set repositoryId (and branch) in this stage, or put a Source stage (SOURCE_GITHUB or SOURCE_GITLAB) upstream of it, in its dependsOn directly or through other stages',
+    );
+  }
+  const repo = await resolveRepository(ctx, wanted.repositoryId, wanted.field);
   const src = join(ctx.workspace, 'src');
-  const at = c.repositoryId ? await checkout(ctx, repo, src, c.branch) : await checkout(ctx, repo, src, upstream!.branch, upstream!.commit);
-  ctx.log.line(`source: ${repo.name} ${at.branch} at ${at.commit}`);
+  const at = await checkout(ctx, repo, src, wanted.branch, wanted.commit);
+  ctx.log.line(`source: ${repo.name} ${at.branch} at ${at.commit}${wanted.refId ? ` (the commit of Source stage ${wanted.refId})` : ''}`);
+  // Which source was built: `refId` names the Source stage it came from, `artifact` the run artifact.
+  const source = { ...(wanted.refId ? { refId: wanted.refId } : {}), ...(wanted.artifact ? { artifact: wanted.artifact } : {}), repositoryId: wanted.repositoryId, branch: at.branch, commit: at.commit };
 
   // The build's CPU and memory size, applied through cgroups where this machine allows it.
   const size = { cpu: c.cpu ?? 1, memoryMb: c.memoryMb ?? 2048 };
@@ -91,7 +97,7 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
     });
   };
   try {
-    return await buildAndPush(ctx, c, { buildah, limits, resources, tlsVerify, host, registry, src, at });
+    return await buildAndPush(ctx, c, { buildah, limits, resources, tlsVerify, host, registry, src, at, source });
   } finally {
     await limits.dispose();
   }
@@ -109,9 +115,10 @@ async function buildAndPush(
     registry: ResolvedImageRegistry;
     src: string;
     at: { branch: string; commit: string };
+    source: Record<string, unknown>;
   },
 ): Promise<BuildResult> {
-  const { buildah, limits, resources, tlsVerify, host, registry, src, at } = x;
+  const { buildah, limits, resources, tlsVerify, host, registry, src, at, source } = x;
   const tag = imageTag(c, ctx.number, at.commit);
   const repository = [host, registry.namespace, c.imageName].filter(Boolean).join('/');
   const reference = `${repository}:${tag}`;
@@ -163,7 +170,7 @@ async function buildAndPush(
     const digest = (await readFile(digestFile, 'utf8')).trim() || null;
     ctx.log.line(`pushed ${reference}${digest ? ` (${digest})` : ''}`);
     const artifact = { type: 'docker/image', reference, digest, tag };
-    return { status: 'SUCCEEDED', outputs: { ...artifact, artifact, buildNumber: ctx.number, commit: at.commit, repository, resources } };
+    return { status: 'SUCCEEDED', outputs: { ...artifact, artifact, buildNumber: ctx.number, commit: at.commit, source, repository, resources } };
   } finally {
     await buildah(['rmi', '--force', local], { quiet: true, cleanup: true });
   }
