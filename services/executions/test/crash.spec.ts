@@ -1,39 +1,31 @@
-import type { RunStatus } from '@pipewright/contracts';
-import { MessageBus, type BusLogger } from '@pipewright/messaging';
-import { connectTestNats, gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { createClient, type Client as WsClient } from 'graphql-ws';
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { HooksServer } from './hooks-server';
+import WebSocket from 'ws';
+import { HeldHooks } from './held-hooks';
 
-const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
 const LOOPS = 10;
-const RUNS_PER_LOOP = 3;
-const CHAIN = 4;
+const RUNS_PER_LOOP = 2;
+const LEASE_SECONDS = 2;
 
-describe('crash safety: SIGKILL the executions service in the middle of runs', () => {
+interface Update {
+  status: string;
+  sequence: number;
+}
+
+describe('crash safety: SIGKILL the executions service while a webhook call is held open', () => {
   let platform: TestPlatform;
   let token: string;
-  let nc: NatsConnection;
-  let bus: MessageBus;
-  const hooks = new HooksServer();
-  const events = new Map<string, { status: RunStatus; sequence: number }[]>();
-  let consumer: { stop(): Promise<void> };
+  const hooks = new HeldHooks();
 
   beforeAll(async () => {
     await hooks.start();
-    // A short lease, so a dead worker's messages are taken over within seconds.
-    platform = await startPlatform('crash', {}, { executions: { ENGINE_LEASE_SECONDS: '2', ENGINE_SWEEP_MS: '200' } });
+    // A short lease, so a dead worker's message is taken over within seconds.
+    platform = await startPlatform('crash', {}, { executions: { ENGINE_LEASE_SECONDS: String(LEASE_SECONDS), ENGINE_SWEEP_MS: '200' } });
     token = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
-    nc = await connectTestNats('crash-spec');
-    bus = new MessageBus(nc, platform.prefix, 'crash-spec', quiet);
-    consumer = await bus.consume(['evt.executions.run.status-changed.v1'], { durable: 'crash-spec-runs', from: 'all' }, async (e) => {
-      events.set(e.runId, [...(events.get(e.runId) ?? []), { status: e.status, sequence: e.sequence }]);
-    });
   });
   afterAll(async () => {
-    await consumer?.stop();
-    await nc?.close();
     await platform?.stop();
     await hooks.stop();
   });
@@ -44,56 +36,82 @@ describe('crash safety: SIGKILL the executions service in the middle of runs', (
     return res.data!;
   };
 
-  it(`finishes every run exactly once across ${LOOPS} kills, starting no stage twice`, async () => {
+  /** A gateway runUpdated subscriber that can be cut and resumed with afterSequence = the last state it saw. */
+  function subscriber(runId: string) {
+    const seen: Update[] = [];
+    let client: WsClient | null = null;
+    const connect = () => {
+      client = createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+      client.subscribe<{ runUpdated: Update }>(
+        { query: `subscription($id: ID!, $after: Int) { runUpdated(runId: $id, afterSequence: $after) { status sequence } }`, variables: { id: runId, after: seen.at(-1)?.sequence ?? 0 } },
+        { next: (v) => void (v.data ? seen.push(v.data.runUpdated) : seen.push({ status: `error ${JSON.stringify(v.errors)}`, sequence: -1 })), error: () => undefined, complete: () => undefined },
+      );
+    };
+    connect();
+    return {
+      seen,
+      reconnect: async () => {
+        await client?.dispose();
+        connect();
+      },
+      close: () => client?.dispose(),
+    };
+  }
+
+  it(`finishes every run across ${LOOPS} kills; only the call cut by a kill is repeated, once, with its key`, async () => {
     const tag = randomBytes(3).toString('hex');
-    const stages = Array.from({ length: CHAIN }, (_, i) => ({
-      refId: `s${i}`,
-      name: `step ${i}`,
-      type: 'WEBHOOK',
-      dependsOn: i ? [`s${i - 1}`] : [],
-      config: { url: `${hooks.url}/ok/${tag}/s${i}`, body: { run: '${run.number}' } },
-    }));
+    const stages = [
+      { refId: 'before', name: 'before', type: 'WEBHOOK', config: { url: `${hooks.url}/ok/${tag}/before` } },
+      { refId: 'held', name: 'held', type: 'WEBHOOK', dependsOn: ['before'], config: { url: `${hooks.url}/hold/${tag}` } },
+      { refId: 'after', name: 'after', type: 'WEBHOOK', dependsOn: ['held'], config: { url: `${hooks.url}/ok/${tag}/after` } },
+    ];
     const pipelineId = (await ok<{ createPipeline: { id: string } }>(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }`, { i: { name: `crash-${tag}`, stages } })).createPipeline.id;
-    const allRuns: string[] = [];
+    const runs: { id: string; sub: ReturnType<typeof subscriber> }[] = [];
 
-    for (let loop = 0; loop < LOOPS; loop++) {
-      const runs: string[] = [];
-      for (let i = 0; i < RUNS_PER_LOOP; i++) runs.push((await ok<{ runPipeline: { id: string } }>(`mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }`, { p: pipelineId })).runPipeline.id);
-      allRuns.push(...runs);
-      // Kill it once the runs are under way, wherever the engine happens to be.
-      await waitFor('a run to be running', () => runs.some((r) => events.get(r)?.some((e) => e.status === 'RUNNING')));
-      platform.processes.executions.child.kill('SIGKILL');
-      expect(await platform.processes.executions.exited).toBe('SIGKILL');
-      await platform.restart('executions');
-      await waitFor(`loop ${loop}: every run to finish`, () => runs.every((r) => events.get(r)?.some((e) => e.status === 'SUCCEEDED')), 60_000);
-    }
-
-    // Every run succeeded, and a subscriber saw each of its statuses once, in order.
-    for (const runId of allRuns) {
-      const seen = events.get(runId)!;
-      expect(seen.map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
-      const sequences = seen.map((e) => e.sequence);
-      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
-    }
-
-    // No stage was started twice: one attempt each, and one delivery key per stage at the hooks.
-    const db = new Client({ connectionString: platform.serviceEnvs.executions.DATABASE_URL });
-    await db.connect();
     try {
-      const { rows } = await db.query(`SELECT status, attempt, count(*)::int AS n FROM stage_runs GROUP BY status, attempt`);
-      expect(rows).toEqual([{ status: 'SUCCEEDED', attempt: 1, n: LOOPS * RUNS_PER_LOOP * CHAIN }]);
-      const { rows: left } = await db.query(`SELECT count(*)::int AS n FROM engine_messages`);
-      expect(left[0].n).toBe(0);
+      for (let loop = 0; loop < LOOPS; loop++) {
+        const batch: typeof runs = [];
+        for (let i = 0; i < RUNS_PER_LOOP; i++) {
+          const id = (await ok<{ runPipeline: { id: string } }>(`mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }`, { p: pipelineId })).runPipeline.id;
+          batch.push({ id, sub: subscriber(id) });
+        }
+        runs.push(...batch);
+        // Kill it while every run of this loop has its webhook call open.
+        await hooks.heldCalls((loop + 1) * RUNS_PER_LOOP);
+        platform.processes.executions.child.kill('SIGKILL');
+        expect(await platform.processes.executions.exited).toBe('SIGKILL');
+        hooks.release(); // answers nobody: the caller is gone
+        await platform.restart('executions');
+        await Promise.all(batch.map((r) => r.sub.reconnect()));
+        await waitFor(`loop ${loop}: every run to succeed`, () => batch.every((r) => r.sub.seen.some((u) => u.status === 'SUCCEEDED')), 60_000);
+      }
+
+      for (const { id, sub } of runs) {
+        // Every state once, in order, across the reconnects: sequences 1..n without a gap or a repeat.
+        expect(sub.seen.map((u) => u.sequence)).toEqual(Array.from({ length: sub.seen.length }, (_, i) => i + 1));
+        expect(sub.seen[0].status).toBe('QUEUED');
+        expect(sub.seen.at(-1)!.status).toBe('SUCCEEDED');
+        // The call cut by the kill was repeated at most once, with the same key; no other call was repeated.
+        expect(hooks.count(`/ok/${tag}/before`, `${id}/before/1`)).toBe(1);
+        expect([1, 2]).toContain(hooks.count(`/hold/${tag}`, `${id}/held/1`));
+        expect(hooks.count(`/ok/${tag}/after`, `${id}/after/1`)).toBe(1);
+      }
+      // No call with any other key: nothing was started as a second attempt.
+      expect([...hooks.calls.keys()].filter((k) => !runs.some((r) => k.endsWith(` ${r.id}/before/1`) || k.endsWith(` ${r.id}/held/1`) || k.endsWith(` ${r.id}/after/1`)))).toEqual([]);
+
+      const db = new Client({ connectionString: platform.serviceEnvs.executions.DATABASE_URL });
+      await db.connect();
+      try {
+        const { rows } = await db.query(`SELECT status, attempt, count(*)::int AS n FROM stage_runs GROUP BY status, attempt`);
+        expect(rows).toEqual([{ status: 'SUCCEEDED', attempt: 1, n: LOOPS * RUNS_PER_LOOP * stages.length }]);
+        const { rows: left } = await db.query(`SELECT count(*)::int AS n FROM engine_messages`);
+        expect(left[0].n).toBe(0);
+      } finally {
+        await db.end();
+      }
     } finally {
-      await db.end();
-    }
-    for (let i = 0; i < CHAIN; i++) {
-      const keys = hooks.keys.get(`/ok/${tag}/s${i}`)!;
-      expect(keys.size).toBe(LOOPS * RUNS_PER_LOOP); // one key per run: no second start of any stage
-      // Webhook delivery is at-least-once: a call in flight when the process died is repeated
-      // with the same Idempotency-Key, so a receiver can drop it.
-      expect(hooks.count(`/ok/${tag}/s${i}`)).toBeGreaterThanOrEqual(LOOPS * RUNS_PER_LOOP);
+      await Promise.all(runs.map((r) => r.sub.close()));
     }
     // Ten kills and boots of the service: on two loaded cores that can take longer than jest's default.
-  }, 300_000);
+  }, 400_000);
 });

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { RunEntity, StageRunEntity } from '../runs/run.entity';
-import { RunService } from '../runs/run.service';
+import { RunFactory } from '../runs/run-factory';
 
-/** RUN_PIPELINE's link to the run service: starts a child run once per stage attempt, in the parent's project. */
+/** RUN_PIPELINE's link to runs: starts a child run once per stage attempt, in the parent's project. */
 @Injectable()
 export class ChildRuns {
-  constructor(private readonly runs: RunService) {}
+  constructor(private readonly runs: RunFactory) {}
 
   async start(parent: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string> {
     const run = await this.runs.create(pipelineId, parameters, null, { sub: parent.createdBy, roles: [], projects: [], via: 'system' }, {
@@ -13,6 +13,7 @@ export class ChildRuns {
       projectId: parent.projectId,
       refId: stage.refId,
       attempt: stage.attempt,
+      generation: stage.generation,
     });
     return run.id;
   }

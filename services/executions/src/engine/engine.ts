@@ -1,217 +1,134 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { TERMINAL_RUN_STATUSES } from '@pipewright/contracts';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { PoolClient } from 'pg';
 import { MessageBus } from '@pipewright/messaging';
+import { leaseOwner, messageTable, WorkQueue, type MessageTable } from '@pipewright/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../config';
+import type { MessageKind } from '../runs/run.entity';
 import { EXECUTIONS_CONFIG } from '../tokens';
-import { EngineMessageEntity, RunEntity, StageRunEntity } from '../runs/run.entity';
-import { stageExecutor } from '../stages';
-import { failed, type StageContext, type StageOutcome } from '../stages/stage-type';
 import { ChildRuns } from './child-runs';
-import { enqueue, RunState } from './run-state';
+import { handleCancelRun } from './handlers/cancel-run.handler';
+import { handleCompleteStage } from './handlers/complete-stage.handler';
+import { handleRestartStage } from './handlers/restart-stage.handler';
+import { applyStageOutcome, executeStage, type StageIo } from './handlers/run-stage.handler';
+import { handleStartRun } from './handlers/start-run.handler';
+import { handleStartWaitingRuns } from './handlers/start-waiting-runs.handler';
+import { enqueueLeased, type EngineMessage, type Payloads } from './messages';
+import { RunTx } from './run-tx';
+
+/** Each message kind's handler, applied in the run's transaction (RunStage's I/O comes first, outside it). */
+const handlers: { [K in Exclude<MessageKind, 'RunStage'>]: (t: RunTx, msg: EngineMessage<K>) => Promise<void> } = {
+  StartRun: handleStartRun,
+  CompleteStage: handleCompleteStage,
+  CancelRun: handleCancelRun,
+  RestartStage: handleRestartStage,
+  StartWaitingRuns: handleStartWaitingRuns,
+};
 
 /**
- * The durable queue: messages in `engine_messages`, claimed with SKIP LOCKED under a lease, woken
- * by LISTEN/NOTIFY with a slow sweep as the backstop. Stage I/O (RunStage) happens between the
- * claim and the transaction that applies its outcome; a worker that dies leaves its lease to
- * expire and another takes the message over.
+ * The durable queue: messages in `engine_messages`, on the shared WorkQueue (claimed in batches
+ * with SKIP LOCKED under a lease, woken by LISTEN/NOTIFY, re-established after a lost connection,
+ * with a slow sweep as the backstop). Every change of a run's state is one of these messages and
+ * its handler (engine/handlers/). A stage's I/O (RunStage) runs between the claim and the
+ * transaction that applies its outcome; the queue keeps its lease alive meanwhile and aborts the
+ * I/O when the lease cannot be kept, so no second worker starts an attempt that is still in flight.
+ * A worker that dies leaves its leases to run out.
  */
 @Injectable()
 export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Engine');
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private running = false;
-  private listener?: PoolClient;
-  private wakers: (() => void)[] = [];
-  private loops: Promise<void>[] = [];
-  private sweep?: NodeJS.Timeout;
+  private readonly io: StageIo;
+  private readonly table: MessageTable<EngineMessage>;
+  private queue?: WorkQueue<EngineMessage>;
 
   constructor(
     private readonly ds: DataSource,
-    private readonly state: RunState,
-    private readonly children: ChildRuns,
-    private readonly bus: MessageBus,
+    children: ChildRuns,
+    bus: MessageBus,
     @Inject(EXECUTIONS_CONFIG) private readonly config: Config,
-  ) {}
+  ) {
+    this.io = { ds, bus, startChildRun: (run, stage, pipelineId, parameters) => children.start(run, stage, pipelineId, parameters), runStatus: (id) => children.status(id) };
+    this.table = messageTable<EngineMessage>(ds, {
+      table: 'engine_messages',
+      owner: leaseOwner('executions'),
+      leaseMs: config.ENGINE_LEASE_SECONDS * 1000,
+      columns: `m.kind, m.run_id AS "runId", m.ref_id AS "refId", m.payload, m.attempts`,
+    });
+  }
 
   async onApplicationBootstrap() {
-    if (!this.config.ENGINE_WORKERS) return;
-    this.running = true;
-    const driver = this.ds.driver as unknown as { master: { connect(): Promise<PoolClient> } };
-    this.listener = await driver.master.connect();
-    this.listener.on('notification', () => this.wakeAll());
-    await this.listener.query('LISTEN pw_engine');
-    this.sweep = setInterval(() => this.wakeAll(), this.config.ENGINE_SWEEP_MS);
-    for (let i = 0; i < this.config.ENGINE_WORKERS; i++) this.loops.push(this.loop(i));
+    if (!this.config.ENGINE_WORKERS) return; // an API-only instance: submit() still handles its own messages
+    this.queue = new WorkQueue<EngineMessage>({
+      name: 'engine',
+      connection: this.ds,
+      channel: 'pw_engine',
+      concurrency: this.config.ENGINE_WORKERS,
+      batchSize: Math.min(32, this.config.ENGINE_WORKERS),
+      sweepMs: this.config.ENGINE_SWEEP_MS,
+      leaseMs: this.table.leaseMs,
+      claim: this.table.claim,
+      renew: this.table.renew,
+      handle: (msg, lease) => this.handle(msg, lease.signal),
+      onError: (msg, err) => this.retryLater(msg, err),
+      logger: { warn: (message, fields) => this.log.warn({ message, ...fields }), error: (message, fields) => this.log.error({ message, ...fields }) },
+    });
+    await this.queue.start();
   }
 
   async onApplicationShutdown() {
-    this.running = false;
-    if (this.sweep) clearInterval(this.sweep);
-    this.wakeAll();
-    await Promise.all(this.loops);
-    if (this.listener) {
-      await this.listener.query('UNLISTEN pw_engine').catch(() => undefined);
-      this.listener.release();
-    }
+    await this.queue?.stop();
   }
 
-  private wakeAll() {
-    const w = this.wakers;
-    this.wakers = [];
-    w.forEach((f) => f());
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakers.push(done);
+  /**
+   * For an API call that wants the outcome in its answer: `validate` runs in a transaction (with
+   * the run locked, say) and returns the message to send, which is written leased to this process
+   * and handled at once after the commit; if the process dies first, a worker handles it when the
+   * lease runs out. Nothing but the handler changes the run.
+   */
+  async submit<K extends MessageKind>(validate: (tx: EntityManager) => Promise<{ kind: K; runId: string; refId: string | null; payload: Payloads[K] } | null>): Promise<void> {
+    const msg = await this.ds.transaction(async (tx) => {
+      const m = await validate(tx);
+      return m && enqueueLeased(tx, this.table.owner, this.config.ENGINE_LEASE_SECONDS, m.kind, m.runId, m.refId, m.payload);
     });
+    if (!msg) return;
+    // No stage I/O in these (decisions, cancels, restarts, build results): one short transaction, no heartbeat needed.
+    await this.handle(msg, new AbortController().signal).catch((err) => this.retryLater(msg, err));
   }
 
-  private async loop(index: number) {
-    while (this.running) {
-      try {
-        const msg = await this.claim();
-        if (!msg) {
-          await this.sleep(this.config.ENGINE_SWEEP_MS);
-          continue;
-        }
-        await this.process(msg);
-      } catch (err) {
-        this.log.error({ message: `engine worker ${index} failed; continuing`, error: (err as Error).message });
-        await this.sleep(500);
-      }
+  private async handle(msg: EngineMessage, signal: AbortSignal): Promise<void> {
+    if (msg.kind === 'RunStage') {
+      const m = msg as EngineMessage<'RunStage'>;
+      const outcome = await executeStage(this.io, m, signal);
+      // The lease was lost (another worker may hold it now) or the service stops: the attempt is
+      // left to whoever takes it over, with the same key, so a receiver can drop the repeat.
+      if (signal.aborted) return;
+      await this.inTransaction(msg, (t) => applyStageOutcome(t, m, outcome));
+    } else {
+      const handler = handlers[msg.kind] as (t: RunTx, m: EngineMessage) => Promise<void>;
+      await this.inTransaction(msg, (t) => handler(t, msg));
     }
   }
 
-  private async claim(): Promise<EngineMessageEntity | null> {
-    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
-    const [rows]: [Record<string, unknown>[], number] = await this.ds.query(
-      `UPDATE engine_messages SET lease_until = now() + ($2 || ' seconds')::interval, lease_owner = $1, attempts = attempts + 1
-       WHERE id = (SELECT id FROM engine_messages WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
-                   ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING id::text, kind, run_id, ref_id, attempts`,
-      [this.owner, String(this.config.ENGINE_LEASE_SECONDS)],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return Object.assign(new EngineMessageEntity(), { id: r.id, kind: r.kind, runId: r.run_id, refId: r.ref_id, attempts: r.attempts });
+  private async retryLater(msg: EngineMessage, err: unknown): Promise<void> {
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.attempts, 7));
+    this.log.error({ message: `${msg.kind} for run ${msg.runId} failed; retrying in ${delay} ms`, error: (err as Error).message, attempts: msg.attempts });
+    const released = await this.table.retryLater(msg.id, delay, err).catch((e: Error) => {
+      this.log.error({ message: `cannot release message ${msg.id} (the database is away?); it is claimed again when its lease runs out`, error: e.message });
+      return false;
+    });
+    // Either way, claim again when it falls due: not only at the next sweep.
+    this.queue?.wake(released ? delay : this.table.leaseMs + 100);
   }
 
-  private async process(msg: EngineMessageEntity) {
-    try {
-      if (msg.kind === 'RunStage') {
-        const outcome = await this.executeStage(msg);
-        await this.inTransaction(msg, (tx, run) => (outcome ? this.applyOutcome(tx, run, msg, outcome) : Promise.resolve()));
-      } else {
-        await this.inTransaction(msg, (tx, run) => this.startRun(tx, run));
-      }
-    } catch (err) {
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.attempts, 7));
-      this.log.error({ message: `${msg.kind} for run ${msg.runId} failed; retrying in ${delay} ms`, error: (err as Error).message, attempts: msg.attempts });
-      await this.ds.query(`UPDATE engine_messages SET lease_until = NULL, lease_owner = NULL, due_at = now() + ($2 || ' milliseconds')::interval, last_error = $3 WHERE id = $1 AND lease_owner = $4`, [
-        msg.id,
-        String(delay),
-        (err as Error).message.slice(0, 2000),
-        this.owner,
-      ]);
-    }
-  }
-
-  /** Applies a message under the run's lock, only while this worker still holds its lease. */
-  private async inTransaction(msg: EngineMessageEntity, fn: (tx: EntityManager, run: RunEntity) => Promise<void>) {
-    await this.ds.transaction(async (tx) => {
-      const [held] = await tx.query(`SELECT id FROM engine_messages WHERE id = $1 AND lease_owner = $2 FOR UPDATE`, [msg.id, this.owner]);
-      if (!held) return; // the lease expired and another worker took the message over
-      const run = await this.state.lockRun(tx, msg.runId);
-      if (run) await fn(tx, run);
+  /** Applies a message under the run's lock, only while this worker still holds its lease; wakes the queue for the follow-ups it enqueued. */
+  private async inTransaction(msg: EngineMessage, fn: (t: RunTx) => Promise<void>) {
+    const followUps = await this.ds.transaction(async (tx) => {
+      const [held] = await tx.query(`SELECT id FROM engine_messages WHERE id = $1 AND lease_owner = $2 FOR UPDATE`, [msg.id, this.table.owner]);
+      if (!held) return []; // the lease expired and another worker took the message over
+      const t = await RunTx.open(tx, msg.runId, this.config);
+      if (t) await fn(t);
       await tx.query(`DELETE FROM engine_messages WHERE id = $1`, [msg.id]);
+      return t?.delays ?? [];
     });
-  }
-
-  /** QUEUED → RUNNING when the pipeline's concurrency allows it and it is the oldest queued run. */
-  private async startRun(tx: EntityManager, run: RunEntity): Promise<void> {
-    if (run.status !== 'QUEUED') return;
-    const max = run.snapshot.maxConcurrentRuns;
-    if (max) {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [run.pipelineId]);
-      const [{ active }] = await tx.query(`SELECT count(*)::int AS active FROM runs WHERE pipeline_id = $1 AND status IN ('RUNNING', 'WAITING')`, [run.pipelineId]);
-      const [oldest] = await tx.query(`SELECT id FROM runs WHERE pipeline_id = $1 AND status = 'QUEUED' ORDER BY number LIMIT 1`, [run.pipelineId]);
-      if (active >= max || oldest?.id !== run.id) return; // it starts when a running one ends
-    }
-    await this.state.setRunStatus(tx, run, 'RUNNING');
-    await this.state.advance(tx, run);
-  }
-
-  /** The stage's I/O, outside any transaction. Null when there is nothing to do any more. */
-  private async executeStage(msg: EngineMessageEntity): Promise<StageOutcome | null> {
-    const run = await this.ds.getRepository(RunEntity).findOneBy({ id: msg.runId });
-    const stages = await this.ds.getRepository(StageRunEntity).findBy({ runId: msg.runId });
-    const stage = stages.find((s) => s.refId === msg.refId);
-    if (!run || !stage || stage.status !== 'RUNNING' || TERMINAL_RUN_STATUSES.includes(run.status)) return null;
-    if (stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) {
-      return failed(`timed out after ${this.state.docOf(run, stage.refId).timeoutSeconds} s`, false);
-    }
-    const executor = stageExecutor(stage.type)!;
-    const ctx: StageContext = {
-      run,
-      stage,
-      config: stage.config ?? {},
-      timeLeftMs: stage.deadlineAt ? Math.max(0, stage.deadlineAt.getTime() - Date.now()) : Infinity,
-      stages: new Map(stages.map((s) => [s.refId, s])),
-      startChildRun: (pipelineId, parameters) => this.children.start(run, stage, pipelineId, parameters),
-      runStatus: (runId) => this.children.status(runId),
-      request: this.bus.request.bind(this.bus),
-      startBuild: async (command) => {
-        await this.bus.publish('cmd.builds.build.start.v1', command, { msgId: command.buildRequestId });
-      },
-    };
-    let outcome: StageOutcome;
-    try {
-      outcome = stage.state.__started && executor.poll ? await executor.poll(ctx) : await executor.start(ctx);
-    } catch (err) {
-      outcome = failed(`${stage.type} failed: ${(err as Error).message}`, true);
-    }
-    // The stage's own timeout wins over whatever the attempt ran into.
-    if (outcome.kind === 'failed' && stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) {
-      return failed(`timed out after ${this.state.docOf(run, stage.refId).timeoutSeconds} s (${outcome.reason})`, false);
-    }
-    return outcome;
-  }
-
-  private async applyOutcome(tx: EntityManager, run: RunEntity, msg: EngineMessageEntity, outcome: StageOutcome): Promise<void> {
-    const stage = await tx.getRepository(StageRunEntity).findOneBy({ runId: run.id, refId: msg.refId! });
-    if (!stage || stage.status !== 'RUNNING' || TERMINAL_RUN_STATUSES.includes(run.status)) return;
-    const doc = this.state.docOf(run, stage.refId);
-    switch (outcome.kind) {
-      case 'running': {
-        await this.state.setStage(tx, run, stage, { state: { ...outcome.state, __started: true } });
-        const untilDeadline = stage.deadlineAt ? stage.deadlineAt.getTime() - Date.now() : Infinity;
-        return enqueue(tx, 'RunStage', run.id, stage.refId, Math.max(0, Math.min(outcome.retryAfterMs, untilDeadline)));
-      }
-      case 'waiting':
-        await this.state.setStage(tx, run, stage, { status: 'WAITING', state: { ...stage.state, __started: true, prompt: outcome.prompt } });
-        return this.state.advance(tx, run);
-      case 'succeeded':
-        return this.state.finishStage(tx, run, stage, { status: 'SUCCEEDED', outputs: outcome.outputs, skipDownstream: outcome.skipDownstream });
-      case 'failed': {
-        const retry = doc.retry ?? stageExecutor(stage.type)?.defaultRetry;
-        if (outcome.retryable && retry && stage.attempt < retry.maxAttempts) {
-          const backoffMs = retry.backoffSeconds * 1000 * 2 ** (stage.attempt - 1);
-          await this.state.setStage(tx, run, stage, { attempt: stage.attempt + 1, state: {}, error: `attempt ${stage.attempt} failed: ${outcome.reason}`, outputs: outcome.outputs ?? null });
-          return enqueue(tx, 'RunStage', run.id, stage.refId, backoffMs);
-        }
-        const tries = stage.attempt > 1 ? ` (after ${stage.attempt} attempts)` : '';
-        return this.state.finishStage(tx, run, stage, { status: 'FAILED', error: `${outcome.reason}${tries}`, outputs: outcome.outputs ?? null });
-      }
-    }
+    for (const delay of new Set(followUps)) this.queue?.wake(delay);
   }
 }

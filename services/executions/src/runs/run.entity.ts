@@ -44,6 +44,8 @@ export class StageRunEntity {
   @Column({ type: 'text' }) type!: string;
   @Column({ type: 'text' }) status!: StageStatus;
   @Column({ type: 'int' }) attempt!: number;
+  /** How many times restartStage ran it again: part of every key derived from an attempt. */
+  @Column({ type: 'int' }) generation!: number;
   /** The config with expressions evaluated, fixed when the stage starts. */
   @Column({ type: 'jsonb', nullable: true }) config!: Record<string, unknown> | null;
   /** The stage type's private progress (e.g. a child run id). */
@@ -60,11 +62,8 @@ export class StageRunEntity {
   @Column({ name: 'restarted_at', type: 'timestamptz', nullable: true }) restartedAt!: Date | null;
 }
 
-/**
- * StartRun starts a queued run; RunStage does a stage's I/O. Every other transition (start, complete,
- * cancel) happens inside the transaction that causes it, under the run's row lock.
- */
-export type MessageKind = 'StartRun' | 'RunStage';
+/** The engine's messages; each has one handler in engine/handlers/ (see engine/messages.ts). */
+export type MessageKind = 'StartRun' | 'RunStage' | 'CompleteStage' | 'CancelRun' | 'RestartStage' | 'StartWaitingRuns';
 
 @Entity({ name: 'engine_messages' })
 export class EngineMessageEntity {

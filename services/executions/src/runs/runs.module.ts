@@ -4,10 +4,10 @@ import { BuildEvents } from '../engine/build-events';
 import { ChildRuns } from '../engine/child-runs';
 import { Engine } from '../engine/engine';
 import { Retention } from '../engine/retention';
-import { RunState } from '../engine/run-state';
 import { EXECUTIONS_CONFIG } from '../tokens';
 import { ProjectRunsResolver } from './project-runs.resolver';
 import { RunResolver } from './run.resolver';
+import { RunFactory } from './run-factory';
 import { RunService } from './run.service';
 import { RunsResponder } from './runs.responder';
 import { ProjectCleanup } from './project-cleanup';
@@ -17,7 +17,7 @@ export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunState, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder, ProjectCleanup],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunFactory, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder, ProjectCleanup],
     };
   }
 }

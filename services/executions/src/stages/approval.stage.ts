@@ -1,11 +1,11 @@
 import { approversOf, describeApprovers } from '../runs/approvers';
-import { waiting, type StageType } from './stage-type';
+import { waiting, type StageTypeOf } from './stage-type';
 
 /**
  * Waits for `approve(...)` by one of the stage's approvers (by default an APPROVAL_ADMIN of the
  * run's project); the prompt says who may decide, and who did and when is recorded on the stage.
  */
-export const approvalStage: StageType = {
+export const approvalStage: StageTypeOf<'APPROVAL'> = {
   type: 'APPROVAL',
   async start({ run, stage, config }) {
     // From the frozen revision, as `approve` checks them (see approversOf).

@@ -1,19 +1,18 @@
-import { BUILD_STAGE_TYPES, type BuildStart } from '@pipewright/contracts';
+import type { BuildStart } from '@pipewright/contracts';
 import { buildRequestIdOf } from '../engine/ids';
-import { running, type StageType } from './stage-type';
-
-/** How often a build stage wakes to check its timeout; completion arrives as a builds event. */
-const CHECK_MS = 30_000;
+import { awaitingCompletion, type StageTypeOf } from './stage-type';
+import { nearestUpstreamSource } from './upstream-source';
 
 /**
- * Source, Build and Bake stages: sent to the builds service as `cmd.builds.build.start.v1`; the
- * engine completes the stage when `evt.builds.build.finished.v1` arrives for its request id.
+ * Source, Build and Bake stages: sent to the builds service as `cmd.builds.build.start.v1`; a
+ * CompleteStage message ends the stage when `evt.builds.build.finished.v1` arrives for its request
+ * id (or its timeout does, which cancels the build).
  */
-function buildStage(type: BuildStart['stageType']): StageType {
+export function buildStage<T extends BuildStart['stageType']>(type: T): StageTypeOf<T> {
   return {
     type,
     async start(ctx) {
-      const buildRequestId = buildRequestIdOf(ctx.run.id, ctx.stage.refId, ctx.stage.attempt);
+      const buildRequestId = buildRequestIdOf({ runId: ctx.run.id, refId: ctx.stage.refId, attempt: ctx.stage.attempt, generation: ctx.stage.generation });
       await ctx.startBuild({
         buildRequestId,
         runId: ctx.run.id,
@@ -22,16 +21,16 @@ function buildStage(type: BuildStart['stageType']): StageType {
         projectId: ctx.run.projectId,
         refId: ctx.stage.refId,
         stageType: type,
-        config: ctx.config,
+        config: ctx.config as Record<string, unknown>,
         parameters: ctx.run.parameters,
         artifacts: ctx.run.artifacts,
+        source: nearestUpstreamSource(ctx.run.snapshot.stages, ctx.stages, ctx.stage.refId) ?? undefined,
       });
-      return running(CHECK_MS, { buildRequestId });
+      return awaitingCompletion({ buildRequestId });
     },
-    async poll(ctx) {
-      return running(CHECK_MS, { buildRequestId: ctx.stage.state.buildRequestId });
+    async cancel({ run, stage, why, cancelBuild }) {
+      await cancelBuild(buildRequestIdOf({ runId: run.id, refId: stage.refId, attempt: stage.attempt, generation: stage.generation }), why);
+      return 'its build was told to stop';
     },
   };
 }
-
-export const buildStages = BUILD_STAGE_TYPES.map(buildStage);

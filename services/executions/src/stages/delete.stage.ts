@@ -1,13 +1,6 @@
 import { connect, describe, guarded, refOf } from './kubernetes';
-import { failed, running, succeeded, type StageType } from './stage-type';
+import { failed, running, succeeded, type StageTypeOf } from './stage-type';
 
-interface DeleteConfig {
-  targetId: string;
-  namespace?: string;
-  kind: string;
-  name: string;
-  propagationPolicy?: 'FOREGROUND' | 'BACKGROUND' | 'ORPHAN';
-}
 
 const GONE_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -15,12 +8,12 @@ const GONE_TIMEOUT_MS = 10 * 60 * 1000;
  * Deletes a named resource with a propagation policy and waits until it is gone (with FOREGROUND,
  * after its dependents). A resource already gone succeeds with a note.
  */
-export const deleteStage: StageType = {
+export const deleteStage: StageTypeOf<'DELETE'> = {
   type: 'DELETE',
-  cancelNote: 'a deletion already sent to the cluster goes on there; nothing was restored',
+  cancel: async () => 'a deletion already sent to the cluster goes on there; nothing was restored',
   start: (ctx) =>
     guarded(async () => {
-      const c = ctx.config as unknown as DeleteConfig;
+      const c = ctx.config;
       const { cluster, target } = await connect(ctx, c.targetId);
       const ref = refOf(c, target);
       const policy = c.propagationPolicy ?? 'BACKGROUND';
@@ -31,7 +24,7 @@ export const deleteStage: StageType = {
     }),
   poll: (ctx) =>
     guarded(async () => {
-      const c = ctx.config as unknown as DeleteConfig;
+      const c = ctx.config;
       const { cluster, target } = await connect(ctx, c.targetId);
       const state = ctx.stage.state as { outputs: Record<string, unknown>; deadline: number; polls: number };
       const ref = refOf(c, target);

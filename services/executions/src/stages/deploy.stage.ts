@@ -1,25 +1,20 @@
 import { parseManifests, substituteImages } from '@pipewright/kube';
 import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, pollRollout, startWaiting } from './kubernetes';
-import { imageArtifacts, manifestText, type ManifestConfig } from './manifest-source';
-import { running, type StageContext, type StageType } from './stage-type';
+import { imageArtifacts, manifestText } from './manifest-source';
+import { running, type StageContext, type StageTypeOf } from './stage-type';
 
-interface DeployConfig extends ManifestConfig {
-  targetId: string;
-  namespace?: string;
-  stableTimeoutSeconds?: number;
-}
 
 /**
  * Applies manifests with server-side apply (field manager `pipewright`), after filling in
  * `{BUILD_NUMBER}` image tags from the registry and images built earlier in the run, then waits
  * until every workload is stable. Outputs each resource applied and the revision it reached.
  */
-export const deployStage: StageType = {
+export const deployStage: StageTypeOf<'DEPLOY'> = {
   type: 'DEPLOY',
-  cancelNote: LEFT_AS_IS,
+  cancel: async () => LEFT_AS_IS,
   start: (ctx) =>
     guarded(async () => {
-      const c = ctx.config as unknown as DeployConfig;
+      const c = ctx.config;
       const { cluster } = await connect(ctx, c.targetId);
       const { text, source } = await manifestText(ctx, c);
       const parsed = parseManifests(text);

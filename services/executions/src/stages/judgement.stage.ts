@@ -1,7 +1,7 @@
-import { waiting, type StageType } from './stage-type';
+import { waiting, type StageTypeOf } from './stage-type';
 
 /** Waits for `judge(runId, refId, CONTINUE | STOP, value)`; the engine completes it. */
-export const judgementStage: StageType = {
+export const judgementStage: StageTypeOf<'JUDGEMENT'> = {
   type: 'JUDGEMENT',
   async start({ config }) {
     return waiting({ description: config.description ?? null, options: config.options ?? [] });

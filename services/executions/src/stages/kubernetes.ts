@@ -125,13 +125,13 @@ export function refOf(config: { kind: string; name: string; namespace?: string }
 }
 
 /** The `poll` of every stage that waits for a rollout: one look at the workloads it changed. */
-export const pollRollout = (ctx: StageContext): Promise<StageOutcome> =>
+export const pollRollout = <C extends { targetId: string }>(ctx: StageContext<C>): Promise<StageOutcome> =>
   guarded(async () => {
-    const { cluster } = await connect(ctx, String(ctx.config.targetId));
+    const { cluster } = await connect(ctx, ctx.config.targetId);
     return pollStable(ctx, cluster, waitStateOf(ctx)!);
   });
 
 /** The state a polled stage stored, or null on its first call. */
 export function waitStateOf(ctx: StageContext): WaitState | null {
-  return Array.isArray(ctx.stage.state.resources) ? (ctx.stage.state as unknown as WaitState) : null;
+  return Array.isArray(ctx.stage.state.resources) ? (ctx.stage.state as WaitState) : null;
 }

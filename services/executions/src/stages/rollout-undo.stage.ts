@@ -1,13 +1,6 @@
 import { connect, DEFAULT_STABLE_TIMEOUT_SECONDS, guarded, LEFT_AS_IS, refOf, startWaiting, pollRollout } from './kubernetes';
-import { running, type StageType } from './stage-type';
+import { running, type StageTypeOf } from './stage-type';
 
-interface UndoConfig {
-  targetId: string;
-  namespace?: string;
-  kind: string;
-  name: string;
-  revisionsBack?: number;
-}
 
 /**
  * Rolls a Deployment back a number of revisions from its ReplicaSets' revision annotations, as
@@ -15,15 +8,15 @@ interface UndoConfig {
  * Deployment (pipewright.dev/rollout-undo) with the run, stage and attempt, so running `start`
  * again (a crash before its outcome was saved) does not step back a second time.
  */
-export const rolloutUndoStage: StageType = {
+export const rolloutUndoStage: StageTypeOf<'ROLLOUT_UNDO'> = {
   type: 'ROLLOUT_UNDO',
-  cancelNote: LEFT_AS_IS,
+  cancel: async () => LEFT_AS_IS,
   start: (ctx) =>
     guarded(async () => {
-      const c = ctx.config as unknown as UndoConfig;
+      const c = ctx.config;
       const { cluster, target } = await connect(ctx, c.targetId);
       // Marked with the stage attempt: a start repeated after a crash or a retry finds its own undo done.
-      const undo = await cluster.rolloutUndo(refOf(c, target), c.revisionsBack ?? 1, { marker: `${ctx.run.id}/${ctx.stage.refId}/${ctx.stage.attempt}` });
+      const undo = await cluster.rolloutUndo(refOf(c, target), c.revisionsBack ?? 1, { marker: ctx.attemptKey });
       return running(250, startWaiting([undo.resource], DEFAULT_STABLE_TIMEOUT_SECONDS, { fromRevision: undo.fromRevision, toRevision: undo.toRevision }));
     }),
   poll: pollRollout,

@@ -1,25 +1,15 @@
-import { failed, succeeded, type StageType } from './stage-type';
+import { failed, succeeded, type StageTypeOf } from './stage-type';
 
 const MAX_BODY = 64 * 1024;
 
-interface WebhookConfig {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body?: unknown;
-  failFastStatusCodes: number[];
-  timeoutSeconds: number;
-}
-
 /** Calls a URL. 2xx succeeds; a fail-fast status fails at once; anything else is retried. */
-export const webhookStage: StageType = {
+export const webhookStage: StageTypeOf<'WEBHOOK'> = {
   type: 'WEBHOOK',
   defaultRetry: { maxAttempts: 3, backoffSeconds: 1 },
-  async start({ config, run, stage, timeLeftMs }) {
-    const c = config as unknown as WebhookConfig;
+  async start({ config: c, run, stage, timeLeftMs, attemptKey, signal }) {
     const headers: Record<string, string> = { 'user-agent': 'pipewright', 'x-pipewright-run': run.id, 'x-pipewright-stage': stage.refId, ...c.headers };
-    // One key per stage attempt: a receiver can drop a repeat delivery after an engine crash.
-    headers['idempotency-key'] ??= `${run.id}/${stage.refId}/${stage.attempt}`;
+    // One key per stage attempt (and restart): a receiver can drop a repeat delivery after an engine crash.
+    headers['idempotency-key'] ??= attemptKey;
     let body: string | undefined;
     if (c.body !== undefined && c.method !== 'GET' && c.method !== 'HEAD') {
       body = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
@@ -28,9 +18,11 @@ export const webhookStage: StageType = {
     let res: Response;
     const limitMs = Math.min(c.timeoutSeconds * 1000, timeLeftMs);
     try {
-      res = await fetch(c.url, { method: c.method, headers, body, signal: AbortSignal.timeout(Math.max(1, limitMs)), redirect: 'follow' });
+      // Bounded by the attempt's timeout and by the engine's lease (lost lease: another worker may take over).
+      res = await fetch(c.url, { method: c.method, headers, body, signal: AbortSignal.any([AbortSignal.timeout(Math.max(1, limitMs)), signal]), redirect: 'follow' });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+      if (signal.aborted) return failed(`the call to ${c.url} was cut: ${String(signal.reason)}`, true);
       if (e.name === 'TimeoutError') return failed(`no answer from ${c.url} within ${Math.round(limitMs / 100) / 10} s (timeout)`, true);
       return failed(`cannot reach ${c.url}: ${e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.cause?.message ?? e.message}`, true);
     }

@@ -1,0 +1,90 @@
+import { TERMINAL_RUN_STATUSES, type BuildStart } from '@pipewright/contracts';
+import type { MessageBus } from '@pipewright/messaging';
+import { writeOutbox } from '@pipewright/persistence';
+import type { DataSource } from 'typeorm';
+import { RunEntity, StageRunEntity } from '../../runs/run.entity';
+import { stageExecutor } from '../../stages';
+import { failed, type StageContext, type StageOutcome } from '../../stages/stage-type';
+import { attemptKey } from '../ids';
+import type { EngineMessage } from '../messages';
+import type { RunTx } from '../run-tx';
+import { advance } from '../scheduling';
+import { completeStage, isCurrentAttempt } from './complete-stage.handler';
+
+/** What a stage's start or poll came to, with the build commands it asked for (sent with its outcome, through the outbox). */
+export interface Executed {
+  outcome: StageOutcome | ReturnType<typeof timedOut>;
+  builds: BuildStart[];
+}
+
+/** What a stage's I/O may use: the bus, child runs. */
+export interface StageIo {
+  ds: DataSource;
+  bus: MessageBus;
+  startChildRun(run: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string>;
+  runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
+}
+
+const timedOut = (seconds: number | undefined, detail?: string) => ({ kind: 'failed' as const, reason: `timed out after ${seconds} s${detail ? ` (${detail})` : ''}`, retryable: false, timedOut: true });
+
+/**
+ * RunStage, first half: the stage's start or poll, outside any transaction, bounded by the
+ * message's lease (`signal`) and the stage's timeout. Null when there is nothing to do any more.
+ */
+export async function executeStage(io: StageIo, msg: EngineMessage<'RunStage'>, signal: AbortSignal): Promise<Executed | null> {
+  const [run, stages] = await Promise.all([io.ds.getRepository(RunEntity).findOneBy({ id: msg.runId }), io.ds.getRepository(StageRunEntity).findBy({ runId: msg.runId })]);
+  const stage = stages.find((s) => s.refId === msg.refId);
+  if (!run || !stage || stage.status !== 'RUNNING' || TERMINAL_RUN_STATUSES.includes(run.status) || !isCurrentAttempt(stage, msg.payload)) return null;
+  const timeoutSeconds = run.snapshot.stages.find((s) => s.refId === stage.refId)?.timeoutSeconds;
+  const builds: BuildStart[] = [];
+  if (stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) return { outcome: timedOut(timeoutSeconds), builds };
+  const executor = stageExecutor(stage.type)!;
+  const ctx: StageContext = {
+    run,
+    stage,
+    config: stage.config ?? {},
+    attemptKey: attemptKey({ runId: run.id, refId: stage.refId, attempt: stage.attempt, generation: stage.generation }),
+    timeLeftMs: stage.deadlineAt ? Math.max(0, stage.deadlineAt.getTime() - Date.now()) : Infinity,
+    signal,
+    stages: new Map(stages.map((s) => [s.refId, s])),
+    startChildRun: (pipelineId, parameters) => io.startChildRun(run, stage, pipelineId, parameters),
+    runStatus: (runId) => io.runStatus(runId),
+    request: io.bus.request.bind(io.bus),
+    // Written to the outbox with the outcome, in one transaction: nothing is sent for an attempt
+    // whose outcome is not kept, and a NATS outage only delays it (a repeat is the same build).
+    startBuild: async (command: BuildStart) => void builds.push(command),
+  };
+  let outcome: StageOutcome;
+  try {
+    outcome = stage.state.__started && executor.poll ? await executor.poll(ctx) : await executor.start(ctx);
+  } catch (err) {
+    outcome = failed(`${stage.type} failed: ${(err as Error).message}`, true);
+  }
+  // The stage's own timeout wins over whatever the attempt ran into.
+  if (outcome.kind === 'failed' && stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) return { outcome: timedOut(timeoutSeconds, outcome.reason), builds };
+  return { outcome, builds };
+}
+
+/** RunStage, second half: applies the outcome in the run's transaction (a stale or repeated one is dropped). */
+export async function applyStageOutcome(t: RunTx, msg: EngineMessage<'RunStage'>, executed: Executed | null): Promise<void> {
+  const stage = await t.stage(msg.refId!);
+  if (!executed || !stage || stage.status !== 'RUNNING' || t.ended || !isCurrentAttempt(stage, msg.payload)) return;
+  const { outcome } = executed;
+  for (const command of executed.builds) await writeOutbox(t.tx, 'cmd.builds.build.start.v1', command);
+  const ref = { attempt: stage.attempt, generation: stage.generation };
+  switch (outcome.kind) {
+    case 'running': {
+      await t.setStage(stage, { state: { ...outcome.state, __started: true } });
+      if (outcome.retryAfterMs === null) return; // completed by a message (a build event) or its timeout
+      const untilDeadline = stage.deadlineAt ? stage.deadlineAt.getTime() - Date.now() : Infinity;
+      return t.enqueue('RunStage', stage.refId, ref, Math.max(0, Math.min(outcome.retryAfterMs, untilDeadline)));
+    }
+    case 'waiting':
+      await t.setStage(stage, { status: 'WAITING', state: { ...stage.state, __started: true, prompt: outcome.prompt } });
+      return advance(t);
+    case 'succeeded':
+      return completeStage(t, stage, { kind: 'succeeded', outputs: outcome.outputs, skipDownstream: outcome.skipDownstream });
+    case 'failed':
+      return completeStage(t, stage, outcome);
+  }
+}

@@ -1,0 +1,62 @@
+import type { EntityManager } from 'typeorm';
+import type { Decision, MessageKind } from '../runs/run.entity';
+
+/** A stage's end, as whatever reported it saw it; CompleteStage applies the same rules to all. */
+export type StageResult =
+  | { kind: 'succeeded'; outputs: Record<string, unknown>; skipDownstream?: boolean }
+  | { kind: 'failed'; reason: string; retryable: boolean; outputs?: Record<string, unknown> | null; timedOut?: boolean }
+  /** A STOP decision: the run ends STOPPED. */
+  | { kind: 'stopped'; reason: string }
+  /** Its build was cancelled from outside (e.g. the builds service): the stage ends CANCELED. */
+  | { kind: 'canceled'; reason: string; outputs?: Record<string, unknown> | null };
+
+/** Who reported a stage's end: the stage's own start/poll, a build event, a decision, its timeout. */
+export type CompletionSource = 'stage' | 'build' | 'decision' | 'timeout';
+
+/** The attempt a message is about; a message for an earlier attempt or generation is dropped. */
+export interface AttemptRef {
+  attempt: number;
+  generation: number;
+}
+
+export interface Payloads {
+  StartRun: Record<string, never>;
+  RunStage: Partial<AttemptRef>;
+  CompleteStage: AttemptRef & { source: CompletionSource; result: StageResult; decision?: Decision; buildRequestId?: string };
+  CancelRun: { reason: string };
+  RestartStage: { by: string };
+  StartWaitingRuns: { pipelineId: string };
+}
+
+export interface EngineMessage<K extends MessageKind = MessageKind> {
+  id: string;
+  kind: K;
+  runId: string;
+  refId: string | null;
+  payload: Payloads[K];
+  attempts: number;
+}
+
+/** Enqueues an engine message in the caller's transaction (NOTIFY wakes the workers on commit). */
+export async function enqueue<K extends MessageKind>(tx: EntityManager, kind: K, runId: string, refId: string | null, payload: Payloads[K], delayMs = 0): Promise<void> {
+  await tx.query(`INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at) VALUES ($1, $2, $3, $4, now() + ($5 || ' milliseconds')::interval)`, [
+    kind,
+    runId,
+    refId,
+    JSON.stringify(payload),
+    String(Math.max(0, Math.round(delayMs))),
+  ]);
+}
+
+/**
+ * Enqueues a message already leased to `owner`, for the caller to handle at once after commit
+ * (an API call that wants the outcome in its answer); if the caller dies first, the lease runs out
+ * and a worker handles it.
+ */
+export async function enqueueLeased<K extends MessageKind>(tx: EntityManager, owner: string, leaseSeconds: number, kind: K, runId: string, refId: string | null, payload: Payloads[K]): Promise<EngineMessage<K>> {
+  const [row] = await tx.query(
+    `INSERT INTO engine_messages (kind, run_id, ref_id, payload, lease_owner, lease_until, attempts) VALUES ($1, $2, $3, $4, $5, now() + ($6 || ' seconds')::interval, 1) RETURNING id::text`,
+    [kind, runId, refId, JSON.stringify(payload), owner, String(leaseSeconds)],
+  );
+  return { id: row.id, kind, runId, refId, payload, attempts: 1 };
+}
