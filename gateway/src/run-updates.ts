@@ -174,6 +174,11 @@ export class RunUpdates {
         this.counter?.inc({ field: group.field, kind: 'initial' });
         const past = await this.query(group.selection, runId, context, s);
         if (sequenceOf(past) === s) this.deliver(sink, past, group.field);
+        else if (!isMissingState(past)) {
+          // Not readable now (not pruned): end with the error rather than skip it; a resubscription with afterSequence fills it in.
+          this.deliver(sink, past.errors?.length ? past : { errors: [new GraphQLError(`state ${s} of run ${runId} could not be read; subscribe again with afterSequence`)] }, group.field);
+          return;
+        }
       }
     }
     this.deliver(sink, current, group.field);
@@ -235,7 +240,13 @@ export class RunUpdates {
     const run = (result.data as { run?: { sequence?: number } | null } | null | undefined)?.run;
     if (result.errors?.length || !run) {
       if (field === 'runsUpdated') this.log.warn({ message: 'a runsUpdated query failed; that state is not delivered', errors: result.errors?.map((e) => e.message) }, 'RunUpdates');
-      if (field === 'runUpdated') sink.push(result.errors?.length ? result : { errors: [new GraphQLError('no such run', { extensions: { code: 'NOT_FOUND' } })] });
+      if (field === 'runUpdated') {
+        // A state that cannot be read now (the executions service restarting, say) ends the
+        // subscription with the error rather than leaving a gap: the client resubscribes with
+        // afterSequence and is given every state it has not seen.
+        sink.push(result.errors?.length ? result : { errors: [new GraphQLError('no such run', { extensions: { code: 'NOT_FOUND' } })] });
+        sink.end();
+      }
       return;
     }
     if (field === 'runUpdated') {
