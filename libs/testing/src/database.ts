@@ -34,11 +34,18 @@ export async function freshDatabase(label = 'suite'): Promise<TestDatabase> {
 
 /** The URL a service would use for a database that `freshDatabase` has not created (it creates it). */
 export function databaseUrlFor(name: string): string {
-  const url = new URL(testEnv('DATABASE_URL'));
+  return databaseUrlOn(testEnv('DATABASE_URL'), name);
+}
+
+/** The URL of database `name` on the server that `serverUrl` (any database's URL) points at. */
+export function databaseUrlOn(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
-export async function dropDatabase(name: string): Promise<void> {
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+/** Drops a database on the test environment's server, or on the one `serverUrl` points at. */
+export async function dropDatabase(name: string, serverUrl?: string): Promise<void> {
+  const drop = (c: Client) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await (serverUrl ? withClient(databaseUrlOn(serverUrl, 'postgres'), drop) : admin(drop));
 }

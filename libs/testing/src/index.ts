@@ -5,6 +5,7 @@ export * from './nats';
 export * from './platform';
 export * from './processes';
 export * from './runs';
+export * from './servers';
 export * from './test-env';
 export * from './wait';
 export * from './oidc-login';

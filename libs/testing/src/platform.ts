@@ -1,7 +1,8 @@
 import { issueDevToken } from '@pipewright/auth';
 import { DEFAULT_PROJECT_ID, type Role } from '@pipewright/contracts';
 import { randomBytes } from 'node:crypto';
-import { databaseUrlFor, dropDatabase } from './database';
+import { connect } from 'nats';
+import { databaseUrlFor, databaseUrlOn, dropDatabase } from './database';
 import { connectTestNats, deleteStreams, uniquePrefix } from './nats';
 import { freePort, startProcess, waitForHttpOk, type RunningProcess } from './processes';
 import { testEnv } from './test-env';
@@ -16,6 +17,8 @@ export interface TestPlatform {
   jwtSecret: string;
   internalSecret: string;
   processes: Record<ServiceName | 'gateway', RunningProcess>;
+  /** The extra processes of each service started by the `replicas` option (the gateway never points at them). */
+  replicas: Record<ServiceName, RunningProcess[]>;
   /** The environment each service was started with (database URL, prefix, secrets). */
   serviceEnvs: Record<ServiceName, Record<string, string>>;
   /** Stops a service and starts it again on the same port, with `env` merged into its environment. */
@@ -46,11 +49,28 @@ export interface TokenClaims {
 }
 export type TokenMinter = (claims: TokenClaims, ttlSeconds?: number) => Promise<string>;
 
+export interface PlatformOptions {
+  mint?: TokenMinter;
+  /**
+   * A PostgreSQL server of the suite's own (its superuser's `postgres` database, e.g. startPostgres().url):
+   * each service's database is made there instead of on the test environment's server.
+   */
+  databaseUrl?: string;
+  /** A NATS server of the suite's own (e.g. startNats().url) instead of the test environment's. */
+  natsUrl?: string;
+  /**
+   * How many processes of a service to run (default 1). The extra ones have the same environment
+   * but their own PORT, start once the first is ready (so they never race its migrations) and only
+   * share the work; a builds replica gets its own BUILDS_INSTANCE_ID (it resumes its own builds only).
+   */
+  replicas?: Partial<Record<ServiceName, number>>;
+}
+
 export async function startPlatform(
   label = 'platform',
   extraEnv: Record<string, string> = {},
   serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
-  options: { mint?: TokenMinter } = {},
+  options: PlatformOptions = {},
 ): Promise<TestPlatform> {
   const prefix = uniquePrefix(label);
   const jwtSecret = randomBytes(24).toString('base64url');
@@ -63,18 +83,23 @@ export async function startPlatform(
     executions: { ...serviceEnv.executions },
     builds: { ...serviceEnv.builds },
   };
-  const common = { NATS_URL: testEnv('NATS_URL'), NATS_PREFIX: prefix, INTERNAL_SECRET: internalSecret, LOG_LEVEL: 'warn', ...extraEnv };
+  const natsUrl = options.natsUrl ?? testEnv('NATS_URL');
+  const common = { NATS_URL: natsUrl, NATS_PREFIX: prefix, INTERNAL_SECRET: internalSecret, LOG_LEVEL: 'warn', ...extraEnv };
   const databases: string[] = [];
   const processes = {} as TestPlatform['processes'];
   const serviceUrls = {} as Record<ServiceName, string>;
   const serviceEnvs = {} as Record<ServiceName, Record<string, string>>;
+  const replicas = Object.fromEntries(SERVICE_NAMES.map((s) => [s, []])) as unknown as TestPlatform['replicas'];
   const started: RunningProcess[] = [];
+  const urlOf = (db: string) => (options.databaseUrl ? databaseUrlOn(options.databaseUrl, db) : databaseUrlFor(db));
   const stop = async () => {
     await Promise.all(started.map((p) => p.stop()));
-    await Promise.all(databases.map((d) => dropDatabase(d).catch(() => undefined)));
-    const nc = await connectTestNats();
-    await deleteStreams(nc, prefix);
-    await nc.close();
+    await Promise.all(databases.map((d) => dropDatabase(d, options.databaseUrl).catch(() => undefined)));
+    const nc = await (options.natsUrl ? connect({ servers: options.natsUrl, reconnect: false }) : connectTestNats()).catch(() => null);
+    if (nc) {
+      await deleteStreams(nc, prefix).catch(() => undefined);
+      await nc.close();
+    }
   };
   try {
     for (const service of SERVICE_NAMES) {
@@ -82,7 +107,7 @@ export async function startPlatform(
       const db = `${prefix}_${service}`;
       databases.push(db);
       // A suite may hand a service a database it prepared (e.g. one migrated by an older version).
-      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: own[service].DATABASE_URL ?? databaseUrlFor(db) };
+      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: own[service].DATABASE_URL ?? urlOf(db) };
       serviceEnvs[service] = env;
       const proc = startProcess(`services/${service}/dist/main.js`, env);
       started.push(proc);
@@ -90,6 +115,19 @@ export async function startPlatform(
       serviceUrls[service] = `http://127.0.0.1:${port}`;
     }
     await Promise.all(SERVICE_NAMES.map((s) => waitForHttpOk(`${serviceUrls[s]}/health/ready`, processes[s])));
+    const extra: Promise<void>[] = [];
+    for (const service of SERVICE_NAMES) {
+      for (let i = 2; i <= (options.replicas?.[service] ?? 1); i++) {
+        const port = await freePort();
+        const env: Record<string, string> = { ...serviceEnvs[service], PORT: String(port) };
+        if (service === 'builds') env.BUILDS_INSTANCE_ID = `${env.BUILDS_INSTANCE_ID ?? 'builds'}-${i}`;
+        const proc = startProcess(`services/${service}/dist/main.js`, env);
+        started.push(proc);
+        replicas[service].push(proc);
+        extra.push(waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, proc));
+      }
+    }
+    await Promise.all(extra);
     const gatewayPort = await freePort();
     const gateway = startProcess('gateway/dist/main.js', {
       ...common,
@@ -120,6 +158,7 @@ export async function startPlatform(
       jwtSecret,
       internalSecret,
       processes,
+      replicas,
       serviceEnvs,
       restart: async (service, env = {}) => {
         const old = processes[service];
