@@ -172,7 +172,7 @@ export class RunUpdates {
     if (sequence !== null && afterSequence >= 0) {
       for (let s = Math.max(afterSequence + 1, sequence - MAX_REPLAY); s < sequence; s++) {
         this.counter?.inc({ field: group.field, kind: 'initial' });
-        const past = await this.query(group.selection, runId, context, s);
+        const past = await this.queryState(group.selection, runId, context, s);
         if (sequenceOf(past) === s) this.deliver(sink, past, group.field);
         else if (!isMissingState(past)) {
           // Not readable now (not pruned): end with the error rather than skip it; a resubscription with afterSequence fills it in.
@@ -224,7 +224,7 @@ export class RunUpdates {
     const results: Promise<ExecutionResult>[] = [];
     for (let s = from; s <= sequence; s++) {
       this.counter?.inc({ field: group.field, kind: 'event' });
-      results.push(this.query(group.selection, runId, group.context, s).catch((err: Error) => ({ errors: [new GraphQLError(err.message)] })));
+      results.push(this.queryState(group.selection, runId, group.context, s));
     }
     this.enqueue(group, async () => {
       for (const pending of results) {
@@ -256,6 +256,20 @@ export class RunUpdates {
     sink.push(result);
   }
 
+  /**
+   * One past state, asked again a few times (about 3 s in all) when the executions service does not
+   * answer (a restart): only then does the subscriber get the error and the end of its subscription.
+   */
+  private async queryState(selection: string, runId: string, context: GatewayContext, atSequence: number): Promise<ExecutionResult> {
+    let result: ExecutionResult = { errors: [] };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+      result = await this.query(selection, runId, context, atSequence).catch((err: Error) => ({ errors: [new GraphQLError(err.message)] }));
+      if (sequenceOf(result) !== null || isMissingState(result) || isRefusal(result)) return result;
+    }
+    return result;
+  }
+
   private async query(selection: string, runId: string, context: GatewayContext, atSequence?: number): Promise<ExecutionResult> {
     const server = this.graph();
     if (!server) return { errors: [new GraphQLError('the gateway is still composing the subgraphs')] };
@@ -277,6 +291,11 @@ function accessKey(context: GatewayContext): string {
 function sequenceOf(result: ExecutionResult): number | null {
   const run = (result.data as { run?: { sequence?: number } | null } | null | undefined)?.run;
   return typeof run?.sequence === 'number' ? run.sequence : null;
+}
+
+/** An answer that asking again will not change: no such run, or not the caller's to read. */
+function isRefusal(result: ExecutionResult): boolean {
+  return !!result.errors?.some((e) => ['NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED'].includes(String((e.extensions as { code?: string } | undefined)?.code)));
 }
 
 /** The executions service answers NOT_FOUND with reason STATE_NOT_RECORDED for a state no longer kept. */

@@ -49,7 +49,7 @@ describe('crash safety: SIGKILL the executions service while a webhook call is h
       // subscription; like the console, the subscriber then subscribes again with afterSequence.
       const again = () => {
         if (closed || client !== mine || seen.at(-1)?.status === 'SUCCEEDED') return;
-        retry = setTimeout(() => void mine.dispose().then(() => client === mine && connect()), 250);
+        retry = setTimeout(() => void Promise.resolve(mine.dispose()).then(() => client === mine && connect()), 250);
       };
       mine.subscribe<{ runUpdated: Update }>(
         { query: `subscription($id: ID!, $after: Int) { runUpdated(runId: $id, afterSequence: $after) { status sequence } }`, variables: { id: runId, after: seen.at(-1)?.sequence ?? 0 } },

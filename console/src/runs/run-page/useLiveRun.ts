@@ -17,6 +17,9 @@ export function useLiveRun(runId: string) {
   const [run, setRun] = useState<RunFields | null>(null);
   const [liveError, setLiveError] = useState<CombinedError | null>(null);
   const gate = useRef(new SequenceGate());
+  // The gateway ends a subscription when it cannot read a state (the executions service restarting):
+  // subscribe again, with afterSequence, after a growing pause.
+  const [resubscribe, setResubscribe] = useState(0);
 
   useEffect(() => {
     const r = data?.run;
@@ -25,14 +28,24 @@ export function useLiveRun(runId: string) {
 
   useEffect(() => {
     const afterSequence = gate.current.last ?? undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     const sub = client.subscription(RunPageRunUpdated, { runId, afterSequence }).subscribe((result) => {
-      if (result.error) return setLiveError(result.error);
+      if (result.error) {
+        setLiveError(result.error);
+        const refused = result.error.graphQLErrors.some((e) => ['NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED'].includes(String(e.extensions?.code)));
+        if (!refused && retry === undefined) retry = setTimeout(() => setResubscribe((n) => n + 1), Math.min(30_000, 1000 * 2 ** Math.min(resubscribe, 5)));
+        return;
+      }
       setLiveError(null);
       const r = result.data?.runUpdated;
       if (r && r.id === runId && gate.current.accept(r.sequence)) setRun(r);
     });
-    return () => sub.unsubscribe();
-  }, [client, runId, generation]);
+    return () => {
+      clearTimeout(retry);
+      sub.unsubscribe();
+    };
+    // `resubscribe` starts it again after an error; reading it for the backoff needs no other dependency.
+  }, [client, runId, generation, resubscribe]);
 
   return { run, fetching: fetching && !run, error: run ? undefined : error, missing: !fetching && !error && data !== undefined && data.run === null && !run, liveError };
 }

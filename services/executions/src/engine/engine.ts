@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { MessageBus } from '@pipewright/messaging';
-import { leaseOwner, messageTable, WorkQueue, type MessageTable } from '@pipewright/persistence';
+import { leaseOwner, messageTable, QueueStoppingError, WorkQueue, type MessageTable } from '@pipewright/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import type { MessageKind } from '../runs/run.entity';
@@ -12,7 +12,7 @@ import { handleRestartStage } from './handlers/restart-stage.handler';
 import { applyStageOutcome, executeStage, type StageIo } from './handlers/run-stage.handler';
 import { handleStartRun } from './handlers/start-run.handler';
 import { handleStartWaitingRuns } from './handlers/start-waiting-runs.handler';
-import { enqueueLeased, type EngineMessage, type Payloads } from './messages';
+import type { EngineMessage, Payloads } from './messages';
 import { RunTx } from './run-tx';
 
 /** Each message kind's handler, applied in the run's transaction (RunStage's I/O comes first, outside it). */
@@ -75,23 +75,29 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
-    await this.queue?.stop();
+    // Stage calls under way get a moment to finish; those cut are given back at once (see handle).
+    await this.queue?.stop({ graceMs: 5000 });
   }
 
   /**
-   * For an API call that wants the outcome in its answer: `validate` runs in a transaction (with
-   * the run locked, say) and returns the message to send, which is written leased to this process
-   * and handled at once after the commit; if the process dies first, a worker handles it when the
-   * lease runs out. Nothing but the handler changes the run.
+   * A message from an API call or a build event, handled in the transaction that checked it:
+   * `validate` locks what it reads (the run) and returns the message, or null for nothing to do;
+   * its handler applies it before the commit, so the check still holds when it is applied (two
+   * decisions at once: the second is refused), and the caller's answer shows the outcome. These
+   * do no I/O, so they need no queue row or lease: the transaction is their durability.
    */
-  async submit<K extends MessageKind>(validate: (tx: EntityManager) => Promise<{ kind: K; runId: string; refId: string | null; payload: Payloads[K] } | null>): Promise<void> {
-    const msg = await this.ds.transaction(async (tx) => {
+  async submit<K extends Exclude<MessageKind, 'RunStage'>>(validate: (tx: EntityManager) => Promise<{ kind: K; runId: string; refId: string | null; payload: Payloads[K] } | null>): Promise<void> {
+    const delays = await this.ds.transaction(async (tx) => {
       const m = await validate(tx);
-      return m && enqueueLeased(tx, this.table.owner, this.config.ENGINE_LEASE_SECONDS, m.kind, m.runId, m.refId, m.payload);
+      if (!m) return [];
+      const t = await RunTx.open(tx, m.runId, this.config);
+      if (!t) return [];
+      const handler = handlers[m.kind] as (t: RunTx, msg: EngineMessage) => Promise<void>;
+      await handler(t, { id: 'submitted', attempts: 1, ...m });
+      await t.flush();
+      return t.delays;
     });
-    if (!msg) return;
-    // No stage I/O in these (decisions, cancels, restarts, build results): one short transaction, no heartbeat needed.
-    await this.handle(msg, new AbortController().signal).catch((err) => this.retryLater(msg, err));
+    for (const delay of new Set(delays)) this.queue?.wake(delay);
   }
 
   private async handle(msg: EngineMessage, signal: AbortSignal): Promise<void> {
@@ -99,8 +105,12 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       const m = msg as EngineMessage<'RunStage'>;
       const outcome = await executeStage(this.io, m, signal);
       // The lease was lost (another worker may hold it now) or the service stops: the attempt is
-      // left to whoever takes it over, with the same key, so a receiver can drop the repeat.
-      if (signal.aborted) return;
+      // left to whoever takes it over, with the same key, so a receiver can drop the repeat; on a
+      // stop it is given back at once rather than when its lease runs out.
+      if (signal.aborted) {
+        if (signal.reason instanceof QueueStoppingError) await this.table.retryLater(msg.id, 0, signal.reason).catch(() => undefined);
+        return;
+      }
       await this.inTransaction(msg, (t) => applyStageOutcome(t, m, outcome));
     } else {
       const handler = handlers[msg.kind] as (t: RunTx, m: EngineMessage) => Promise<void>;
@@ -122,12 +132,18 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   /** Applies a message under the run's lock, only while this worker still holds its lease; wakes the queue for the follow-ups it enqueued. */
   private async inTransaction(msg: EngineMessage, fn: (t: RunTx) => Promise<void>) {
     const followUps = await this.ds.transaction(async (tx) => {
-      const [held] = await tx.query(`SELECT id FROM engine_messages WHERE id = $1 AND lease_owner = $2 FOR UPDATE`, [msg.id, this.table.owner]);
-      if (!held) return []; // the lease expired and another worker took the message over
-      const t = await RunTx.open(tx, msg.runId, this.config);
-      if (t) await fn(t);
-      await tx.query(`DELETE FROM engine_messages WHERE id = $1`, [msg.id]);
-      return t?.delays ?? [];
+      // Taking the message off the queue is the check that this worker still holds it (a rollback
+      // puts it back), in the statement that locks its run.
+      const held: { id: string }[] = await tx.query(
+        `WITH m AS (DELETE FROM engine_messages WHERE id = $1 AND lease_owner = $2 RETURNING run_id) SELECT r.id FROM runs r JOIN m ON r.id = m.run_id FOR UPDATE OF r`,
+        [msg.id, this.table.owner],
+      );
+      if (!held.length) return []; // the lease expired and another worker took the message over (or the run is gone)
+      const t = await RunTx.open(tx, msg.runId, this.config, true);
+      if (!t) return [];
+      await fn(t);
+      await t.flush();
+      return t.delays;
     });
     for (const delay of new Set(followUps)) this.queue?.wake(delay);
   }

@@ -1,7 +1,5 @@
-import { writeOutbox } from '@pipewright/persistence';
 import type { StageRunEntity } from '../runs/run.entity';
 import { stageExecutor } from '../stages';
-import { enqueue } from './messages';
 import type { RunTx } from './run-tx';
 
 /**
@@ -16,8 +14,8 @@ export async function cancelStageWork(t: RunTx, stage: StageRunEntity, why: stri
     run: t.run,
     stage,
     why,
-    cancelBuild: async (buildRequestId, reason) => void (await writeOutbox(t.tx, 'cmd.builds.build.cancel.v1', { buildRequestId, reason })),
-    cancelRun: (runId, reason) => enqueue(t.tx, 'CancelRun', runId, null, { reason }),
+    cancelBuild: (buildRequestId, reason) => t.outbox('cmd.builds.build.cancel.v1', { buildRequestId, reason }),
+    cancelRun: (runId, reason) => t.enqueueFor(runId, 'CancelRun', null, { reason }),
   });
 }
 

@@ -47,16 +47,3 @@ export async function enqueue<K extends MessageKind>(tx: EntityManager, kind: K,
     String(Math.max(0, Math.round(delayMs))),
   ]);
 }
-
-/**
- * Enqueues a message already leased to `owner`, for the caller to handle at once after commit
- * (an API call that wants the outcome in its answer); if the caller dies first, the lease runs out
- * and a worker handles it.
- */
-export async function enqueueLeased<K extends MessageKind>(tx: EntityManager, owner: string, leaseSeconds: number, kind: K, runId: string, refId: string | null, payload: Payloads[K]): Promise<EngineMessage<K>> {
-  const [row] = await tx.query(
-    `INSERT INTO engine_messages (kind, run_id, ref_id, payload, lease_owner, lease_until, attempts) VALUES ($1, $2, $3, $4, $5, now() + ($6 || ' seconds')::interval, 1) RETURNING id::text`,
-    [kind, runId, refId, JSON.stringify(payload), owner, String(leaseSeconds)],
-  );
-  return { id: row.id, kind, runId, refId, payload, attempts: 1 };
-}

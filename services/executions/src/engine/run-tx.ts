@@ -1,30 +1,97 @@
-import { TERMINAL_RUN_STATUSES, type RunStatus, type StageDocument } from '@pipewright/contracts';
-import type { EntityManager } from 'typeorm';
+import { parseMessage, subjects, TERMINAL_RUN_STATUSES, type DurableSubject, type PayloadOf, type RunStatus, type StageDocument } from '@pipewright/contracts';
+import type { DataSource, EntityManager, EntityMetadata } from 'typeorm';
 import type { Config } from '../config';
 import { RunEntity, StageRunEntity, type MessageKind } from '../runs/run.entity';
-import { enqueue, type Payloads } from './messages';
-import { emitRunEvent, emitStageEvent } from './run-events';
+import type { Payloads } from './messages';
+
+type RunSubject = 'evt.executions.run.status-changed.v1' | 'evt.executions.stage.status-changed.v1';
+
+/** A row as to_jsonb gives it (column names), and back: the run's history and its reads use this shape. */
+export function entityToJson(metadata: EntityMetadata, entity: object, omit: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of metadata.columns) if (!omit.includes(c.databaseName)) out[c.databaseName] = (entity as Record<string, unknown>)[c.propertyName] ?? null;
+  return out;
+}
+
+export function entityFromJson<T extends object>(metadata: EntityMetadata, target: T, json: Record<string, unknown>): T {
+  const t = target as Record<string, unknown>;
+  for (const c of metadata.columns) {
+    const value = json[c.databaseName];
+    t[c.propertyName] = value != null && c.type === 'timestamptz' ? new Date(value as string) : (value ?? null);
+  }
+  return target;
+}
+
+/** A run and its stages (in pipeline order) in one statement. */
+export async function loadRun(db: EntityManager | DataSource, runId: string): Promise<{ run: RunEntity; stages: StageRunEntity[] } | null> {
+  const [row] = await db.query(
+    `SELECT to_jsonb(r) AS run, (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.position), '[]') FROM stage_runs s WHERE s.run_id = r.id) AS stages
+     FROM runs r WHERE r.id = $1`,
+    [runId],
+  );
+  if (!row) return null;
+  const connection = 'connection' in db ? db.connection : db;
+  const run = entityFromJson(connection.getMetadata(RunEntity), new RunEntity(), row.run);
+  const stages = (row.stages as Record<string, unknown>[]).map((s) => entityFromJson(connection.getMetadata(StageRunEntity), new StageRunEntity(), s));
+  return { run, stages };
+}
+
+/** The stage columns a handler may change (all but the key and what the pipeline fixed). */
+const STAGE_SET = `status = v.status, attempt = v.attempt, generation = v.generation, config = v.config, state = v.state, outputs = v.outputs,
+  error = v.error, decision = v.decision, skip_downstream = v.skip_downstream, started_at = v.started_at, finished_at = v.finished_at,
+  deadline_at = v.deadline_at, restarted_by = v.restarted_by, restarted_at = v.restarted_at`;
+const STAGE_RECORD = `ref_id text, status text, attempt int, generation int, config jsonb, state jsonb, outputs jsonb, error text, decision jsonb,
+  skip_downstream boolean, started_at timestamptz, finished_at timestamptz, deadline_at timestamptz, restarted_by text, restarted_at timestamptz`;
 
 /**
- * One handler's transaction on one run: the run's row lock, its stages read once (every change
- * goes through setStage, which updates these same rows in place), and the writes that report each
- * change as an event.
+ * Everything a handler writes, in one statement: the stages and the run it changed, one
+ * run_history row and one outbox event per change (each with the run's next sequence), the
+ * outbox commands, and the engine messages it enqueued.
+ */
+const FLUSH = `WITH
+  st AS (UPDATE stage_runs s SET ${STAGE_SET} FROM jsonb_to_recordset($2::jsonb) AS v(${STAGE_RECORD}) WHERE s.run_id = $1 AND s.ref_id = v.ref_id RETURNING 1),
+  ru AS (UPDATE runs SET status = $4, reason = $5, started_at = $6, finished_at = $7, artifacts = $8::jsonb, sequence = $9 WHERE id = $1 AND $3 RETURNING 1),
+  hi AS (INSERT INTO run_history (run_id, sequence, state) SELECT $1, v.sequence, v.state FROM jsonb_to_recordset($10::jsonb) AS v(sequence int, state jsonb) RETURNING 1),
+  ob AS (INSERT INTO outbox (subject, payload) SELECT e.value ->> 'subject', e.value -> 'payload' FROM jsonb_array_elements($11::jsonb) WITH ORDINALITY AS e(value, n) ORDER BY e.n RETURNING 1),
+  em AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at)
+         SELECT e.value ->> 'kind', (e.value ->> 'runId')::uuid, e.value ->> 'refId', e.value -> 'payload', now() + (e.value ->> 'delayMs')::float8 * interval '1 millisecond'
+         FROM jsonb_array_elements($12::jsonb) AS e(value) RETURNING 1)
+  SELECT (SELECT count(*) FROM st)::int AS stages`;
+
+/**
+ * One handler's transaction on one run: the run's row lock and its stages, read in one statement;
+ * every change made in memory (setStage, setRunStatus, updateRun) and recorded with its event, then
+ * written by flush() in one statement before the commit. Handlers of one run never interleave.
  */
 export class RunTx {
-  private rows?: StageRunEntity[];
+  private readonly dirty = new Set<StageRunEntity>();
+  private runDirty = false;
+  private readonly history: { sequence: number; state: unknown }[] = [];
+  private readonly outboxRows: { subject: string; payload: unknown }[] = [];
+  private readonly messages: { kind: MessageKind; runId: string; refId: string | null; payload: unknown; delayMs: number }[] = [];
   /** The delays of the messages this transaction enqueued: the engine wakes its queue for each after the commit. */
   readonly delays: number[] = [];
 
   private constructor(
     readonly tx: EntityManager,
     readonly run: RunEntity,
+    private readonly rows: StageRunEntity[],
     readonly config: Config,
   ) {}
 
-  /** Locks the run (FOR UPDATE): handlers of one run never interleave. Null when it is gone. */
-  static async open(tx: EntityManager, runId: string, config: Config): Promise<RunTx | null> {
-    const run = await tx.getRepository(RunEntity).createQueryBuilder('r').where('r.id = :runId', { runId }).setLock('pessimistic_write').getOne();
-    return run ? new RunTx(tx, run, config) : null;
+  /**
+   * Reads the run with its stages under its row lock; `locked` when the caller's transaction holds
+   * it already. The read is a statement after the lock: one that waited for the lock reads what the
+   * transaction before it committed (a single SELECT ... FOR UPDATE would read its stages as they
+   * were before the wait). Null when the run is gone.
+   */
+  static async open(tx: EntityManager, runId: string, config: Config, locked = false): Promise<RunTx | null> {
+    if (!locked) {
+      const rows: unknown[] = await tx.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+      if (!rows.length) return null;
+    }
+    const loaded = await loadRun(tx, runId);
+    return loaded && new RunTx(tx, loaded.run, loaded.stages, config);
   }
 
   get ended(): boolean {
@@ -36,12 +103,11 @@ export class RunTx {
   }
 
   async stages(): Promise<StageRunEntity[]> {
-    this.rows ??= await this.tx.getRepository(StageRunEntity).find({ where: { runId: this.run.id }, order: { position: 'ASC' } });
     return this.rows;
   }
 
   async stage(refId: string): Promise<StageRunEntity | undefined> {
-    return (await this.stages()).find((s) => s.refId === refId);
+    return this.rows.find((s) => s.refId === refId);
   }
 
   async setRunStatus(status: RunStatus, reason: string | null = null): Promise<void> {
@@ -51,8 +117,14 @@ export class RunTx {
     if (reason !== null) run.reason = reason;
     if (status === 'RUNNING' && !run.startedAt) run.startedAt = new Date();
     if (TERMINAL_RUN_STATUSES.includes(status)) run.finishedAt = new Date();
-    await this.tx.update(RunEntity, { id: run.id }, { status: run.status, reason: run.reason, startedAt: run.startedAt, finishedAt: run.finishedAt });
-    await emitRunEvent(this.tx, run);
+    this.runDirty = true;
+    this.event('evt.executions.run.status-changed.v1', { runId: run.id, pipelineId: run.pipelineId, number: run.number, status: run.status, reason: run.reason, at: new Date().toISOString() });
+  }
+
+  /** Changes run columns other than the status (artifacts, reason, finishedAt). */
+  updateRun(changes: Partial<Pick<RunEntity, 'artifacts' | 'reason' | 'finishedAt'>>): void {
+    Object.assign(this.run, changes);
+    this.runDirty = true;
   }
 
   /** Changes a stage's row; a change of status or attempt is an event. */
@@ -60,14 +132,69 @@ export class RunTx {
     const statusChanged = changes.status !== undefined && changes.status !== stage.status;
     const attemptChanged = changes.attempt !== undefined && changes.attempt !== stage.attempt;
     Object.assign(stage, changes);
-    const { runId: _r, refId: _f, ...columns } = stage;
-    await this.tx.update(StageRunEntity, { runId: this.run.id, refId: stage.refId }, columns as never);
-    if (statusChanged || attemptChanged) await emitStageEvent(this.tx, this.run, stage);
+    this.dirty.add(stage);
+    if (statusChanged || attemptChanged) {
+      const { run } = this;
+      this.event('evt.executions.stage.status-changed.v1', { runId: run.id, pipelineId: run.pipelineId, refId: stage.refId, status: stage.status, attempt: stage.attempt, error: stage.error, at: new Date().toISOString() });
+    }
   }
 
   enqueue<K extends MessageKind>(kind: K, refId: string | null, payload: Payloads[K], delayMs = 0): Promise<void> {
+    return this.enqueueFor(this.run.id, kind, refId, payload, delayMs);
+  }
+
+  /** A message about another run (a child to cancel, the next queued run to start), in this transaction. */
+  async enqueueFor<K extends MessageKind>(runId: string, kind: K, refId: string | null, payload: Payloads[K], delayMs = 0): Promise<void> {
     // Immediate ones are announced by NOTIFY; a delayed one would otherwise wait for the sweep.
     if (delayMs > 0) this.delays.push(Math.round(delayMs));
-    return enqueue(this.tx, kind, this.run.id, refId, payload, delayMs);
+    this.messages.push({ kind, runId, refId, payload, delayMs: Math.max(0, Math.round(delayMs)) });
+  }
+
+  /** A command through the outbox (e.g. to the builds service), validated now, sent after the commit. */
+  async outbox<S extends DurableSubject>(subject: S, payload: PayloadOf<S>): Promise<void> {
+    this.outboxRows.push({ subject, payload: parseMessage(subject, subjects[subject].payload, payload) });
+  }
+
+  /**
+   * One event about the run: the run's next sequence, the run as it is now recorded under it
+   * (run_history: a subscriber is shown each state, not only the newest), and the event with that
+   * sequence for the outbox. The payload is validated first.
+   */
+  private event<S extends RunSubject>(subject: S, payload: Omit<PayloadOf<S>, 'sequence'>): void {
+    const sequence = this.run.sequence + 1;
+    const valid = parseMessage(subject, subjects[subject].payload, { ...payload, sequence });
+    this.run.sequence = sequence;
+    this.runDirty = true;
+    const meta = this.tx.connection;
+    const runJson = entityToJson(meta.getMetadata(RunEntity), this.run, ['snapshot']);
+    const stageMeta = meta.getMetadata(StageRunEntity);
+    const stages = this.rows.map((s) => ({ ...entityToJson(stageMeta, s, ['config', 'state']), state: { prompt: s.state?.prompt ?? null } }));
+    this.history.push({ sequence, state: { run: runJson, stages } });
+    this.outboxRows.push({ subject, payload: valid });
+  }
+
+  /** Writes what the handler changed, in one statement (nothing when it changed nothing). */
+  async flush(): Promise<void> {
+    if (!this.dirty.size && !this.runDirty && !this.outboxRows.length && !this.messages.length) return;
+    const meta = this.tx.connection.getMetadata(StageRunEntity);
+    const stages = [...this.dirty].map((s) => entityToJson(meta, s));
+    const r = this.run;
+    await this.tx.query(FLUSH, [
+      r.id,
+      JSON.stringify(stages),
+      this.runDirty,
+      r.status,
+      r.reason,
+      r.startedAt,
+      r.finishedAt,
+      JSON.stringify(r.artifacts),
+      r.sequence,
+      JSON.stringify(this.history),
+      JSON.stringify(this.outboxRows),
+      JSON.stringify(this.messages),
+    ]);
+    this.dirty.clear();
+    this.runDirty = false;
+    this.history.length = this.outboxRows.length = this.messages.length = 0;
   }
 }

@@ -53,6 +53,17 @@ export class RunFactory {
     const values = resolveParameters(snapshot.document.parameters, parameters);
     const id = parent ? childRunIdOf({ runId: parent.runId, refId: parent.refId, attempt: parent.attempt, generation: parent.generation }) : randomUUID();
     return this.ds.transaction(async (tx) => {
+      if (parent) {
+        // Under the parent's lock: a child is created only while the stage attempt that asks for it
+        // still runs, so a halt of the parent (which cancels its children) never misses one.
+        const [p] = await tx.query(
+          `SELECT s.status, s.attempt, s.generation FROM runs r JOIN stage_runs s ON s.run_id = r.id AND s.ref_id = $2 WHERE r.id = $1 FOR UPDATE OF r`,
+          [parent.runId, parent.refId],
+        );
+        if (!p || p.status !== 'RUNNING' || p.attempt !== parent.attempt || p.generation !== parent.generation) {
+          throw new DomainError('CONFLICT', `stage "${parent.refId}" of run ${parent.runId} no longer runs this attempt (it is ${p?.status ?? 'gone'}): no child run was started`, { field: 'pipelineId' });
+        }
+      }
       const existing = await tx.getRepository(RunEntity).findOneBy({ id });
       if (existing) return existing;
       const [{ last_number: number }] = await tx.query(

@@ -1,5 +1,5 @@
 import { haltStages } from '../halting';
-import { enqueue, type EngineMessage } from '../messages';
+import type { EngineMessage } from '../messages';
 import type { RunTx } from '../run-tx';
 import { startWaitingRuns } from './start-waiting-runs.handler';
 
@@ -15,5 +15,5 @@ export async function handleCancelRun(t: RunTx, msg: EngineMessage<'CancelRun'>)
   await t.setRunStatus('CANCELED', why);
   await startWaitingRuns(t, t.run.pipelineId);
   const children: { id: string }[] = await t.tx.query(`SELECT id FROM runs WHERE parent_run_id = $1 AND status IN ('QUEUED', 'RUNNING', 'WAITING')`, [t.run.id]);
-  for (const { id } of children) await enqueue(t.tx, 'CancelRun', id, null, { reason: `parent run ${t.run.number} was canceled` });
+  for (const { id } of children) await t.enqueueFor(id, 'CancelRun', null, { reason: `parent run ${t.run.number} was canceled` });
 }

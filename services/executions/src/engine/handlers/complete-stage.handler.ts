@@ -17,8 +17,11 @@ import { advance } from '../scheduling';
  * - FAIL_PIPELINE (and a STOP decision) halts the rest of the run; STOP_BRANCH skips what is below
  *   it; CONTINUE records FAILED_CONTINUE and carries on.
  */
-export async function completeStage(t: RunTx, stage: StageRunEntity, result: StageResult, extra: Partial<StageRunEntity> = {}): Promise<void> {
+export async function completeStage(t: RunTx, stage: StageRunEntity, result: StageResult, extra: Partial<StageRunEntity> = {}, opts: { workMayGoOn?: boolean } = {}): Promise<void> {
   const doc = t.doc(stage.refId);
+  // A failure the stage's own start or poll reported (not its work: a build's end, a child run's)
+  // may leave that work going (a child run whose poll failed): it is cancelled before a retry or the end.
+  if (result.kind === 'failed' && opts.workMayGoOn && !result.timedOut) await cancelStageWork(t, stage, result.reason);
   if (result.kind === 'failed' && result.retryable && !result.timedOut && stage.status === 'RUNNING') {
     const retry = doc.retry ?? stageExecutor(stage.type)?.defaultRetry;
     if (retry && stage.attempt < retry.maxAttempts) {
@@ -42,8 +45,7 @@ export async function completeStage(t: RunTx, stage: StageRunEntity, result: Sta
         status = 'FAILED';
         error = end.missing;
       } else if (end) {
-        t.run.artifacts = end.artifacts;
-        await t.tx.query(`UPDATE runs SET artifacts = $2 WHERE id = $1`, [t.run.id, JSON.stringify(end.artifacts)]);
+        t.updateRun({ artifacts: end.artifacts });
       }
       break;
     }
@@ -60,7 +62,7 @@ export async function completeStage(t: RunTx, stage: StageRunEntity, result: Sta
     case 'stopped':
       status = 'STOPPED';
       error = result.reason;
-      t.run.reason = result.reason;
+      t.updateRun({ reason: result.reason });
       break;
     case 'canceled':
       status = 'CANCELED';
@@ -89,10 +91,14 @@ export async function handleCompleteStage(t: RunTx, msg: EngineMessage<'Complete
   const stage = await t.stage(msg.refId!);
   if (t.ended || !stage || (stage.status !== 'RUNNING' && stage.status !== 'WAITING') || (p.generation ?? 0) !== stage.generation) return;
   switch (p.source) {
-    case 'timeout':
+    case 'timeout': {
       // One deadline for all of a stage's attempts; an earlier one (before a restart) is dropped above.
-      if (!stage.deadlineAt || stage.deadlineAt.getTime() > Date.now()) return;
+      if (!stage.deadlineAt) return;
+      // Due by the database's clock a moment before the deadline by ours: look again then.
+      const left = stage.deadlineAt.getTime() - Date.now();
+      if (left > 0) return t.enqueue('CompleteStage', stage.refId, p, left + 10);
       return completeStage(t, stage, p.result);
+    }
     case 'build':
       // Only the attempt that asked for this build, and only while it runs: the id is derived from
       // the attempt, so an answer that beats the stage's own bookkeeping still counts.
@@ -103,6 +109,6 @@ export async function handleCompleteStage(t: RunTx, msg: EngineMessage<'Complete
       return completeStage(t, stage, p.result, p.decision ? { decision: p.decision } : {});
     case 'stage':
       if (!isCurrentAttempt(stage, p)) return;
-      return completeStage(t, stage, p.result);
+      return completeStage(t, stage, p.result, {}, { workMayGoOn: true });
   }
 }

@@ -34,9 +34,7 @@ export async function handleRestartStage(t: RunTx, msg: EngineMessage<'RestartSt
       ...(s.refId === refId ? { restartedBy: msg.payload.by, restartedAt: new Date() } : {}),
     });
   }
-  t.run.finishedAt = null;
-  t.run.reason = null;
-  await t.tx.query(`UPDATE runs SET finished_at = NULL, reason = NULL WHERE id = $1`, [t.run.id]);
+  t.updateRun({ finishedAt: null, reason: null });
   if (t.run.status !== 'RUNNING' && t.run.status !== 'WAITING') await t.setRunStatus('RUNNING');
   await advance(t);
 }

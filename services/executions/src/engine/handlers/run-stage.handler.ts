@@ -1,11 +1,11 @@
 import { TERMINAL_RUN_STATUSES, type BuildStart } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
-import { writeOutbox } from '@pipewright/persistence';
 import type { DataSource } from 'typeorm';
 import { RunEntity, StageRunEntity } from '../../runs/run.entity';
 import { stageExecutor } from '../../stages';
 import { failed, type StageContext, type StageOutcome } from '../../stages/stage-type';
 import { attemptKey } from '../ids';
+import { loadRun } from '../run-tx';
 import type { EngineMessage } from '../messages';
 import type { RunTx } from '../run-tx';
 import { advance } from '../scheduling';
@@ -32,9 +32,11 @@ const timedOut = (seconds: number | undefined, detail?: string) => ({ kind: 'fai
  * message's lease (`signal`) and the stage's timeout. Null when there is nothing to do any more.
  */
 export async function executeStage(io: StageIo, msg: EngineMessage<'RunStage'>, signal: AbortSignal): Promise<Executed | null> {
-  const [run, stages] = await Promise.all([io.ds.getRepository(RunEntity).findOneBy({ id: msg.runId }), io.ds.getRepository(StageRunEntity).findBy({ runId: msg.runId })]);
+  const loaded = await loadRun(io.ds, msg.runId);
+  if (!loaded) return null;
+  const { run, stages } = loaded;
   const stage = stages.find((s) => s.refId === msg.refId);
-  if (!run || !stage || stage.status !== 'RUNNING' || TERMINAL_RUN_STATUSES.includes(run.status) || !isCurrentAttempt(stage, msg.payload)) return null;
+  if (!stage || stage.status !== 'RUNNING' || TERMINAL_RUN_STATUSES.includes(run.status) || !isCurrentAttempt(stage, msg.payload)) return null;
   const timeoutSeconds = run.snapshot.stages.find((s) => s.refId === stage.refId)?.timeoutSeconds;
   const builds: BuildStart[] = [];
   if (stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) return { outcome: timedOut(timeoutSeconds), builds };
@@ -70,7 +72,7 @@ export async function applyStageOutcome(t: RunTx, msg: EngineMessage<'RunStage'>
   const stage = await t.stage(msg.refId!);
   if (!executed || !stage || stage.status !== 'RUNNING' || t.ended || !isCurrentAttempt(stage, msg.payload)) return;
   const { outcome } = executed;
-  for (const command of executed.builds) await writeOutbox(t.tx, 'cmd.builds.build.start.v1', command);
+  for (const command of executed.builds) await t.outbox('cmd.builds.build.start.v1', command);
   const ref = { attempt: stage.attempt, generation: stage.generation };
   switch (outcome.kind) {
     case 'running': {
@@ -85,6 +87,6 @@ export async function applyStageOutcome(t: RunTx, msg: EngineMessage<'RunStage'>
     case 'succeeded':
       return completeStage(t, stage, { kind: 'succeeded', outputs: outcome.outputs, skipDownstream: outcome.skipDownstream });
     case 'failed':
-      return completeStage(t, stage, outcome);
+      return completeStage(t, stage, outcome, {}, { workMayGoOn: !('timedOut' in outcome) });
   }
 }

@@ -12,6 +12,11 @@ export async function handleStartRun(t: RunTx, _msg: EngineMessage<'StartRun'>):
     const [{ active }] = await t.tx.query(`SELECT count(*)::int AS active FROM runs WHERE pipeline_id = $1 AND status IN ('RUNNING', 'WAITING')`, [run.pipelineId]);
     const [oldest] = await t.tx.query(`SELECT id FROM runs WHERE pipeline_id = $1 AND status = 'QUEUED' ORDER BY number LIMIT 1`, [run.pipelineId]);
     if (active >= max || oldest?.id !== run.id) return; // it starts when a running one ends (StartWaitingRuns)
+    // Room for more than this one (two runs ended at once, both asking for this run): the next queued one too.
+    if (active + 1 < max) {
+      const [next] = await t.tx.query(`SELECT id FROM runs WHERE pipeline_id = $1 AND status = 'QUEUED' AND id <> $2 ORDER BY number LIMIT 1`, [run.pipelineId, run.id]);
+      if (next) await t.enqueueFor(next.id, 'StartRun', null, {});
+    }
   }
   await t.setRunStatus('RUNNING');
   await advance(t);

@@ -1,10 +1,10 @@
-import { enqueue, type EngineMessage } from '../messages';
+import type { EngineMessage } from '../messages';
 import type { RunTx } from '../run-tx';
 
 /** Lets the oldest queued run of the pipeline start (a run of it ended): a StartRun for that run. */
 export async function startWaitingRuns(t: RunTx, pipelineId: string): Promise<void> {
   const [next] = await t.tx.query(`SELECT id FROM runs WHERE pipeline_id = $1 AND status = 'QUEUED' ORDER BY number LIMIT 1`, [pipelineId]);
-  if (next) await enqueue(t.tx, 'StartRun', next.id, null, {});
+  if (next) await t.enqueueFor(next.id, 'StartRun', null, {});
 }
 
 /** StartWaitingRuns: the same, as a message (sent where no transaction of the pipeline's runs is at hand). */
