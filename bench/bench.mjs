@@ -293,7 +293,11 @@ const keepOneInFlight = async () => {
     await finished(runId);
   }
 };
-await Promise.all(Array.from({ length: inFlight }, keepOneInFlight));
+await Promise.all(Array.from({ length: inFlight }, keepOneInFlight)).catch((err) => {
+  // What the services said, so a failure under load can be diagnosed from the bench's output.
+  for (const name of ['executions', 'pipelines', 'gateway']) console.error(`--- ${name} output ---\n${platform.processes[name].output().slice(-3000)}`);
+  throw err;
+});
 const seconds = (nowMs() - t0) / 1000;
 const sqlAfter = await sqlCounts();
 const phaseTransitions = transitions - transitionsAt0;

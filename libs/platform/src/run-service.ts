@@ -29,6 +29,12 @@ export async function runService<S extends z.ZodType<ServiceConfig, z.ZodTypeDef
     app.useBodyParser('json', { limit: '4mb' });
     app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET));
     app.enableShutdownHooks();
+    // Idle keep-alive connections outlive the gateway's (Node's agent drops its idle sockets after
+    // 5 s, the same as the server's default): otherwise a request the gateway sends on a socket the
+    // service is closing that instant fails with ECONNRESET, which showed under load.
+    const server = app.getHttpServer() as import('node:http').Server;
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     await app.listen(config.PORT, config.HOST);
     new Logger('Bootstrap').log({ message: `${opts.service} listening`, url: `http://${config.HOST}:${config.PORT}/graphql` });
     return app;
