@@ -156,9 +156,9 @@ describe('malformed arguments through the gateway', () => {
       { covers: [`Query.${one}.id`], query: `{ ${one}(id: "nope") { id } }`, answer: 'null' as const },
       { covers: [`Query.${many}.projectId`], query: `{ ${many}(projectId: "nope") { totalCount } }`, answer: { bad: 'projectId' } },
       { covers: [`Mutation.create${type}.input.projectId`], query: `mutation { create${type}(input: ${input.replace('{ ', '{ projectId: "nope", ')}) { id } }`, answer: { bad: 'input.projectId' } },
-      { covers: [`Mutation.update${type}.id`], query: `mutation { update${type}(id: "nope", input: { name: "x" }) { id } }`, answer: 'NOT_FOUND' as const },
-      { covers: [`Mutation.delete${type}.id`], query: `mutation { delete${type}(id: "nope", force: false) }`, answer: 'NOT_FOUND' as const },
-      { covers: [`Mutation.test${type}.id`], query: `mutation { test${type}(id: "nope") { ok } }`, answer: 'NOT_FOUND' as const },
+      { covers: [`Mutation.update${type}.id`], query: `mutation { update${type}(id: "nope", input: { name: "x" }) { id } }`, answer: { bad: 'id' } },
+      { covers: [`Mutation.delete${type}.id`], query: `mutation { delete${type}(id: "nope", force: false) }`, answer: { bad: 'id' } },
+      { covers: [`Mutation.test${type}.id`], query: `mutation { test${type}(id: "nope") { ok } }`, answer: { bad: 'id' } },
     ]),
     // executions
     { covers: ['Query.run.id', 'Query.run.atSequence'], query: `{ run(id: "nope", atSequence: -1) { id } }`, answer: { bad: 'id' } },
@@ -172,30 +172,30 @@ describe('malformed arguments through the gateway', () => {
     { covers: ['Mutation.approve.runId', 'Mutation.approve.refId'], query: `mutation { approve(runId: "nope", refId: "gate", decision: CONTINUE) { status } }`, answer: { bad: 'runId' } },
     // pipelines
     { covers: ['Query.pipeline.id'], query: `{ pipeline(id: "nope") { id } }`, answer: 'null' },
-    { covers: ['Query.pipeline.revision'], query: `{ pipeline(id: "${pipelineId}", revision: -1) { id } }`, answer: 'null' },
+    { covers: ['Query.pipeline.revision'], query: `{ pipeline(id: "${pipelineId}", revision: -1) { id } }`, answer: { bad: 'revision' } },
     { covers: ['Query.pipelines.projectId'], query: `{ pipelines(projectId: "nope") { totalCount } }`, answer: { bad: 'projectId' } },
-    { covers: ['Query.pipelineRevisions.id'], query: `{ pipelineRevisions(id: "nope") { totalCount } }`, answer: 'NOT_FOUND' },
-    { covers: ['Query.exportPipeline.id'], query: `{ exportPipeline(id: "nope") }`, answer: 'NOT_FOUND' },
-    { covers: ['Query.exportPipeline.revision'], query: `{ exportPipeline(id: "${pipelineId}", revision: -1) }`, answer: 'NOT_FOUND' },
+    { covers: ['Query.pipelineRevisions.id'], query: `{ pipelineRevisions(id: "nope") { totalCount } }`, answer: { bad: 'id' } },
+    { covers: ['Query.exportPipeline.id'], query: `{ exportPipeline(id: "nope") }`, answer: { bad: 'id' } },
+    { covers: ['Query.exportPipeline.revision'], query: `{ exportPipeline(id: "${pipelineId}", revision: -1) }`, answer: { bad: 'revision' } },
     { covers: ['Mutation.createPipeline.input.projectId'], query: `mutation { createPipeline(input: { projectId: "nope", name: "x", stages: [] }) { id } }`, answer: { bad: 'input.projectId' } },
-    { covers: ['Mutation.updatePipeline.id', 'Mutation.updatePipeline.expectedRevision'], query: `mutation { updatePipeline(id: "nope", input: { name: "x", stages: [] }, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.deletePipeline.id'], query: `mutation { deletePipeline(id: "nope") }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.restorePipelineRevision.id', 'Mutation.restorePipelineRevision.expectedRevision'], query: `mutation { restorePipelineRevision(id: "nope", revision: 1, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.restorePipelineRevision.revision'], query: `mutation { restorePipelineRevision(id: "${pipelineId}", revision: -1) { id } }`, answer: 'NOT_FOUND' },
+    { covers: ['Mutation.updatePipeline.id', 'Mutation.updatePipeline.expectedRevision'], query: `mutation { updatePipeline(id: "nope", input: { name: "x", stages: [] }, expectedRevision: 1) { id } }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.deletePipeline.id'], query: `mutation { deletePipeline(id: "nope") }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.restorePipelineRevision.id', 'Mutation.restorePipelineRevision.expectedRevision'], query: `mutation { restorePipelineRevision(id: "nope", revision: 1, expectedRevision: 1) { id } }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.restorePipelineRevision.revision'], query: `mutation { restorePipelineRevision(id: "${pipelineId}", revision: -1) { id } }`, answer: { bad: 'revision' } },
     { covers: ['Mutation.importPipeline.projectId'], query: `mutation { importPipeline(yaml: "name: x\\nstages: []", mode: CREATE, projectId: "nope") { id } }`, answer: { bad: 'projectId' } },
-    { covers: ['Mutation.addStage.pipelineId', 'Mutation.addStage.expectedRevision'], query: `mutation { addStage(pipelineId: "nope", stage: ${STAGE}, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.updateStage.pipelineId', 'Mutation.updateStage.expectedRevision'], query: `mutation { updateStage(pipelineId: "nope", refId: "gate", stage: ${STAGE}, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
+    { covers: ['Mutation.addStage.pipelineId', 'Mutation.addStage.expectedRevision'], query: `mutation { addStage(pipelineId: "nope", stage: ${STAGE}, expectedRevision: 1) { id } }`, answer: { bad: 'pipelineId' } },
+    { covers: ['Mutation.updateStage.pipelineId', 'Mutation.updateStage.expectedRevision'], query: `mutation { updateStage(pipelineId: "nope", refId: "gate", stage: ${STAGE}, expectedRevision: 1) { id } }`, answer: { bad: 'pipelineId' } },
     { covers: ['Mutation.updateStage.refId'], query: `mutation { updateStage(pipelineId: "${pipelineId}", refId: "nope", stage: ${STAGE}, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.removeStage.pipelineId', 'Mutation.removeStage.refId', 'Mutation.removeStage.expectedRevision'], query: `mutation { removeStage(pipelineId: "nope", refId: "gate", expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.moveStage.pipelineId', 'Mutation.moveStage.refId', 'Mutation.moveStage.expectedRevision'], query: `mutation { moveStage(pipelineId: "nope", refId: "gate", index: 0, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
+    { covers: ['Mutation.removeStage.pipelineId', 'Mutation.removeStage.refId', 'Mutation.removeStage.expectedRevision'], query: `mutation { removeStage(pipelineId: "nope", refId: "gate", expectedRevision: 1) { id } }`, answer: { bad: 'pipelineId' } },
+    { covers: ['Mutation.moveStage.pipelineId', 'Mutation.moveStage.refId', 'Mutation.moveStage.expectedRevision'], query: `mutation { moveStage(pipelineId: "nope", refId: "gate", index: 0, expectedRevision: 1) { id } }`, answer: { bad: 'pipelineId' } },
     // projects
     { covers: ['Query.project.id'], query: `{ project(id: "nope") { id } }`, answer: 'null' },
-    { covers: ['Mutation.updateProject.id'], query: `mutation { updateProject(id: "nope", input: { name: "x" }) { id } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.deleteProject.id'], query: `mutation { deleteProject(id: "nope", force: false) }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.setProjectMember.projectId'], query: `mutation { setProjectMember(projectId: "nope", subject: "ada", roles: [VIEWER]) { subject } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.removeProjectMember.projectId'], query: `mutation { removeProjectMember(projectId: "nope", subject: "ada") }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.createApiToken.input.projectId'], query: `mutation { createApiToken(input: { projectId: "nope", name: "t", roles: [VIEWER] }) { token } }`, answer: 'NOT_FOUND' },
-    { covers: ['Mutation.revokeApiToken.id'], query: `mutation { revokeApiToken(id: "nope") { id } }`, answer: 'NOT_FOUND' },
+    { covers: ['Mutation.updateProject.id'], query: `mutation { updateProject(id: "nope", input: { name: "x" }) { id } }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.deleteProject.id'], query: `mutation { deleteProject(id: "nope", force: false) }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.setProjectMember.projectId'], query: `mutation { setProjectMember(projectId: "nope", subject: "ada", roles: [VIEWER]) { subject } }`, answer: { bad: 'projectId' } },
+    { covers: ['Mutation.removeProjectMember.projectId'], query: `mutation { removeProjectMember(projectId: "nope", subject: "ada") }`, answer: { bad: 'projectId' } },
+    { covers: ['Mutation.createApiToken.input.projectId'], query: `mutation { createApiToken(input: { projectId: "nope", name: "t", roles: [VIEWER] }) { token } }`, answer: { bad: 'input.projectId' } },
+    { covers: ['Mutation.revokeApiToken.id'], query: `mutation { revokeApiToken(id: "nope") { id } }`, answer: { bad: 'id' } },
   ];
 
   it('covers every id and revision argument of the schema', () => {
@@ -218,6 +218,23 @@ describe('malformed arguments through the gateway', () => {
       seen.push({ query: c.query, answer });
     }
     expect(seen).toEqual(cases().map((c) => ({ query: c.query, answer: c.answer })));
+  });
+
+  it('still answers NOT_FOUND for a well-formed id that names nothing, where a malformed one is BAD_USER_INPUT', async () => {
+    // The changes and lookups that take one thing's id: refusing the malformed id must not have
+    // turned the missing-thing answer into something else.
+    const byId = /^(Query\.(pipelineRevisions|exportPipeline)\.id|Mutation\.((update|delete|test)\w+\.id|(restorePipelineRevision|revokeApiToken)\.id|(addStage|updateStage|removeStage|moveStage)\.pipelineId|(set|remove)ProjectMember\.projectId|createApiToken\.input\.projectId))$/;
+    const missing = '00000000-0000-4000-8000-00000000abcd';
+    const checked = cases().filter((c) => byId.test(c.covers[0]) && typeof c.answer === 'object');
+    const seen: { query: string; code: unknown }[] = [];
+    for (const c of checked) {
+      const query = c.query.replace('"nope"', `"${missing}"`);
+      const res = await call(query);
+      seen.push({ query, code: res.errors?.[0]?.extensions?.code ?? res.errors?.[0]?.message ?? 'no error' });
+    }
+    expect(seen).toEqual(seen.map((s) => ({ query: s.query, code: 'NOT_FOUND' })));
+    // update, delete and test of 5 kinds; 9 of pipelines; 6 of projects.
+    expect(checked).toHaveLength(5 * 3 + 9 + 6);
   });
 
   it("answers a service's own error code as its GraphQL code, telling the code as the reason", async () => {

@@ -7,7 +7,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * argument (PostgreSQL would otherwise refuse it as an internal error).
  */
 export function idArgument(name: string, value: string, what: string): string {
-  if (!UUID.test(value)) throw DomainError.badInput([{ field: name, message: `must be the id of a ${what} (a UUID; got "${value.slice(0, 80)}")` }]);
+  // `what` is a kind's label ("image registry", "API token"): its article follows its first letter.
+  const article = /^[aeiou]/i.test(what) ? 'an' : 'a';
+  if (!UUID.test(value)) throw DomainError.badInput([{ field: name, message: `must be the id of ${article} ${what} (a UUID; got "${value.slice(0, 80)}")` }]);
   return value;
 }
 

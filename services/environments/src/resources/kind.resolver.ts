@@ -1,6 +1,6 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import type { RequestContext } from '@pipewright/auth';
-import { ConnectionType, optionalIdArgument, type Connection } from '@pipewright/platform';
+import { ConnectionType, idArgument, optionalIdArgument, type Connection } from '@pipewright/platform';
 import { pluralLabel, type KindDefinition } from '../kinds/kind';
 import { ProbeResult } from '../probes/probe-result.model';
 import { ProjectRef } from '../projects/project-ref.model';
@@ -50,7 +50,7 @@ export function createKindResolvers(def: KindDefinition) {
       @Args('input', { type: () => def.updateInput }) input: Record<string, unknown>,
       @Context() ctx: RequestContext,
     ) {
-      return def.toModel(await this.resources.update(def, id, { ...input }, ctx.identity));
+      return def.toModel(await this.resources.update(def, idArgument('id', id, def.label), { ...input }, ctx.identity));
     }
 
     @Mutation(() => ID, { name: `delete${def.typeName}`, description: 'Refused with CONFLICT while pipelines use it, unless force is true. Needs ADMIN in its project.' })
@@ -59,12 +59,12 @@ export function createKindResolvers(def: KindDefinition) {
       @Args('force', { type: () => Boolean, defaultValue: false }) force: boolean,
       @Context() ctx: RequestContext,
     ) {
-      return (await this.resources.delete(def, id, force, ctx.identity)).id;
+      return (await this.resources.delete(def, idArgument('id', id, def.label), force, ctx.identity)).id;
     }
 
     @Mutation(() => ProbeResult, { name: `test${def.typeName}`, description: 'Probes the real endpoint with the stored credentials. Needs ADMIN in its project.' })
     test(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext) {
-      return this.resources.test(def, id, ctx.identity);
+      return this.resources.test(def, idArgument('id', id, def.label), ctx.identity);
     }
 
     /** Apollo calls this with (reference, context): no parameter decorators here. Checks read access too. */

@@ -1,6 +1,6 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import { assertProjectAccess, projectOrDefault, type RequestContext } from '@pipewright/auth';
-import { ConnectionType, DomainError, optionalIdArgument } from '@pipewright/platform';
+import { ConnectionType, DomainError, idArgument, optionalIdArgument, revisionArgument } from '@pipewright/platform';
 import { toPipeline, toPipelinePage, toRevision } from './pipeline.mapper';
 import { CreatePipelineInput, ImportMode, Pipeline, PipelineConnection, PipelineRevision, StageInput } from './pipeline.model';
 import { PipelineService } from './pipeline.service';
@@ -18,7 +18,7 @@ export class PipelineResolver {
 
   @Query(() => Pipeline, { nullable: true, description: 'A pipeline as of a revision (default: the latest); null when there is none, FORBIDDEN when it is a project\'s you are not a member of.' })
   async pipeline(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext, @Args('revision', { type: () => Int, nullable: true }) revision?: number) {
-    const view = await this.service.find(id, revision, ctx.identity);
+    const view = await this.service.find(id, revisionArgument('revision', revision), ctx.identity);
     return view && toPipeline(view);
   }
 
@@ -40,13 +40,13 @@ export class PipelineResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ) {
-    const page = await this.service.revisions(id, { first, after }, ctx.identity);
+    const page = await this.service.revisions(idArgument('id', id, 'pipeline'), { first, after }, ctx.identity);
     return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toRevision(e.node) })) };
   }
 
   @Query(() => String, { description: 'The pipeline (a revision, default the latest) as YAML (without its project).' })
   async exportPipeline(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext, @Args('revision', { type: () => Int, nullable: true }) revision?: number) {
-    return toYaml((await this.service.findOrThrow(id, revision, ctx.identity)).revision.document);
+    return toYaml((await this.service.findOrThrow(idArgument('id', id, 'pipeline'), revisionArgument('revision', revision), ctx.identity)).revision.document);
   }
 
   @Mutation(() => Pipeline, { description: 'Needs DEVELOPER or ADMIN in the project (input.projectId, default: the project named "default").' })
@@ -63,12 +63,12 @@ export class PipelineResolver {
     @Context() ctx: RequestContext,
   ) {
     const { projectId, ...document } = input;
-    return toPipeline(await this.service.update(id, document, expectedRevision, ctx.identity, { projectId }));
+    return toPipeline(await this.service.update(idArgument('id', id, 'pipeline'), document, expectedRevision, ctx.identity, { projectId }));
   }
 
   @Mutation(() => ID)
   async deletePipeline(@Args('id', { type: () => ID }) id: string, @Context() ctx: RequestContext) {
-    return (await this.service.remove(id, ctx.identity)).id;
+    return (await this.service.remove(idArgument('id', id, 'pipeline'), ctx.identity)).id;
   }
 
   @Mutation(() => Pipeline, { description: 'Saves an old revision again as the newest one.' })
@@ -78,7 +78,7 @@ export class PipelineResolver {
     @Args('expectedRevision', { type: () => Int, nullable: true }) expectedRevision: number | undefined,
     @Context() ctx: RequestContext,
   ) {
-    return toPipeline(await this.service.restore(id, revision, expectedRevision ?? null, ctx.identity));
+    return toPipeline(await this.service.restore(idArgument('id', id, 'pipeline'), revisionArgument('revision', revision)!, expectedRevision ?? null, ctx.identity));
   }
 
   @Mutation(() => Pipeline, { description: 'Creates the pipeline in projectId (default: the project named "default"), or with REPLACE saves a new revision of its pipeline of that name.' })
@@ -108,7 +108,7 @@ export class PipelineResolver {
     @Context() ctx: RequestContext,
   ) {
     return toPipeline(
-      await this.service.editStages(pipelineId, expectedRevision, ctx.identity, (stages) => {
+      await this.service.editStages(idArgument('pipelineId', pipelineId, 'pipeline'), expectedRevision, ctx.identity, (stages) => {
         stages.splice(index ?? stages.length, 0, { ...stage });
         return stages;
       }),
@@ -124,7 +124,7 @@ export class PipelineResolver {
     @Context() ctx: RequestContext,
   ) {
     return toPipeline(
-      await this.service.editStages(pipelineId, expectedRevision, ctx.identity, (stages) => {
+      await this.service.editStages(idArgument('pipelineId', pipelineId, 'pipeline'), expectedRevision, ctx.identity, (stages) => {
         const i = findStage(stages, refId);
         if (stage.refId !== refId) for (const s of stages) s.dependsOn = ((s.dependsOn as string[]) ?? []).map((d) => (d === refId ? stage.refId : d));
         stages[i] = { ...stage };
@@ -141,7 +141,7 @@ export class PipelineResolver {
     @Context() ctx: RequestContext,
   ) {
     return toPipeline(
-      await this.service.editStages(pipelineId, expectedRevision, ctx.identity, (stages) => {
+      await this.service.editStages(idArgument('pipelineId', pipelineId, 'pipeline'), expectedRevision, ctx.identity, (stages) => {
         stages.splice(findStage(stages, refId), 1);
         return stages.map((s) => ({ ...s, dependsOn: ((s.dependsOn as string[]) ?? []).filter((d) => d !== refId) }));
       }),
@@ -157,7 +157,7 @@ export class PipelineResolver {
     @Context() ctx: RequestContext,
   ) {
     return toPipeline(
-      await this.service.editStages(pipelineId, expectedRevision, ctx.identity, (stages) => {
+      await this.service.editStages(idArgument('pipelineId', pipelineId, 'pipeline'), expectedRevision, ctx.identity, (stages) => {
         if (index < 0 || index >= stages.length) throw DomainError.badInput([{ field: 'index', message: `must be between 0 and ${stages.length - 1} (got ${index})` }]);
         const [moved] = stages.splice(findStage(stages, refId), 1);
         stages.splice(index, 0, moved);

@@ -1,5 +1,6 @@
 import { Args, Context, ID, Mutation, Resolver } from '@nestjs/graphql';
 import type { RequestContext } from '@pipewright/auth';
+import { idArgument } from '@pipewright/platform';
 import { toMember } from '../projects/project.mapper';
 import { ProjectRole } from '../roles';
 import { ProjectMember } from './member.model';
@@ -17,11 +18,11 @@ export class MemberResolver {
     @Args('roles', { type: () => [ProjectRole] }) roles: ProjectRole[],
     @Context() ctx: RequestContext,
   ) {
-    return toMember(await this.members.set(projectId, subject, roles, ctx.identity));
+    return toMember(await this.members.set(idArgument('projectId', projectId, 'project'), subject, roles, ctx.identity));
   }
 
   @Mutation(() => Boolean, { description: 'Project ADMIN. False when the subject was not a member; the last ADMIN cannot be removed (except by a platform ADMIN).' })
   removeProjectMember(@Args('projectId', { type: () => ID }) projectId: string, @Args('subject') subject: string, @Context() ctx: RequestContext) {
-    return this.members.remove(projectId, subject, ctx.identity);
+    return this.members.remove(idArgument('projectId', projectId, 'project'), subject, ctx.identity);
   }
 }

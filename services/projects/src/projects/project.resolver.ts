@@ -1,7 +1,7 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import { projectRolesOf, Roles, type RequestContext } from '@pipewright/auth';
 import { Role } from '@pipewright/contracts';
-import { DomainError } from '@pipewright/platform';
+import { DomainError, idArgument } from '@pipewright/platform';
 import { ApiTokenConnection } from '../api-tokens/api-token.model';
 import { ApiTokenService } from '../api-tokens/api-token.service';
 import { ProjectMemberConnection } from '../members/member.model';
@@ -52,7 +52,7 @@ export class ProjectResolver {
 
   @Mutation(() => Project, { description: 'Project ADMIN.' })
   async updateProject(@Args('id', { type: () => ID }) id: string, @Args('input') input: UpdateProjectInput, @Context() ctx: RequestContext) {
-    return toProject(await this.projectService.update(id, input, ctx.identity));
+    return toProject(await this.projectService.update(idArgument('id', id, 'project'), input, ctx.identity));
   }
 
   @Mutation(() => ID, { description: 'Project ADMIN. Refused while any service holds something of the project, unless force; `default` can never be deleted.' })
@@ -61,7 +61,7 @@ export class ProjectResolver {
     @Args('force', { type: () => Boolean, defaultValue: false }) force: boolean,
     @Context() ctx: RequestContext,
   ) {
-    return this.projectService.remove(id, force, ctx.identity);
+    return this.projectService.remove(idArgument('id', id, 'project'), force, ctx.identity);
   }
 
   @ResolveField(() => [ProjectRole], { description: "The caller's roles in this project (empty when not a member)." })
