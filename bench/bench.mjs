@@ -296,6 +296,7 @@ const keepOneInFlight = async () => {
 await Promise.all(Array.from({ length: inFlight }, keepOneInFlight)).catch((err) => {
   // What the services said, so a failure under load can be diagnosed from the bench's output.
   for (const name of ['executions', 'pipelines', 'gateway']) console.error(`--- ${name} output ---\n${platform.processes[name].output().slice(-3000)}`);
+  await platform.stop(); // its services would otherwise outlive the bench, holding database connections
   throw err;
 });
 const seconds = (nowMs() - t0) / 1000;

@@ -3,7 +3,7 @@ import { MessageBus } from '@pipewright/messaging';
 import { leaseOwner, messageTable, QueueStoppingError, WorkQueue, type MessageTable } from '@pipewright/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../config';
-import type { MessageKind } from '../runs/run.entity';
+import type { MessageKind, RunEntity, StageRunEntity } from '../runs/run.entity';
 import { EXECUTIONS_CONFIG } from '../tokens';
 import { ChildRuns } from './child-runs';
 import { handleCancelRun } from './handlers/cancel-run.handler';
@@ -13,7 +13,7 @@ import { applyStageOutcome, executeStage, type StageIo } from './handlers/run-st
 import { handleStartRun } from './handlers/start-run.handler';
 import { handleStartWaitingRuns } from './handlers/start-waiting-runs.handler';
 import type { EngineMessage, Payloads } from './messages';
-import { RunTx } from './run-tx';
+import { RunTx, type LeasedMessage, type LocalLease } from './run-tx';
 
 /** Each message kind's handler, applied in the run's transaction (RunStage's I/O comes first, outside it). */
 const handlers: { [K in Exclude<MessageKind, 'RunStage'>]: (t: RunTx, msg: EngineMessage<K>) => Promise<void> } = {
@@ -39,6 +39,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly io: StageIo;
   private readonly table: MessageTable<EngineMessage>;
   private queue?: WorkQueue<EngineMessage>;
+  /** The run as the transaction that leased a message to this process left it (see afterCommit). */
+  private readonly preloaded = new Map<string, { run: RunEntity; stages: StageRunEntity[] }>();
 
   constructor(
     private readonly ds: DataSource,
@@ -46,7 +48,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     bus: MessageBus,
     @Inject(EXECUTIONS_CONFIG) private readonly config: Config,
   ) {
-    this.io = { ds, bus, startChildRun: (run, stage, pipelineId, parameters) => children.start(run, stage, pipelineId, parameters), runStatus: (id) => children.status(id) };
+    this.io = { ds, bus, preloaded: (id) => this.preloaded.get(id), startChildRun: (run, stage, pipelineId, parameters) => children.start(run, stage, pipelineId, parameters), runStatus: (id) => children.status(id) };
     this.table = messageTable<EngineMessage>(ds, {
       table: 'engine_messages',
       owner: leaseOwner('executions'),
@@ -87,17 +89,16 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
    * do no I/O, so they need no queue row or lease: the transaction is their durability.
    */
   async submit<K extends Exclude<MessageKind, 'RunStage'>>(validate: (tx: EntityManager) => Promise<{ kind: K; runId: string; refId: string | null; payload: Payloads[K] } | null>): Promise<void> {
-    const delays = await this.ds.transaction(async (tx) => {
+    const after = await this.ds.transaction(async (tx) => {
       const m = await validate(tx);
-      if (!m) return [];
-      const t = await RunTx.open(tx, m.runId, this.config);
-      if (!t) return [];
+      if (!m) return null;
+      const t = await RunTx.open(tx, m.runId, this.config, { local: this.localLease() });
+      if (!t) return null;
       const handler = handlers[m.kind] as (t: RunTx, msg: EngineMessage) => Promise<void>;
       await handler(t, { id: 'submitted', attempts: 1, ...m });
-      await t.flush();
-      return t.delays;
+      return { t, leased: await t.flush() };
     });
-    for (const delay of new Set(delays)) this.queue?.wake(delay);
+    if (after) this.afterCommit(after.t, after.leased);
   }
 
   private async handle(msg: EngineMessage, signal: AbortSignal): Promise<void> {
@@ -131,20 +132,45 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
 
   /** Applies a message under the run's lock, only while this worker still holds its lease; wakes the queue for the follow-ups it enqueued. */
   private async inTransaction(msg: EngineMessage, fn: (t: RunTx) => Promise<void>) {
-    const followUps = await this.ds.transaction(async (tx) => {
+    const after = await this.ds.transaction(async (tx) => {
       // Taking the message off the queue is the check that this worker still holds it (a rollback
       // puts it back), in the statement that locks its run.
       const held: { id: string }[] = await tx.query(
         `WITH m AS (DELETE FROM engine_messages WHERE id = $1 AND lease_owner = $2 RETURNING run_id) SELECT r.id FROM runs r JOIN m ON r.id = m.run_id FOR UPDATE OF r`,
         [msg.id, this.table.owner],
       );
-      if (!held.length) return []; // the lease expired and another worker took the message over (or the run is gone)
-      const t = await RunTx.open(tx, msg.runId, this.config, true);
-      if (!t) return [];
+      if (!held.length) return null; // the lease expired and another worker took the message over (or the run is gone)
+      const t = await RunTx.open(tx, msg.runId, this.config, { locked: true, local: this.localLease() });
+      if (!t) return null;
       await fn(t);
-      await t.flush();
-      return t.delays;
+      return { t, leased: await t.flush() };
     });
-    for (const delay of new Set(followUps)) this.queue?.wake(delay);
+    if (after) this.afterCommit(after.t, after.leased);
+  }
+
+  /** The queue's free slots, for stage steps a transaction starts to be run here at once. */
+  private localLease(): LocalLease | undefined {
+    const q = this.queue;
+    if (!q) return undefined;
+    return { owner: this.table.owner, leaseMs: this.table.leaseMs, slots: Math.max(0, this.config.ENGINE_WORKERS - q.busy) };
+  }
+
+  /**
+   * After a commit: wakes the queue for the delayed follow-ups, and runs the stage steps leased to
+   * this process with the run as the transaction left it (no claim, no read; the step's own
+   * transaction checks the state again). If this process dies first, their leases run out.
+   */
+  private afterCommit(t: RunTx, leased: LeasedMessage[]): void {
+    for (const delay of new Set(t.delays)) this.queue?.wake(delay);
+    for (const msg of leased) {
+      this.preloaded.set(msg.id, t.state);
+      try {
+        void this.queue!.handleNow(msg as EngineMessage).finally(() => this.preloaded.delete(msg.id));
+      } catch (err) {
+        // The queue is stopping: the step waits for its lease to run out and another worker.
+        this.preloaded.delete(msg.id);
+        this.log.warn({ message: `stage step ${msg.id} is left to another worker`, error: (err as Error).message });
+      }
+    }
   }
 }

@@ -53,10 +53,30 @@ const FLUSH = `WITH
   ru AS (UPDATE runs SET status = $4, reason = $5, started_at = $6, finished_at = $7, artifacts = $8::jsonb, sequence = $9 WHERE id = $1 AND $3 RETURNING 1),
   hi AS (INSERT INTO run_history (run_id, sequence, state) SELECT $1, v.sequence, v.state FROM jsonb_to_recordset($10::jsonb) AS v(sequence int, state jsonb) RETURNING 1),
   ob AS (INSERT INTO outbox (subject, payload) SELECT e.value ->> 'subject', e.value -> 'payload' FROM jsonb_array_elements($11::jsonb) WITH ORDINALITY AS e(value, n) ORDER BY e.n RETURNING 1),
-  em AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at)
-         SELECT e.value ->> 'kind', (e.value ->> 'runId')::uuid, e.value ->> 'refId', e.value -> 'payload', now() + (e.value ->> 'delayMs')::float8 * interval '1 millisecond'
-         FROM jsonb_array_elements($12::jsonb) AS e(value) RETURNING 1)
-  SELECT (SELECT count(*) FROM st)::int AS stages`;
+  em AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at, lease_owner, lease_until, attempts)
+         SELECT e.value ->> 'kind', (e.value ->> 'runId')::uuid, e.value ->> 'refId', e.value -> 'payload', now() + (e.value ->> 'delayMs')::float8 * interval '1 millisecond',
+                e.value ->> 'owner', CASE WHEN e.value ? 'owner' THEN now() + (e.value ->> 'leaseMs')::float8 * interval '1 millisecond' END, CASE WHEN e.value ? 'owner' THEN 1 ELSE 0 END
+         FROM jsonb_array_elements($12::jsonb) AS e(value)
+         RETURNING id::text AS id, kind, run_id::text AS "runId", ref_id AS "refId", payload, attempts, lease_owner IS NOT NULL AS leased)
+  SELECT (SELECT coalesce(jsonb_agg(to_jsonb(em) - 'leased'), '[]') FROM em WHERE em.leased) AS leased`;
+
+/** An engine message inserted already leased to this process. */
+export interface LeasedMessage {
+  id: string;
+  kind: MessageKind;
+  runId: string;
+  refId: string | null;
+  payload: never;
+  attempts: number;
+}
+
+/** Lets a handler's transaction take the stage steps it starts itself (see RunTx.enqueueFor). */
+export interface LocalLease {
+  owner: string;
+  leaseMs: number;
+  /** How many it may take: the queue's free slots. */
+  slots: number;
+}
 
 /**
  * One handler's transaction on one run: the run's row lock and its stages, read in one statement;
@@ -68,7 +88,7 @@ export class RunTx {
   private runDirty = false;
   private readonly history: { sequence: number; state: unknown }[] = [];
   private readonly outboxRows: { subject: string; payload: unknown }[] = [];
-  private readonly messages: { kind: MessageKind; runId: string; refId: string | null; payload: unknown; delayMs: number }[] = [];
+  private readonly messages: { kind: MessageKind; runId: string; refId: string | null; payload: unknown; delayMs: number; owner?: string; leaseMs?: number }[] = [];
   /** The delays of the messages this transaction enqueued: the engine wakes its queue for each after the commit. */
   readonly delays: number[] = [];
 
@@ -77,6 +97,7 @@ export class RunTx {
     readonly run: RunEntity,
     private readonly rows: StageRunEntity[],
     readonly config: Config,
+    private readonly local?: LocalLease,
   ) {}
 
   /**
@@ -85,13 +106,18 @@ export class RunTx {
    * transaction before it committed (a single SELECT ... FOR UPDATE would read its stages as they
    * were before the wait). Null when the run is gone.
    */
-  static async open(tx: EntityManager, runId: string, config: Config, locked = false): Promise<RunTx | null> {
-    if (!locked) {
+  static async open(tx: EntityManager, runId: string, config: Config, opts: { locked?: boolean; local?: LocalLease } = {}): Promise<RunTx | null> {
+    if (!opts.locked) {
       const rows: unknown[] = await tx.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
       if (!rows.length) return null;
     }
     const loaded = await loadRun(tx, runId);
-    return loaded && new RunTx(tx, loaded.run, loaded.stages, config);
+    return loaded && new RunTx(tx, loaded.run, loaded.stages, config, opts.local);
+  }
+
+  /** The run and its stages as this transaction leaves them. */
+  get state(): { run: RunEntity; stages: StageRunEntity[] } {
+    return { run: this.run, stages: this.rows };
   }
 
   get ended(): boolean {
@@ -147,7 +173,11 @@ export class RunTx {
   async enqueueFor<K extends MessageKind>(runId: string, kind: K, refId: string | null, payload: Payloads[K], delayMs = 0): Promise<void> {
     // Immediate ones are announced by NOTIFY; a delayed one would otherwise wait for the sweep.
     if (delayMs > 0) this.delays.push(Math.round(delayMs));
-    this.messages.push({ kind, runId, refId, payload, delayMs: Math.max(0, Math.round(delayMs)) });
+    // A stage this transaction starts is run by this process straight after the commit (no claim,
+    // no second read), leased to it in the insert, while the queue has room; otherwise by whoever claims it.
+    const local = kind === 'RunStage' && runId === this.run.id && delayMs <= 0 && this.local && this.local.slots > 0 ? this.local : undefined;
+    if (local) local.slots--;
+    this.messages.push({ kind, runId, refId, payload, delayMs: Math.max(0, Math.round(delayMs)), ...(local ? { owner: local.owner, leaseMs: local.leaseMs } : {}) });
   }
 
   /** A command through the outbox (e.g. to the builds service), validated now, sent after the commit. */
@@ -173,13 +203,13 @@ export class RunTx {
     this.outboxRows.push({ subject, payload: valid });
   }
 
-  /** Writes what the handler changed, in one statement (nothing when it changed nothing). */
-  async flush(): Promise<void> {
-    if (!this.dirty.size && !this.runDirty && !this.outboxRows.length && !this.messages.length) return;
+  /** Writes what the handler changed, in one statement (nothing when it changed nothing); answers the messages leased to this process. */
+  async flush(): Promise<LeasedMessage[]> {
+    if (!this.dirty.size && !this.runDirty && !this.outboxRows.length && !this.messages.length) return [];
     const meta = this.tx.connection.getMetadata(StageRunEntity);
     const stages = [...this.dirty].map((s) => entityToJson(meta, s));
     const r = this.run;
-    await this.tx.query(FLUSH, [
+    const [{ leased }] = await this.tx.query(FLUSH, [
       r.id,
       JSON.stringify(stages),
       this.runDirty,
@@ -196,5 +226,6 @@ export class RunTx {
     this.dirty.clear();
     this.runDirty = false;
     this.history.length = this.outboxRows.length = this.messages.length = 0;
+    return leased as LeasedMessage[];
   }
 }

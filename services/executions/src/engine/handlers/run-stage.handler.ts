@@ -20,6 +20,8 @@ export interface Executed {
 /** What a stage's I/O may use: the bus, child runs. */
 export interface StageIo {
   ds: DataSource;
+  /** The run as the transaction that started this step left it, when that was in this process. */
+  preloaded?(messageId: string): { run: RunEntity; stages: StageRunEntity[] } | undefined;
   bus: MessageBus;
   startChildRun(run: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string>;
   runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
@@ -32,7 +34,7 @@ const timedOut = (seconds: number | undefined, detail?: string) => ({ kind: 'fai
  * message's lease (`signal`) and the stage's timeout. Null when there is nothing to do any more.
  */
 export async function executeStage(io: StageIo, msg: EngineMessage<'RunStage'>, signal: AbortSignal): Promise<Executed | null> {
-  const loaded = await loadRun(io.ds, msg.runId);
+  const loaded = io.preloaded?.(msg.id) ?? (await loadRun(io.ds, msg.runId));
   if (!loaded) return null;
   const { run, stages } = loaded;
   const stage = stages.find((s) => s.refId === msg.refId);
