@@ -293,7 +293,7 @@ const keepOneInFlight = async () => {
     await finished(runId);
   }
 };
-await Promise.all(Array.from({ length: inFlight }, keepOneInFlight)).catch((err) => {
+await Promise.all(Array.from({ length: inFlight }, keepOneInFlight)).catch(async (err) => {
   // What the services said, so a failure under load can be diagnosed from the bench's output.
   for (const name of ['executions', 'pipelines', 'gateway']) console.error(`--- ${name} output ---\n${platform.processes[name].output().slice(-3000)}`);
   await platform.stop(); // its services would otherwise outlive the bench, holding database connections
@@ -333,6 +333,13 @@ results.sql = {
     Object.entries(sqlAfter.executions.byKind)
       .map(([k, n]) => [k, round((n - (sqlBefore.executions.byKind[k] ?? 0)) / phaseTransitions)])
       .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]),
+  ),
+  // The statements themselves (their first 90 characters), per transition, most frequent first.
+  executionsPerTransitionByStatement: Object.fromEntries(
+    Object.entries(sqlAfter.executions.byText ?? {})
+      .map(([k, n]) => [k, round((n - (sqlBefore.executions.byText?.[k] ?? 0)) / phaseTransitions)])
+      .filter(([, n]) => n >= 0.05)
       .sort((a, b) => b[1] - a[1]),
   ),
 };

@@ -8,7 +8,7 @@
 const Module = require('node:module');
 const http = require('node:http');
 
-const counts = { total: 0, byKind: {} };
+const counts = { total: 0, byKind: {}, byText: {} };
 const patched = new WeakSet();
 
 /** The statement's first keyword: SELECT, INSERT, UPDATE, DELETE, WITH, BEGIN, COMMIT, LISTEN, ... */
@@ -27,6 +27,9 @@ function patch(pg) {
     counts.total++;
     const kind = kindOf(config);
     counts.byKind[kind] = (counts.byKind[kind] ?? 0) + 1;
+    // The statement's start, whitespace folded: which statements the count is made of.
+    const text = (typeof config === 'string' ? config : (config?.text ?? '')).replace(/\s+/g, ' ').trim().slice(0, 90);
+    counts.byText[text] = (counts.byText[text] ?? 0) + 1;
     return query.call(this, config, ...rest);
   };
 }

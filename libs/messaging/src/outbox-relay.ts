@@ -1,10 +1,13 @@
 import { isSubject, subjects, type DurableSubject } from '@pipewright/contracts';
-import { OUTBOX_CHANNEL, OutboxEntity, WakeLoop, type PgListener } from '@pipewright/persistence';
+import { OUTBOX_CHANNEL, rowsOf, WakeLoop, type PgListener } from '@pipewright/persistence';
 import type { DataSource } from 'typeorm';
 import type { BusLogger, MessageBus } from './message-bus';
 
+/** How long a relay holds the rows it is publishing; one that dies leaves them to be claimed again after it. */
+const CLAIM_MS = 30_000;
+
 export interface OutboxRelayOptions {
-  /** Rows published per transaction. */
+  /** Rows published per batch. */
   batchSize?: number;
   /** The backstop sweep, in case a NOTIFY was missed (e.g. while reconnecting). */
   sweepIntervalMs?: number;
@@ -20,15 +23,15 @@ export interface RelayStats {
 }
 
 /**
- * Moves committed outbox rows to JetStream. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so
- * several replicas share the work; each is published with `Nats-Msg-Id` = row id and marked
- * published in the same transaction that claimed it. A crash after the publish and before the
- * commit republishes the row, and JetStream's duplicate window drops the copy.
+ * Moves committed outbox rows to JetStream. A batch is claimed in one statement (`FOR UPDATE SKIP
+ * LOCKED`, then held by `claimed_until`), so several replicas share the work; each row is
+ * published with `Nats-Msg-Id` = row id, in `seq` order, and marked published in a second
+ * statement. A crash after the publish and before the mark republishes the row once the claim runs
+ * out, and JetStream's duplicate window drops the copy.
  *
  * It runs on the work queue's WakeLoop and PgListener (woken by NOTIFY, LISTEN re-established after
- * a lost connection, a sweep as the backstop), not on WorkQueue itself: a batch is held by its
- * transaction's row locks rather than a lease, published in `seq` order and marked in the same
- * transaction, which a per-item handler with a lease cannot do without losing that order.
+ * a lost connection, a sweep as the backstop), not on WorkQueue itself: a batch is claimed, sent
+ * in order and marked as one, which per-item handlers running side by side would not keep.
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, duplicates: 0, failed: 0 };
@@ -85,40 +88,45 @@ export class OutboxRelay {
     await this.loop?.idle();
   }
 
-  /** Claims and publishes one batch; returns how many rows it handled. */
+  /**
+   * Claims and publishes one batch; returns how many rows it handled. The claim is one statement
+   * (rows held for CLAIM_MS, oldest first, skipping those another relay holds); the rows are sent in
+   * order and marked published in a second. A failed publish gives the batch back at once; a relay
+   * that dies leaves its claim to run out, and the repeat is dropped by Nats-Msg-Id.
+   */
   async publishBatch(): Promise<number> {
-    return this.ds.transaction(async (tx) => {
-      const rows: OutboxEntity[] = await tx
-        .getRepository(OutboxEntity)
-        .createQueryBuilder('o')
-        .where('o.published_at IS NULL')
-        .orderBy('o.seq', 'ASC')
-        .limit(this.opts.batchSize)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
-      const publishable: OutboxEntity[] = [];
-      for (const row of rows) {
-        if (!isSubject(row.subject) || !['event', 'command'].includes(subjects[row.subject].kind)) {
-          await tx.update(OutboxEntity, { seq: row.seq }, { lastError: `unknown subject ${row.subject}`, attempts: row.attempts + 1, publishedAt: new Date(0) });
-          this.stats.failed++;
-          this.log.error('outbox row has an unknown subject and was set aside', { id: row.id, subject: row.subject });
-          continue;
-        }
-        publishable.push(row);
-      }
-      // Sent in order on one connection, acknowledged together: JetStream keeps the order they were
-      // sent in. One failure rolls the batch back; its repeat is dropped by Nats-Msg-Id.
+    const claimed = rowsOf<{ seq: string; id: string; subject: string; payload: unknown }>(
+      await this.ds.query(
+        `UPDATE outbox o SET claimed_until = now() + $2::float8 * interval '1 millisecond', attempts = o.attempts + 1
+         FROM (SELECT seq FROM outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) c
+         WHERE o.seq = c.seq RETURNING o.seq::text AS seq, o.id::text AS id, o.subject, o.payload`,
+        [this.opts.batchSize, CLAIM_MS],
+      ),
+    );
+    if (!claimed.length) return 0;
+    const rows = claimed.sort((x, y) => (BigInt(x.seq) < BigInt(y.seq) ? -1 : 1));
+    const publishable = rows.filter((row) => isSubject(row.subject) && ['event', 'command'].includes(subjects[row.subject].kind));
+    const unknown = rows.filter((row) => !publishable.includes(row));
+    if (unknown.length) {
+      await this.ds.query(`UPDATE outbox SET last_error = 'unknown subject ' || subject, published_at = 'epoch', claimed_until = NULL WHERE seq = ANY($1::bigint[])`, [unknown.map((r) => r.seq)]);
+      this.stats.failed += unknown.length;
+      for (const row of unknown) this.log.error('outbox row has an unknown subject and was set aside', { id: row.id, subject: row.subject });
+    }
+    try {
+      // Sent in order on one connection, acknowledged together: JetStream keeps the order they were sent in.
       const acks = await Promise.all(publishable.map((row) => this.bus.publish(row.subject as DurableSubject, row.payload as never, { msgId: row.id })));
       for (const ack of acks) {
         if (ack.duplicate) this.stats.duplicates++;
         else this.stats.published++;
       }
-      if (publishable.length) {
-        await tx.query(`UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`, [publishable.map((r) => r.seq)]);
-      }
-      return rows.length;
-    });
+    } catch (err) {
+      await this.ds
+        .query(`UPDATE outbox SET claimed_until = NULL, last_error = $2 WHERE seq = ANY($1::bigint[])`, [publishable.map((r) => r.seq), (err as Error).message.slice(0, 2000)])
+        .catch(() => undefined); // else the claim runs out
+      throw err;
+    }
+    if (publishable.length) await this.ds.query(`UPDATE outbox SET published_at = now(), claimed_until = NULL WHERE seq = ANY($1::bigint[])`, [publishable.map((r) => r.seq)]);
+    return rows.length;
   }
 
   private async purge(): Promise<void> {

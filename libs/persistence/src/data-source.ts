@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { OutboxEntity } from './outbox.entity';
-import { CreateOutbox1767000000000 } from './outbox.migration';
+import { CreateOutbox1767000000000, OutboxClaims1769000000001 } from './outbox.migration';
 
 export interface DataSourceOptions {
   url: string;
@@ -19,7 +19,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     type: 'postgres',
     url: opts.url,
     entities: [OutboxEntity, ...(opts.entities ?? [])],
-    migrations: [CreateOutbox1767000000000, ...(opts.migrations ?? [])],
+    migrations: [CreateOutbox1767000000000, OutboxClaims1769000000001, ...(opts.migrations ?? [])],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

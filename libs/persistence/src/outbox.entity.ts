@@ -27,6 +27,10 @@ export class OutboxEntity {
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt!: Date | null;
 
+  /** Held by a relay until then while it publishes the row (see OutboxClaims). */
+  @Column({ name: 'claimed_until', type: 'timestamptz', nullable: true })
+  claimedUntil!: Date | null;
+
   @Column({ type: 'int', default: 0 })
   attempts!: number;
 

@@ -30,3 +30,21 @@ export class CreateOutbox1767000000000 implements MigrationInterface {
     await q.query(`DROP FUNCTION pw_outbox_notify()`);
   }
 }
+
+/**
+ * A relay claims outbox rows for a moment (`claimed_until`) in one statement instead of holding
+ * them in a transaction while it publishes: two statements a batch instead of four, one when
+ * there is nothing to send. A claim whose relay died runs out and the rows are sent again
+ * (JetStream drops the repeat by Nats-Msg-Id).
+ */
+export class OutboxClaims1769000000001 implements MigrationInterface {
+  name = 'OutboxClaims1769000000001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE outbox ADD COLUMN claimed_until timestamptz`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE outbox DROP COLUMN claimed_until`);
+  }
+}
