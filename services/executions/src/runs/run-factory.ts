@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess } from '@pipewright/auth';
-import { isUuid, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
+import { isUuid, parseMessage, subjects, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { DomainError } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { childRunIdOf } from '../engine/ids';
-import { enqueue } from '../engine/messages';
-import { emitRunEvent } from '../engine/run-events';
+import { entityToJson } from '../engine/run-tx';
 import { resolveParameters } from './run-parameters';
 import { RunEntity, StageRunEntity } from './run.entity';
 
@@ -64,8 +63,11 @@ export class RunFactory {
           throw new DomainError('CONFLICT', `stage "${parent.refId}" of run ${parent.runId} no longer runs this attempt (it is ${p?.status ?? 'gone'}): no child run was started`, { field: 'pipelineId' });
         }
       }
-      const existing = await tx.getRepository(RunEntity).findOneBy({ id });
-      if (existing) return existing;
+      // A child's id follows from its parent's stage attempt: a repeated start finds it.
+      if (parent) {
+        const existing = await tx.getRepository(RunEntity).findOneBy({ id });
+        if (existing) return existing;
+      }
       const [{ last_number: number }] = await tx.query(
         `INSERT INTO run_counters (pipeline_id, last_number) VALUES ($1, 1)
          ON CONFLICT (pipeline_id) DO UPDATE SET last_number = run_counters.last_number + 1 RETURNING last_number`,
@@ -82,7 +84,7 @@ export class RunFactory {
         parameters: values,
         snapshot: snapshot.document,
         artifacts: {},
-        sequence: 0,
+        sequence: 1,
         reason: null,
         parentRunId: parent?.runId ?? null,
         parentRefId: parent?.refId ?? null,
@@ -91,15 +93,25 @@ export class RunFactory {
         startedAt: null,
         finishedAt: null,
       });
-      await tx.save(RunEntity, run);
-      await tx.save(
-        StageRunEntity,
-        snapshot.document.stages.map((s, position) =>
-          Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, generation: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null, restartedBy: null, restartedAt: null }),
-        ),
+      const stages = snapshot.document.stages.map((s, position) =>
+        Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, generation: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null, restartedBy: null, restartedAt: null }),
       );
-      await emitRunEvent(tx, run);
-      await enqueue(tx, 'StartRun', id, null, {});
+      // The run, its stages, its first event (sequence 1: QUEUED, with its history row) and its
+      // StartRun, in one statement.
+      const subject = 'evt.executions.run.status-changed.v1';
+      const event = parseMessage(subject, subjects[subject].payload, { runId: id, pipelineId, number, status: run.status, reason: null, at: run.createdAt.toISOString(), sequence: 1 });
+      const runMeta = this.ds.getMetadata(RunEntity);
+      const stageMeta = this.ds.getMetadata(StageRunEntity);
+      const history = { run: entityToJson(runMeta, run, ['snapshot']), stages: stages.map((st) => ({ ...entityToJson(stageMeta, st, ['config', 'state']), state: { prompt: null } })) };
+      await tx.query(
+        `WITH r AS (INSERT INTO runs SELECT * FROM jsonb_populate_record(NULL::runs, $1::jsonb) RETURNING id),
+         s AS (INSERT INTO stage_runs SELECT * FROM jsonb_populate_recordset(NULL::stage_runs, $2::jsonb) RETURNING 1),
+         h AS (INSERT INTO run_history (run_id, sequence, state) SELECT id, 1, $3::jsonb FROM r RETURNING 1),
+         o AS (INSERT INTO outbox (subject, payload) VALUES ($4, $5::jsonb) RETURNING 1),
+         m AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload) SELECT 'StartRun', id, NULL, '{}' FROM r RETURNING 1)
+         SELECT 1`,
+        [JSON.stringify(entityToJson(runMeta, run)), JSON.stringify(stages.map((st) => entityToJson(stageMeta, st))), JSON.stringify(history), subject, JSON.stringify(event)],
+      );
       return run;
     });
   }
