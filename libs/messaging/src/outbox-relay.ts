@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { BusLogger, MessageBus } from './message-bus';
 
 /** How long a relay holds the rows it is publishing; one that dies leaves them to be claimed again after it. */
-const CLAIM_MS = 30_000;
+const CLAIM_MS = 10_000;
 
 export interface OutboxRelayOptions {
   /** Rows published per batch. */
@@ -98,7 +98,10 @@ export class OutboxRelay {
     const claimed = rowsOf<{ seq: string; id: string; subject: string; payload: unknown }>(
       await this.ds.query(
         `UPDATE outbox o SET claimed_until = now() + $2::float8 * interval '1 millisecond', attempts = o.attempts + 1
-         FROM (SELECT seq FROM outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) c
+         FROM (SELECT seq FROM outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+                 -- never past a batch another relay holds (or a dead one held): the outbox's order is kept
+                 AND seq < coalesce((SELECT min(seq) FROM outbox WHERE published_at IS NULL AND claimed_until >= now()), 9223372036854775807)
+               ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) c
          WHERE o.seq = c.seq RETURNING o.seq::text AS seq, o.id::text AS id, o.subject, o.payload`,
         [this.opts.batchSize, CLAIM_MS],
       ),

@@ -20,6 +20,7 @@ export function useLiveRun(runId: string) {
   // The gateway ends a subscription when it cannot read a state (the executions service restarting):
   // subscribe again, with afterSequence, after a growing pause.
   const [resubscribe, setResubscribe] = useState(0);
+  const failures = useRef(0);
 
   useEffect(() => {
     const r = data?.run;
@@ -33,10 +34,11 @@ export function useLiveRun(runId: string) {
       if (result.error) {
         setLiveError(result.error);
         const refused = result.error.graphQLErrors.some((e) => ['NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED'].includes(String(e.extensions?.code)));
-        if (!refused && retry === undefined) retry = setTimeout(() => setResubscribe((n) => n + 1), Math.min(30_000, 1000 * 2 ** Math.min(resubscribe, 5)));
+        if (!refused && retry === undefined) retry = setTimeout(() => setResubscribe((n) => n + 1), Math.min(30_000, 1000 * 2 ** Math.min(failures.current++, 5)));
         return;
       }
       setLiveError(null);
+      failures.current = 0; // delivering again: the next error starts the backoff afresh
       const r = result.data?.runUpdated;
       if (r && r.id === runId && gate.current.accept(r.sequence)) setRun(r);
     });
@@ -44,7 +46,7 @@ export function useLiveRun(runId: string) {
       clearTimeout(retry);
       sub.unsubscribe();
     };
-    // `resubscribe` starts it again after an error; reading it for the backoff needs no other dependency.
+    // `resubscribe` starts it again after an error (the backoff is counted in a ref).
   }, [client, runId, generation, resubscribe]);
 
   return { run, fetching: fetching && !run, error: run ? undefined : error, missing: !fetching && !error && data !== undefined && data.run === null && !run, liveError };

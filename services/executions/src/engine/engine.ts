@@ -76,7 +76,10 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.queue.start();
   }
 
+  private stopping = false;
+
   async onApplicationShutdown() {
+    this.stopping = true;
     // Stage calls under way get a moment to finish; those cut are given back at once (see handle).
     await this.queue?.stop({ graceMs: 5000 });
   }
@@ -89,6 +92,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
    * do no I/O, so they need no queue row or lease: the transaction is their durability.
    */
   async submit<K extends Exclude<MessageKind, 'RunStage'>>(validate: (tx: EntityManager) => Promise<{ kind: K; runId: string; refId: string | null; payload: Payloads[K] } | null>): Promise<void> {
+    const leasedAt = Date.now(); // no later than the transaction's now(), from which the database counts a lease
     const after = await this.ds.transaction(async (tx) => {
       const m = await validate(tx);
       if (!m) return null;
@@ -98,7 +102,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       await handler(t, { id: 'submitted', attempts: 1, ...m });
       return { t, leased: await t.flush() };
     });
-    if (after) this.afterCommit(after.t, after.leased);
+    if (after) this.afterCommit(after.t, after.leased, leasedAt);
   }
 
   private async handle(msg: EngineMessage, signal: AbortSignal): Promise<void> {
@@ -132,6 +136,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
 
   /** Applies a message under the run's lock, only while this worker still holds its lease; wakes the queue for the follow-ups it enqueued. */
   private async inTransaction(msg: EngineMessage, fn: (t: RunTx) => Promise<void>) {
+    const leasedAt = Date.now(); // no later than the transaction's now(), from which the database counts a lease
     const after = await this.ds.transaction(async (tx) => {
       // Taking the message off the queue is the check that this worker still holds it (a rollback
       // puts it back), in the statement that locks its run.
@@ -145,13 +150,13 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       await fn(t);
       return { t, leased: await t.flush() };
     });
-    if (after) this.afterCommit(after.t, after.leased);
+    if (after) this.afterCommit(after.t, after.leased, leasedAt);
   }
 
   /** The queue's free slots, for stage steps a transaction starts to be run here at once. */
   private localLease(): LocalLease | undefined {
     const q = this.queue;
-    if (!q) return undefined;
+    if (!q || this.stopping) return undefined;
     return { owner: this.table.owner, leaseMs: this.table.leaseMs, slots: Math.max(0, this.config.ENGINE_WORKERS - q.busy) };
   }
 
@@ -160,16 +165,17 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
    * this process with the run as the transaction left it (no claim, no read; the step's own
    * transaction checks the state again). If this process dies first, their leases run out.
    */
-  private afterCommit(t: RunTx, leased: LeasedMessage[]): void {
+  private afterCommit(t: RunTx, leased: LeasedMessage[], leasedAt: number): void {
     for (const delay of new Set(t.delays)) this.queue?.wake(delay);
     for (const msg of leased) {
       this.preloaded.set(msg.id, t.state);
       try {
-        void this.queue!.handleNow(msg as EngineMessage).finally(() => this.preloaded.delete(msg.id));
+        void this.queue!.handleNow(msg as EngineMessage, { leasedAt }).finally(() => this.preloaded.delete(msg.id));
       } catch (err) {
-        // The queue is stopping: the step waits for its lease to run out and another worker.
+        // The queue is stopping: the step is given back for another worker to claim at once.
         this.preloaded.delete(msg.id);
         this.log.warn({ message: `stage step ${msg.id} is left to another worker`, error: (err as Error).message });
+        void this.table.retryLater(msg.id, 0, err).catch(() => undefined);
       }
     }
   }

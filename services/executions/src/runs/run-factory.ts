@@ -55,10 +55,9 @@ export class RunFactory {
       if (parent) {
         // Under the parent's lock: a child is created only while the stage attempt that asks for it
         // still runs, so a halt of the parent (which cancels its children) never misses one.
-        const [p] = await tx.query(
-          `SELECT s.status, s.attempt, s.generation FROM runs r JOIN stage_runs s ON s.run_id = r.id AND s.ref_id = $2 WHERE r.id = $1 FOR UPDATE OF r`,
-          [parent.runId, parent.refId],
-        );
+        // The lock, then the read in a statement of its own: one that waited reads what the halt committed.
+        await tx.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [parent.runId]);
+        const [p] = await tx.query(`SELECT status, attempt, generation FROM stage_runs WHERE run_id = $1 AND ref_id = $2`, [parent.runId, parent.refId]);
         if (!p || p.status !== 'RUNNING' || p.attempt !== parent.attempt || p.generation !== parent.generation) {
           throw new DomainError('CONFLICT', `stage "${parent.refId}" of run ${parent.runId} no longer runs this attempt (it is ${p?.status ?? 'gone'}): no child run was started`, { field: 'pipelineId' });
         }
