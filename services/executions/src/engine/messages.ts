@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { Decision, MessageKind } from '../runs/run.entity';
 
 /** A stage's end, as whatever reported it saw it; CompleteStage applies the same rules to all. */
@@ -35,15 +34,4 @@ export interface EngineMessage<K extends MessageKind = MessageKind> {
   refId: string | null;
   payload: Payloads[K];
   attempts: number;
-}
-
-/** Enqueues an engine message in the caller's transaction (NOTIFY wakes the workers on commit). */
-export async function enqueue<K extends MessageKind>(tx: EntityManager, kind: K, runId: string, refId: string | null, payload: Payloads[K], delayMs = 0): Promise<void> {
-  await tx.query(`INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at) VALUES ($1, $2, $3, $4, now() + ($5 || ' milliseconds')::interval)`, [
-    kind,
-    runId,
-    refId,
-    JSON.stringify(payload),
-    String(Math.max(0, Math.round(delayMs))),
-  ]);
 }

@@ -1,7 +1,7 @@
 import { TERMINAL_RUN_STATUSES, type BuildStart } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
 import type { DataSource } from 'typeorm';
-import { RunEntity, StageRunEntity } from '../../runs/run.entity';
+import type { RunEntity, StageRunEntity } from '../../runs/run.entity';
 import { stageExecutor } from '../../stages';
 import { failed, type StageContext, type StageOutcome } from '../../stages/stage-type';
 import { attemptKey } from '../ids';
