@@ -6,6 +6,7 @@ import {
   Position,
   ReactFlow,
   ReactFlowProvider,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -62,13 +63,18 @@ export interface StageGraphProps {
   onDisconnect: (source: string, target: string) => void;
 }
 
-/** Fits the graph into view whenever its layout changes. */
+/**
+ * Fits the graph into view whenever its layout changes, once its nodes have been measured (a fit
+ * before that is computed without their sizes and can leave stages, and their edges, out of view).
+ */
 function FitOnLayout({ layoutKey }: { layoutKey: string }) {
   const flow = useReactFlow();
+  const measured = useNodesInitialized();
   useEffect(() => {
+    if (!measured) return;
     const t = window.setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: 1.1 }), 30);
     return () => window.clearTimeout(t);
-  }, [flow, layoutKey]);
+  }, [flow, layoutKey, measured]);
   return null;
 }
 
