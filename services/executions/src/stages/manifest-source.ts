@@ -68,14 +68,14 @@ async function fromRepository(ctx: StageContext, file: { repositoryId: string; p
   }
   const dir = await mkdtemp(join(tmpdir(), 'pw-manifest-'));
   try {
-    await git(['init', '-q', dir], env);
-    const fetched = await git(['-C', dir, 'fetch', '-q', '--depth', '1', repo.url, `refs/heads/${branch}`], env);
+    await git(['init', '-q', dir], env, ctx.signal);
+    const fetched = await git(['-C', dir, 'fetch', '-q', '--depth', '1', repo.url, `refs/heads/${branch}`], env, ctx.signal);
     if (fetched.code !== 0) {
       const said = fetched.err.trim().split('\n').pop() ?? '';
       const missing = /couldn't find remote ref/i.test(fetched.err);
       throw new StageStop(failed(missing ? `repository ${repo.name} has no branch "${branch}": fix manifestFile.branch` : `cannot fetch branch ${branch} of repository ${repo.name}: ${said}`, !missing));
     }
-    const shown = await git(['-C', dir, 'show', `FETCH_HEAD:${file.path.replace(/^\/+/, '')}`], env);
+    const shown = await git(['-C', dir, 'show', `FETCH_HEAD:${file.path.replace(/^\/+/, '')}`], env, ctx.signal);
     if (shown.code !== 0) throw new StageStop(failed(`repository ${repo.name} has no file "${file.path}" on branch ${branch}: fix manifestFile.path`, false));
     return shown.out;
   } finally {
@@ -83,9 +83,10 @@ async function fromRepository(ctx: StageContext, file: { repositoryId: string; p
   }
 }
 
-function git(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+/** Runs git, killed after 60 s or when `signal` aborts (the engine's lease on the attempt is gone). */
+function git(args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', args, { env, stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8');
@@ -95,6 +96,7 @@ function git(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; ou
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', (e) => {
       clearTimeout(timer);
+      if (signal.aborted) return reject(signal.reason);
       reject(new StageStop(failed(`cannot run git: ${e.message}; install git on the executions service's machine`, false)));
     });
     child.on('close', (code) => {

@@ -60,13 +60,34 @@ export async function executeStage(io: StageIo, msg: EngineMessage<'RunStage'>, 
   };
   let outcome: StageOutcome;
   try {
-    outcome = stage.state.__started && executor.poll ? await executor.poll(ctx) : await executor.start(ctx);
+    outcome = await boundedBy(signal, stage.state.__started && executor.poll ? executor.poll(ctx) : executor.start(ctx));
   } catch (err) {
+    if (signal.aborted) return null; // the lease is gone: whatever the I/O comes to is not this worker's to apply
     outcome = failed(`${stage.type} failed: ${(err as Error).message}`, true);
   }
   // The stage's own timeout wins over whatever the attempt ran into.
   if (outcome.kind === 'failed' && stage.deadlineAt && stage.deadlineAt.getTime() <= Date.now()) return { outcome: timedOut(timeoutSeconds, outcome.reason), builds };
   return { outcome, builds };
+}
+
+/**
+ * Settles as `work` does, or rejects with the signal's reason as soon as it aborts: a stage's I/O
+ * (a Kubernetes call, a git fetch, a NATS request, a child run's creation) cannot keep the handler
+ * past its lease, whether or not the stage type passes the signal on to what it calls.
+ */
+export function boundedBy<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
 }
 
 /** RunStage, second half: applies the outcome in the run's transaction (a stale or repeated one is dropped). */
