@@ -3,7 +3,7 @@ import { MessageBus } from '@pipewright/messaging';
 import { leaseOwner, messageTable, QueueStoppingError, WorkQueue, type MessageTable } from '@pipewright/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../config';
-import type { MessageKind, RunEntity, StageRunEntity } from '../runs/run.entity';
+import type { MessageKind } from '../runs/run.entity';
 import { EXECUTIONS_CONFIG } from '../tokens';
 import { ChildRuns } from './child-runs';
 import { handleCancelRun } from './handlers/cancel-run.handler';
@@ -13,7 +13,7 @@ import { applyStageOutcome, executeStage, type StageIo } from './handlers/run-st
 import { handleStartRun } from './handlers/start-run.handler';
 import { handleStartWaitingRuns } from './handlers/start-waiting-runs.handler';
 import type { EngineMessage, Payloads } from './messages';
-import { RunTx, type LeasedMessage, type LocalLease } from './run-tx';
+import { cloneState, loadRun, RunTx, type LeasedMessage, type LocalLease, type RunState } from './run-tx';
 
 /** Each message kind's handler, applied in the run's transaction (RunStage's I/O comes first, outside it). */
 const handlers: { [K in Exclude<MessageKind, 'RunStage'>]: (t: RunTx, msg: EngineMessage<K>) => Promise<void> } = {
@@ -40,7 +40,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly table: MessageTable<EngineMessage>;
   private queue?: WorkQueue<EngineMessage>;
   /** The run as the transaction that leased a message to this process left it (see afterCommit). */
-  private readonly preloaded = new Map<string, { run: RunEntity; stages: StageRunEntity[] }>();
+  private readonly preloaded = new Map<string, RunState>();
 
   constructor(
     private readonly ds: DataSource,
@@ -108,7 +108,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private async handle(msg: EngineMessage, signal: AbortSignal): Promise<void> {
     if (msg.kind === 'RunStage') {
       const m = msg as EngineMessage<'RunStage'>;
-      const outcome = await executeStage(this.io, m, signal);
+      const { state, executed } = await executeStage(this.io, m, signal);
       // The lease was lost (another worker may hold it now) or the service stops: the attempt is
       // left to whoever takes it over, with the same key, so a receiver can drop the repeat; on a
       // stop it is given back at once rather than when its lease runs out.
@@ -116,7 +116,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         if (signal.reason instanceof QueueStoppingError) await this.table.retryLater(msg.id, 0, signal.reason).catch(() => undefined);
         return;
       }
-      await this.inTransaction(msg, (t) => applyStageOutcome(t, m, outcome));
+      await this.applyUnlocked(m, state, (t) => applyStageOutcome(t, m, executed));
     } else {
       const handler = handlers[msg.kind] as (t: RunTx, m: EngineMessage) => Promise<void>;
       await this.inTransaction(msg, (t) => handler(t, msg));
@@ -132,6 +132,29 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     });
     // Either way, claim again when it falls due: not only at the next sweep.
     this.queue?.wake(released ? delay : this.table.leaseMs + 100);
+  }
+
+  /**
+   * A stage step's outcome applied to the run as the step read it, with no transaction and no
+   * lock: the handler decides in memory and flushChecked() writes it all in one statement only if
+   * the run is unchanged and the message still leased to this process. A run changed meanwhile (a
+   * sibling stage's step, a decision, a cancel) is read again and the outcome decided again; one
+   * that keeps changing falls back to the locked path.
+   */
+  private async applyUnlocked(msg: EngineMessage<'RunStage'>, read: RunState | null, apply: (t: RunTx) => Promise<void>): Promise<void> {
+    let state = read;
+    for (let reads = 0; reads < 3; reads++) {
+      state ??= await loadRun(this.ds, msg.runId);
+      if (!state) break; // the run is gone: the locked path drops the message
+      const leasedAt = Date.now(); // no later than the statement's now(), from which the database counts a lease
+      const t = RunTx.unlocked(this.ds.manager, state, this.config, this.localLease());
+      await apply(t);
+      const written = await t.flushChecked(msg.id, this.table.owner);
+      if (written.outcome === 'applied') return this.afterCommit(t, written.leased, leasedAt);
+      if (written.outcome === 'lost') return; // another worker holds the message now
+      state = null;
+    }
+    await this.inTransaction(msg, apply);
   }
 
   /** Applies a message under the run's lock, only while this worker still holds its lease; wakes the queue for the follow-ups it enqueued. */
@@ -162,13 +185,14 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
 
   /**
    * After a commit: wakes the queue for the delayed follow-ups, and runs the stage steps leased to
-   * this process with the run as the transaction left it (no claim, no read; the step's own
-   * transaction checks the state again). If this process dies first, their leases run out.
+   * this process with the run as the transaction left it (no claim, no read; the step's write
+   * checks the run's version). If this process dies first, their leases run out.
    */
   private afterCommit(t: RunTx, leased: LeasedMessage[], leasedAt: number): void {
     for (const delay of new Set(t.delays)) this.queue?.wake(delay);
+    // Each step changes the state it is given (its outcome is decided on it): siblings get copies.
+    for (const [i, msg] of leased.entries()) this.preloaded.set(msg.id, i === 0 ? t.state : cloneState(t.state));
     for (const msg of leased) {
-      this.preloaded.set(msg.id, t.state);
       try {
         void this.queue!.handleNow(msg as EngineMessage, { leasedAt }).finally(() => this.preloaded.delete(msg.id));
       } catch (err) {

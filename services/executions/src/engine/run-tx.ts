@@ -22,8 +22,19 @@ export function entityFromJson<T extends object>(metadata: EntityMetadata, targe
   return target;
 }
 
+/** A run and its stages (in pipeline order). */
+export interface RunState {
+  run: RunEntity;
+  stages: StageRunEntity[];
+}
+
+/** A copy that can be changed without touching the original. */
+export function cloneState({ run, stages }: RunState): RunState {
+  return { run: Object.assign(new RunEntity(), structuredClone({ ...run })), stages: stages.map((s) => Object.assign(new StageRunEntity(), structuredClone({ ...s }))) };
+}
+
 /** A run and its stages (in pipeline order) in one statement. */
-export async function loadRun(db: EntityManager | DataSource, runId: string): Promise<{ run: RunEntity; stages: StageRunEntity[] } | null> {
+export async function loadRun(db: EntityManager | DataSource, runId: string): Promise<RunState | null> {
   const [row] = await db.query(
     `SELECT to_jsonb(r) AS run, (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.position), '[]') FROM stage_runs s WHERE s.run_id = r.id) AS stages
      FROM runs r WHERE r.id = $1`,
@@ -44,21 +55,41 @@ const STAGE_RECORD = `ref_id text, status text, attempt int, generation int, con
   skip_downstream boolean, started_at timestamptz, finished_at timestamptz, deadline_at timestamptz, restarted_by text, restarted_at timestamptz`;
 
 /**
- * Everything a handler writes, in one statement: the stages and the run it changed, one
- * run_history row and one outbox event per change (each with the run's next sequence), the
- * outbox commands, and the engine messages it enqueued.
+ * Everything a handler writes, in one statement: the run (its version bumped), the stages it
+ * changed, one run_history row and one outbox event per change (each with the run's next
+ * sequence), the outbox commands, and the engine messages it enqueued.
+ *
+ * With a check ($12 the version the handler read, $13/$14 its message and lease owner), the
+ * statement is the step's whole write, outside any transaction: `ru` writes the run only while it
+ * still has that version and the message is still leased to this process, and every other part
+ * writes only if `ru` did (so all or nothing), the message included. A concurrent writer of the
+ * run holds its row lock until it commits; this statement then sees the version it left and
+ * writes nothing. Without a check the caller's transaction holds the run's lock (and took its message).
  */
 const FLUSH = `WITH
-  st AS (UPDATE stage_runs s SET ${STAGE_SET} FROM jsonb_to_recordset($2::jsonb) AS v(${STAGE_RECORD}) WHERE s.run_id = $1 AND s.ref_id = v.ref_id RETURNING 1),
-  ru AS (UPDATE runs SET status = $4, reason = $5, started_at = $6, finished_at = $7, artifacts = $8::jsonb, sequence = $9 WHERE id = $1 AND $3 RETURNING 1),
-  hi AS (INSERT INTO run_history (run_id, sequence, state) SELECT $1, v.sequence, v.state FROM jsonb_to_recordset($10::jsonb) AS v(sequence int, state jsonb) RETURNING 1),
-  ob AS (INSERT INTO outbox (subject, payload) SELECT e.value ->> 'subject', e.value -> 'payload' FROM jsonb_array_elements($11::jsonb) WITH ORDINALITY AS e(value, n) ORDER BY e.n RETURNING 1),
+  ru AS (UPDATE runs SET status = $3, reason = $4, started_at = $5, finished_at = $6, artifacts = $7::jsonb, sequence = $8, version = version + 1
+         WHERE id = $1 AND ($12::int IS NULL OR (version = $12 AND EXISTS (SELECT 1 FROM engine_messages WHERE id = $13::bigint AND lease_owner = $14)))
+         RETURNING version AS new_version),
+  dm AS (DELETE FROM engine_messages WHERE $13::bigint IS NOT NULL AND id = $13::bigint AND EXISTS (SELECT 1 FROM ru) RETURNING 1),
+  st AS (UPDATE stage_runs s SET ${STAGE_SET} FROM jsonb_to_recordset($2::jsonb) AS v(${STAGE_RECORD}), ru WHERE s.run_id = $1 AND s.ref_id = v.ref_id RETURNING 1),
+  hi AS (INSERT INTO run_history (run_id, sequence, state) SELECT $1, v.sequence, v.state FROM jsonb_to_recordset($9::jsonb) AS v(sequence int, state jsonb), ru RETURNING 1),
+  ob AS (INSERT INTO outbox (subject, payload) SELECT e.value ->> 'subject', e.value -> 'payload' FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS e(value, n), ru ORDER BY e.n RETURNING 1),
   em AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload, due_at, lease_owner, lease_until, attempts)
          SELECT e.value ->> 'kind', (e.value ->> 'runId')::uuid, e.value ->> 'refId', e.value -> 'payload', now() + (e.value ->> 'delayMs')::float8 * interval '1 millisecond',
                 e.value ->> 'owner', CASE WHEN e.value ? 'owner' THEN now() + (e.value ->> 'leaseMs')::float8 * interval '1 millisecond' END, CASE WHEN e.value ? 'owner' THEN 1 ELSE 0 END
-         FROM jsonb_array_elements($12::jsonb) AS e(value)
+         FROM jsonb_array_elements($11::jsonb) AS e(value), ru
          RETURNING id::text AS id, kind, run_id::text AS "runId", ref_id AS "refId", payload, attempts, lease_owner IS NOT NULL AS leased)
-  SELECT (SELECT coalesce(jsonb_agg(to_jsonb(em) - 'leased'), '[]') FROM em WHERE em.leased) AS leased`;
+  SELECT (SELECT new_version FROM ru) AS version,
+         (SELECT lease_owner FROM engine_messages WHERE id = $13::bigint) AS owner,
+         (SELECT coalesce(jsonb_agg(to_jsonb(em) - 'leased'), '[]') FROM em WHERE em.leased) AS leased`;
+
+/** What a checked flush (a stage step's, outside a transaction) came to. */
+export type CheckedFlush =
+  | { outcome: 'applied'; leased: LeasedMessage[] }
+  /** The run changed since the step read it: read it again and decide again. */
+  | { outcome: 'stale' }
+  /** The message is not this process's any more (its lease ran out and another took it, or the run is gone): nothing to do. */
+  | { outcome: 'lost' };
 
 /** An engine message inserted already leased to this process. */
 export interface LeasedMessage {
@@ -101,6 +132,15 @@ export class RunTx {
   ) {}
 
   /**
+   * A stage step's handler on the run as it read it, without a transaction or lock: `tx` runs
+   * each statement on its own (reads of other runs see what is committed, as in a transaction),
+   * and flushChecked() writes everything only if the run is unchanged (see FLUSH).
+   */
+  static unlocked(db: EntityManager, state: RunState, config: Config, local?: LocalLease): RunTx {
+    return new RunTx(db, state.run, state.stages, config, local);
+  }
+
+  /**
    * Reads the run with its stages under its row lock; `locked` when the caller's transaction holds
    * it already. The read is a statement after the lock: one that waited for the lock reads what the
    * transaction before it committed (a single SELECT ... FOR UPDATE would read its stages as they
@@ -116,7 +156,7 @@ export class RunTx {
   }
 
   /** The run and its stages as this transaction leaves them. */
-  get state(): { run: RunEntity; stages: StageRunEntity[] } {
+  get state(): RunState {
     return { run: this.run, stages: this.rows };
   }
 
@@ -196,23 +236,38 @@ export class RunTx {
     this.run.sequence = sequence;
     this.runDirty = true;
     const meta = this.tx.connection;
-    const runJson = entityToJson(meta.getMetadata(RunEntity), this.run, ['snapshot']);
+    const runJson = entityToJson(meta.getMetadata(RunEntity), this.run, ['snapshot', 'version']);
     const stageMeta = meta.getMetadata(StageRunEntity);
     const stages = this.rows.map((s) => ({ ...entityToJson(stageMeta, s, ['config', 'state']), state: { prompt: s.state?.prompt ?? null } }));
     this.history.push({ sequence, state: { run: runJson, stages } });
     this.outboxRows.push({ subject, payload: valid });
   }
 
-  /** Writes what the handler changed, in one statement (nothing when it changed nothing); answers the messages leased to this process. */
+  /** Writes what the handler changed, in one statement (nothing when it changed nothing), under the caller's lock; answers the messages leased to this process. */
   async flush(): Promise<LeasedMessage[]> {
     if (!this.dirty.size && !this.runDirty && !this.outboxRows.length && !this.messages.length) return [];
+    const row = await this.write(null);
+    return row.leased as LeasedMessage[];
+  }
+
+  /**
+   * A stage step's write without a lock: everything the handler changed, and the removal of its
+   * message, only if the run still has the version the handler read and the message is still
+   * leased to `owner` (all or nothing, one statement).
+   */
+  async flushChecked(messageId: string, owner: string): Promise<CheckedFlush> {
+    const row = await this.write({ version: this.run.version, messageId, owner });
+    if (row.version !== null) return { outcome: 'applied', leased: row.leased as LeasedMessage[] };
+    return row.owner === owner ? { outcome: 'stale' } : { outcome: 'lost' };
+  }
+
+  private async write(check: { version: number; messageId: string; owner: string } | null): Promise<{ version: number | null; owner: string | null; leased: unknown }> {
     const meta = this.tx.connection.getMetadata(StageRunEntity);
     const stages = [...this.dirty].map((s) => entityToJson(meta, s));
     const r = this.run;
-    const [{ leased }] = await this.tx.query(FLUSH, [
+    const [row] = await this.tx.query(FLUSH, [
       r.id,
       JSON.stringify(stages),
-      this.runDirty,
       r.status,
       r.reason,
       r.startedAt,
@@ -222,10 +277,17 @@ export class RunTx {
       JSON.stringify(this.history),
       JSON.stringify(this.outboxRows),
       JSON.stringify(this.messages),
+      check?.version ?? null,
+      check?.messageId ?? null,
+      check?.owner ?? null,
     ]);
-    this.dirty.clear();
-    this.runDirty = false;
-    this.history.length = this.outboxRows.length = this.messages.length = 0;
-    return leased as LeasedMessage[];
+    if (row.version !== null) {
+      // The state handed to the steps this write leased to this process carries the new version.
+      r.version = row.version;
+      this.dirty.clear();
+      this.runDirty = false;
+      this.history.length = this.outboxRows.length = this.messages.length = 0;
+    }
+    return row;
   }
 }

@@ -4,7 +4,7 @@ import { isUuid, parseMessage, subjects, type Identity, type PipelineSnapshot, t
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { DomainError } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { childRunIdOf } from '../engine/ids';
 import { entityToJson } from '../engine/run-tx';
 import { resolveParameters } from './run-parameters';
@@ -18,6 +18,21 @@ export interface ParentStage {
   attempt: number;
   generation: number;
 }
+
+/**
+ * A run with its number, stages, first event and history row, and its StartRun: $1 the pipeline,
+ * $2 the run, $3 its stages, $4 its history row, $5/$6 the event's subject and payload. The
+ * number is the pipeline's counter's next, written into the run, its history and its event.
+ */
+const CREATE_RUN = `WITH
+  c AS (INSERT INTO run_counters (pipeline_id, last_number) VALUES ($1, 1)
+        ON CONFLICT (pipeline_id) DO UPDATE SET last_number = run_counters.last_number + 1 RETURNING last_number),
+  r AS (INSERT INTO runs SELECT * FROM jsonb_populate_record(NULL::runs, $2::jsonb || jsonb_build_object('number', (SELECT last_number FROM c))) RETURNING id, number),
+  s AS (INSERT INTO stage_runs SELECT * FROM jsonb_populate_recordset(NULL::stage_runs, $3::jsonb) RETURNING 1),
+  h AS (INSERT INTO run_history (run_id, sequence, state) SELECT r.id, 1, jsonb_set($4::jsonb, '{run,number}', to_jsonb(r.number)) FROM r RETURNING 1),
+  o AS (INSERT INTO outbox (subject, payload) SELECT $5, jsonb_set($6::jsonb, '{number}', to_jsonb(r.number)) FROM r RETURNING 1),
+  m AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload) SELECT 'StartRun', id, NULL, '{}' FROM r RETURNING 1)
+  SELECT number FROM r`;
 
 /** Creates runs from a frozen pipeline snapshot (QUEUED, with a StartRun message) and reads them. */
 @Injectable()
@@ -51,67 +66,60 @@ export class RunFactory {
     if (!parent) assertProjectAccess(by, snapshot.projectId, 'write', `run pipeline "${snapshot.document.name}"`);
     const values = resolveParameters(snapshot.document.parameters, parameters);
     const id = parent ? childRunIdOf({ runId: parent.runId, refId: parent.refId, attempt: parent.attempt, generation: parent.generation }) : randomUUID();
+    // Everything but the run's number is made before the database is asked: the pipeline's
+    // counter row is locked from the statement that takes the next number until the commit, so
+    // that statement is the whole write (no JavaScript runs while other runs of the pipeline wait).
+    const run = Object.assign(new RunEntity(), {
+      id,
+      projectId: snapshot.projectId,
+      pipelineId,
+      pipelineName: snapshot.document.name,
+      revision: snapshot.revision,
+      number: 1, // the counter's next, set by the insert
+      status: 'QUEUED' as RunStatus,
+      parameters: values,
+      snapshot: snapshot.document,
+      artifacts: {},
+      sequence: 1,
+      version: 0,
+      reason: null,
+      parentRunId: parent?.runId ?? null,
+      parentRefId: parent?.refId ?? null,
+      createdBy: by.sub,
+      createdAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+    });
+    const stages = snapshot.document.stages.map((s, position) =>
+      Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, generation: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null, restartedBy: null, restartedAt: null }),
+    );
+    // The run, its stages, its first event (sequence 1: QUEUED, with its history row) and its
+    // StartRun, in one statement with the number (in the run, its history and its event).
+    const subject = 'evt.executions.run.status-changed.v1';
+    const event = parseMessage(subject, subjects[subject].payload, { runId: id, pipelineId, number: run.number, status: run.status, reason: null, at: run.createdAt.toISOString(), sequence: 1 });
+    const runMeta = this.ds.getMetadata(RunEntity);
+    const stageMeta = this.ds.getMetadata(StageRunEntity);
+    const history = { run: entityToJson(runMeta, run, ['snapshot', 'version']), stages: stages.map((st) => ({ ...entityToJson(stageMeta, st, ['config', 'state']), state: { prompt: null } })) };
+    const params = [pipelineId, JSON.stringify(entityToJson(runMeta, run)), JSON.stringify(stages.map((st) => entityToJson(stageMeta, st))), JSON.stringify(history), subject, JSON.stringify(event)];
+    const insert = async (db: EntityManager | DataSource) => {
+      const [{ number }] = await db.query(CREATE_RUN, params);
+      run.number = number;
+      return run;
+    };
+    if (!parent) return insert(this.ds);
     return this.ds.transaction(async (tx) => {
-      if (parent) {
-        // Under the parent's lock: a child is created only while the stage attempt that asks for it
-        // still runs, so a halt of the parent (which cancels its children) never misses one.
-        // The lock, then the read in a statement of its own: one that waited reads what the halt committed.
-        await tx.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [parent.runId]);
-        const [p] = await tx.query(`SELECT status, attempt, generation FROM stage_runs WHERE run_id = $1 AND ref_id = $2`, [parent.runId, parent.refId]);
-        if (!p || p.status !== 'RUNNING' || p.attempt !== parent.attempt || p.generation !== parent.generation) {
-          throw new DomainError('CONFLICT', `stage "${parent.refId}" of run ${parent.runId} no longer runs this attempt (it is ${p?.status ?? 'gone'}): no child run was started`, { field: 'pipelineId' });
-        }
+      // Under the parent's lock: a child is created only while the stage attempt that asks for it
+      // still runs, so a halt of the parent (which cancels its children) never misses one.
+      // The lock, then the read in a statement of its own: one that waited reads what the halt committed.
+      await tx.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE`, [parent.runId]);
+      const [p] = await tx.query(`SELECT status, attempt, generation FROM stage_runs WHERE run_id = $1 AND ref_id = $2`, [parent.runId, parent.refId]);
+      if (!p || p.status !== 'RUNNING' || p.attempt !== parent.attempt || p.generation !== parent.generation) {
+        throw new DomainError('CONFLICT', `stage "${parent.refId}" of run ${parent.runId} no longer runs this attempt (it is ${p?.status ?? 'gone'}): no child run was started`, { field: 'pipelineId' });
       }
       // A child's id follows from its parent's stage attempt: a repeated start finds it.
-      if (parent) {
-        const existing = await tx.getRepository(RunEntity).findOneBy({ id });
-        if (existing) return existing;
-      }
-      const [{ last_number: number }] = await tx.query(
-        `INSERT INTO run_counters (pipeline_id, last_number) VALUES ($1, 1)
-         ON CONFLICT (pipeline_id) DO UPDATE SET last_number = run_counters.last_number + 1 RETURNING last_number`,
-        [pipelineId],
-      );
-      const run = Object.assign(new RunEntity(), {
-        id,
-        projectId: snapshot.projectId,
-        pipelineId,
-        pipelineName: snapshot.document.name,
-        revision: snapshot.revision,
-        number,
-        status: 'QUEUED' as RunStatus,
-        parameters: values,
-        snapshot: snapshot.document,
-        artifacts: {},
-        sequence: 1,
-        reason: null,
-        parentRunId: parent?.runId ?? null,
-        parentRefId: parent?.refId ?? null,
-        createdBy: by.sub,
-        createdAt: new Date(),
-        startedAt: null,
-        finishedAt: null,
-      });
-      const stages = snapshot.document.stages.map((s, position) =>
-        Object.assign(new StageRunEntity(), { runId: id, refId: s.refId, position, name: s.name, type: s.type, status: 'NOT_STARTED', attempt: 0, generation: 0, config: null, state: {}, outputs: null, error: null, decision: null, skipDownstream: false, startedAt: null, finishedAt: null, deadlineAt: null, restartedBy: null, restartedAt: null }),
-      );
-      // The run, its stages, its first event (sequence 1: QUEUED, with its history row) and its
-      // StartRun, in one statement.
-      const subject = 'evt.executions.run.status-changed.v1';
-      const event = parseMessage(subject, subjects[subject].payload, { runId: id, pipelineId, number, status: run.status, reason: null, at: run.createdAt.toISOString(), sequence: 1 });
-      const runMeta = this.ds.getMetadata(RunEntity);
-      const stageMeta = this.ds.getMetadata(StageRunEntity);
-      const history = { run: entityToJson(runMeta, run, ['snapshot']), stages: stages.map((st) => ({ ...entityToJson(stageMeta, st, ['config', 'state']), state: { prompt: null } })) };
-      await tx.query(
-        `WITH r AS (INSERT INTO runs SELECT * FROM jsonb_populate_record(NULL::runs, $1::jsonb) RETURNING id),
-         s AS (INSERT INTO stage_runs SELECT * FROM jsonb_populate_recordset(NULL::stage_runs, $2::jsonb) RETURNING 1),
-         h AS (INSERT INTO run_history (run_id, sequence, state) SELECT id, 1, $3::jsonb FROM r RETURNING 1),
-         o AS (INSERT INTO outbox (subject, payload) VALUES ($4, $5::jsonb) RETURNING 1),
-         m AS (INSERT INTO engine_messages (kind, run_id, ref_id, payload) SELECT 'StartRun', id, NULL, '{}' FROM r RETURNING 1)
-         SELECT 1`,
-        [JSON.stringify(entityToJson(runMeta, run)), JSON.stringify(stages.map((st) => entityToJson(stageMeta, st))), JSON.stringify(history), subject, JSON.stringify(event)],
-      );
-      return run;
+      const existing = await tx.getRepository(RunEntity).findOneBy({ id });
+      if (existing) return existing;
+      return insert(tx);
     });
   }
 

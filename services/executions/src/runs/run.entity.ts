@@ -18,6 +18,8 @@ export class RunEntity {
   @Column({ type: 'jsonb' }) artifacts!: Record<string, unknown>;
   /** Last event sequence number; every run or stage event takes the next one. */
   @Column({ type: 'int' }) sequence!: number;
+  /** Bumped by every engine write of the run or its stages: a stage step's write holds only if it is unchanged since the step read it. */
+  @Column({ type: 'int', default: 0 }) version!: number;
   @Column({ type: 'text', nullable: true }) reason!: string | null;
   @Column({ name: 'parent_run_id', type: 'uuid', nullable: true }) parentRunId!: string | null;
   @Column({ name: 'parent_ref_id', type: 'text', nullable: true }) parentRefId!: string | null;

@@ -19,12 +19,12 @@ describe('a stage step is bounded by its lease', () => {
     await new Promise((r) => setImmediate(r));
     expect(asked).toBe(1); // the poll is in flight
     lease.abort(new Error('lease lost'));
-    await expect(step).resolves.toBeNull();
+    await expect(step).resolves.toMatchObject({ executed: null });
   });
 
   it('applies what the I/O came to while the lease holds', async () => {
     const { io, msg } = polling({ runStatus: async () => ({ status: 'SUCCEEDED', reason: null }) });
-    await expect(executeStage(io, msg, new AbortController().signal)).resolves.toMatchObject({ outcome: { kind: 'succeeded', outputs: { childRunId: 'run-2', childStatus: 'SUCCEEDED' } } });
+    await expect(executeStage(io, msg, new AbortController().signal)).resolves.toMatchObject({ executed: { outcome: { kind: 'succeeded', outputs: { childRunId: 'run-2', childStatus: 'SUCCEEDED' } } } });
   });
 
   it('boundedBy settles as its work does, or with the abort reason, whichever is first', async () => {

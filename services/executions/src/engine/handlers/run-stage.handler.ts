@@ -5,7 +5,7 @@ import type { RunEntity, StageRunEntity } from '../../runs/run.entity';
 import { stageExecutor } from '../../stages';
 import { failed, type StageContext, type StageOutcome } from '../../stages/stage-type';
 import { attemptKey } from '../ids';
-import { loadRun } from '../run-tx';
+import { loadRun, type RunState } from '../run-tx';
 import type { EngineMessage } from '../messages';
 import type { RunTx } from '../run-tx';
 import { advance } from '../scheduling';
@@ -21,7 +21,7 @@ export interface Executed {
 export interface StageIo {
   ds: DataSource;
   /** The run as the transaction that started this step left it, when that was in this process. */
-  preloaded?(messageId: string): { run: RunEntity; stages: StageRunEntity[] } | undefined;
+  preloaded?(messageId: string): RunState | undefined;
   bus: MessageBus;
   startChildRun(run: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string>;
   runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
@@ -31,12 +31,16 @@ const timedOut = (seconds: number | undefined, detail?: string) => ({ kind: 'fai
 
 /**
  * RunStage, first half: the stage's start or poll, outside any transaction, bounded by the
- * message's lease (`signal`) and the stage's timeout. Null when there is nothing to do any more.
+ * message's lease (`signal`) and the stage's timeout. Answers the run as it was read (null when it
+ * is gone), on which the outcome is then applied, and what the step came to (null when there is
+ * nothing to do any more).
  */
-export async function executeStage(io: StageIo, msg: EngineMessage<'RunStage'>, signal: AbortSignal): Promise<Executed | null> {
-  const loaded = io.preloaded?.(msg.id) ?? (await loadRun(io.ds, msg.runId));
-  if (!loaded) return null;
-  const { run, stages } = loaded;
+export async function executeStage(io: StageIo, msg: EngineMessage<'RunStage'>, signal: AbortSignal): Promise<{ state: RunState | null; executed: Executed | null }> {
+  const state = io.preloaded?.(msg.id) ?? (await loadRun(io.ds, msg.runId));
+  return { state, executed: state && (await execute(io, state, msg, signal)) };
+}
+
+async function execute(io: StageIo, { run, stages }: RunState, msg: EngineMessage<'RunStage'>, signal: AbortSignal): Promise<Executed | null> {
   const stage = stages.find((s) => s.refId === msg.refId);
   if (!stage || stage.status !== 'RUNNING' || TERMINAL_RUN_STATUSES.includes(run.status) || !isCurrentAttempt(stage, msg.payload)) return null;
   const timeoutSeconds = run.snapshot.stages.find((s) => s.refId === stage.refId)?.timeoutSeconds;
