@@ -13,6 +13,7 @@ import {
   type EdgeChange,
   type Node,
   type NodeChange,
+  type NodeHandle,
   type NodeProps,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
@@ -45,6 +46,19 @@ function StageNodeView({ data, selected }: NodeProps<StageNode>) {
 }
 
 const nodeTypes = { stage: StageNodeView };
+
+/**
+ * Every node's size and handles (pipelines.css: 10 px handles centred on its left and right
+ * edges), given with each node. React Flow forgets what it measured of a node whenever the node
+ * object is new (after a save every node is), and the parent must hand a measurement back: until
+ * then it hides the node and draws none of its edges. Seen after Save: only one stage in view, at
+ * the highest zoom, no edge at all.
+ */
+const NODE_MEASURED = { width: NODE_WIDTH, height: NODE_HEIGHT };
+const NODE_HANDLES: NodeHandle[] = [
+  { type: 'target', position: Position.Left, x: -5, y: NODE_HEIGHT / 2 - 5, width: 10, height: 10 },
+  { type: 'source', position: Position.Right, x: NODE_WIDTH - 5, y: NODE_HEIGHT / 2 - 5, width: 10, height: 10 },
+];
 
 export const edgeId = (source: string, target: string) => `${source}->${target}`;
 
@@ -116,6 +130,8 @@ function Graph({ stages, types, selectedStage, selectedEdge, problems, readOnly,
         position: positions[s.refId] ?? { x: 0, y: 0 },
         width: NODE_WIDTH,
         height: NODE_HEIGHT,
+        measured: NODE_MEASURED,
+        handles: NODE_HANDLES,
         selected: s.refId === selectedStage,
         draggable: false,
         deletable: false,
