@@ -116,7 +116,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         if (signal.reason instanceof QueueStoppingError) await this.table.retryLater(msg.id, 0, signal.reason).catch(() => undefined);
         return;
       }
-      await this.applyUnlocked(m, state, (t) => applyStageOutcome(t, m, executed));
+      await this.applyUnlocked(m, state, signal, (t) => applyStageOutcome(t, m, executed));
     } else {
       const handler = handlers[msg.kind] as (t: RunTx, m: EngineMessage) => Promise<void>;
       await this.inTransaction(msg, (t) => handler(t, msg));
@@ -141,9 +141,10 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
    * sibling stage's step, a decision, a cancel) is read again and the outcome decided again; one
    * that keeps changing falls back to the locked path.
    */
-  private async applyUnlocked(msg: EngineMessage<'RunStage'>, read: RunState | null, apply: (t: RunTx) => Promise<void>): Promise<void> {
+  private async applyUnlocked(msg: EngineMessage<'RunStage'>, read: RunState | null, signal: AbortSignal, apply: (t: RunTx) => Promise<void>): Promise<void> {
     let state = read;
     for (let reads = 0; reads < 3; reads++) {
+      if (signal.aborted) return; // the lease is gone meanwhile: the message is whoever's claims it next
       state ??= await loadRun(this.ds, msg.runId);
       if (!state) break; // the run is gone: the locked path drops the message
       const leasedAt = Date.now(); // no later than the statement's now(), from which the database counts a lease

@@ -60,17 +60,20 @@ const STAGE_RECORD = `ref_id text, status text, attempt int, generation int, con
  * sequence), the outbox commands, and the engine messages it enqueued.
  *
  * With a check ($12 the version the handler read, $13/$14 its message and lease owner), the
- * statement is the step's whole write, outside any transaction: `ru` writes the run only while it
- * still has that version and the message is still leased to this process, and every other part
+ * statement is the step's whole write, outside any transaction: `lk` locks the message while it
+ * is leased to this process (first, so no claim can take it over while `ru` waits for the run's
+ * lock: a claim skips locked rows), `ru` writes the run only while it still has that version and
+ * `lk` holds the message, and every other part
  * writes only if `ru` did (so all or nothing), the message included. A concurrent writer of the
  * run holds its row lock until it commits; this statement then sees the version it left and
  * writes nothing. Without a check the caller's transaction holds the run's lock (and took its message).
  */
 const FLUSH = `WITH
+  lk AS (SELECT id FROM engine_messages WHERE id = $13::bigint AND lease_owner = $14 FOR UPDATE),
   ru AS (UPDATE runs SET status = $3, reason = $4, started_at = $5, finished_at = $6, artifacts = $7::jsonb, sequence = $8, version = version + 1
-         WHERE id = $1 AND ($12::int IS NULL OR (version = $12 AND EXISTS (SELECT 1 FROM engine_messages WHERE id = $13::bigint AND lease_owner = $14)))
+         WHERE id = $1 AND ($12::int IS NULL OR (version = $12 AND EXISTS (SELECT 1 FROM lk)))
          RETURNING version AS new_version),
-  dm AS (DELETE FROM engine_messages WHERE $13::bigint IS NOT NULL AND id = $13::bigint AND EXISTS (SELECT 1 FROM ru) RETURNING 1),
+  dm AS (DELETE FROM engine_messages WHERE id IN (SELECT id FROM lk) AND EXISTS (SELECT 1 FROM ru) RETURNING 1),
   st AS (UPDATE stage_runs s SET ${STAGE_SET} FROM jsonb_to_recordset($2::jsonb) AS v(${STAGE_RECORD}), ru WHERE s.run_id = $1 AND s.ref_id = v.ref_id RETURNING 1),
   hi AS (INSERT INTO run_history (run_id, sequence, state) SELECT $1, v.sequence, v.state FROM jsonb_to_recordset($9::jsonb) AS v(sequence int, state jsonb), ru RETURNING 1),
   ob AS (INSERT INTO outbox (subject, payload) SELECT e.value ->> 'subject', e.value -> 'payload' FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS e(value, n), ru ORDER BY e.n RETURNING 1),
@@ -80,7 +83,7 @@ const FLUSH = `WITH
          FROM jsonb_array_elements($11::jsonb) AS e(value), ru
          RETURNING id::text AS id, kind, run_id::text AS "runId", ref_id AS "refId", payload, attempts, lease_owner IS NOT NULL AS leased)
   SELECT (SELECT new_version FROM ru) AS version,
-         (SELECT lease_owner FROM engine_messages WHERE id = $13::bigint) AS owner,
+         EXISTS (SELECT 1 FROM lk) AS held,
          (SELECT coalesce(jsonb_agg(to_jsonb(em) - 'leased'), '[]') FROM em WHERE em.leased) AS leased`;
 
 /** What a checked flush (a stage step's, outside a transaction) came to. */
@@ -258,10 +261,10 @@ export class RunTx {
   async flushChecked(messageId: string, owner: string): Promise<CheckedFlush> {
     const row = await this.write({ version: this.run.version, messageId, owner });
     if (row.version !== null) return { outcome: 'applied', leased: row.leased as LeasedMessage[] };
-    return row.owner === owner ? { outcome: 'stale' } : { outcome: 'lost' };
+    return row.held ? { outcome: 'stale' } : { outcome: 'lost' };
   }
 
-  private async write(check: { version: number; messageId: string; owner: string } | null): Promise<{ version: number | null; owner: string | null; leased: unknown }> {
+  private async write(check: { version: number; messageId: string; owner: string } | null): Promise<{ version: number | null; held: boolean; leased: unknown }> {
     const meta = this.tx.connection.getMetadata(StageRunEntity);
     const stages = [...this.dirty].map((s) => entityToJson(meta, s));
     const r = this.run;
