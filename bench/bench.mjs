@@ -70,7 +70,9 @@ for (const s of SERVICE_NAMES) {
   serviceEnv[s] = { NODE_OPTIONS: `--require ${join(here, 'count-sql.cjs')}${extra}`, BENCH_SQL_COUNT_PORT: String(sqlPorts[s]) };
 }
 Object.assign(serviceEnv.executions, { ENGINE_WORKERS: '8', ENGINE_SWEEP_MS: '200' });
-const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, serviceEnv);
+// BENCH_GATEWAY_NODE_OPTIONS: the same for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+const gatewayEnv = process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {};
+const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, serviceEnv, { gatewayEnv });
 const sqlCounts = async () =>
   Object.fromEntries(
     await Promise.all(

@@ -1,4 +1,5 @@
 import { DEFAULT_PROJECT_ID, TERMINAL_RUN_STATUSES, type Role } from '@pipewright/contracts';
+import { signIdentity } from '@pipewright/auth';
 import { gql, startPlatform, testEnv, waitFor, type GraphQLResponse, type TestPlatform } from '@pipewright/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -81,7 +82,8 @@ describe('projects: ownership and access across every service', () => {
   }
 
   beforeAll(async () => {
-    platform = await startPlatform('projects');
+    // Memberships are remembered by the gateway for 10 minutes here: only a change it hears of can refresh them.
+    platform = await startPlatform('projects', { MEMBERSHIP_CACHE_MS: '600000' });
     tokens.root = await platform.token({ sub: 'root', roles: ['ADMIN'] });
     A.id = await platform.createProject(A.slug, 'Team A');
     B.id = await platform.createProject(B.slug, 'Team B');
@@ -388,6 +390,38 @@ describe('projects: ownership and access across every service', () => {
       return res.run.status === 'CANCELED' && !res.pipeline && !res.deploymentTarget && !res.sourceRepository ? res : undefined;
     });
     expect(gone.run.reason).toMatch(/project "team-c" was deleted/);
+  });
+
+  describe('memberships the gateway remembers', () => {
+    const rolesIn = async (who: string, projectId: string) => {
+      const { viewer } = await ok<{ viewer: { projects: { project: { id: string }; roles: string[] }[] } }>(who, '{ viewer { projects { project { id } roles } } }');
+      return viewer.projects.find((m) => m.project.id === projectId)?.roles ?? [];
+    };
+
+    it('a change made through the gateway holds from the very next request', async () => {
+      await member('mia', A.id, ['DEVELOPER']);
+      expect(await rolesIn('mia', A.id)).toEqual(['DEVELOPER']);
+      await ok('adam', `mutation($p: ID!) { setProjectMember(projectId: $p, subject: "mia", roles: [VIEWER]) { subject } }`, { p: A.id });
+      expect(await rolesIn('mia', A.id)).toEqual(['VIEWER']);
+      expect(forbidden(await call('mia', `mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }`, { p: A.pipelineId }))).toMatch(/DEVELOPER/);
+      await ok('adam', `mutation($p: ID!) { removeProjectMember(projectId: $p, subject: "mia") }`, { p: A.id });
+      expect(await rolesIn('mia', A.id)).toEqual([]);
+    });
+
+    it('a change made elsewhere (at the projects service itself, as through another gateway instance) holds once its event arrives', async () => {
+      await member('milo', A.id, ['VIEWER']);
+      expect(await rolesIn('milo', A.id)).toEqual(['VIEWER']);
+      const direct = await gql(`${platform.serviceUrls.projects}/graphql`, `mutation($p: ID!) { setProjectMember(projectId: $p, subject: "milo", roles: [DEVELOPER]) { subject } }`, {
+        variables: { p: A.id },
+        headers: signIdentity({ sub: 'root', roles: ['ADMIN'], projects: [], via: 'oidc' }, platform.internalSecret),
+      });
+      expect(direct.errors).toBeUndefined();
+      const roles = await waitFor("the gateway to hear of milo's new roles", async () => {
+        const now = await rolesIn('milo', A.id);
+        return now.includes('DEVELOPER') ? now : undefined;
+      });
+      expect(roles).toEqual(['DEVELOPER']);
+    });
   });
 
   describe('API tokens', () => {

@@ -4,6 +4,7 @@ import type { MessageBus } from '@pipewright/messaging';
 import { GraphQLError } from 'graphql';
 import type { GatewayConfig } from './config';
 import { grantsOf, parseGroupMapping, type GroupMapping } from './group-mapping';
+import { MembershipCache } from './membership-cache';
 
 export interface GatewayContext {
   identity: Identity;
@@ -32,18 +33,21 @@ const PROJECTS_TIMEOUT_MS = 5000;
 /**
  * Turns an Authorization header into the identity the gateway signs for the subgraphs: a JWT
  * (OpenID provider or development secret) with the caller's project memberships asked of the
- * projects service once per request (merged with what the provider's groups grant), or an API
- * token (`pwt_...`), which is exactly its one project and its roles.
+ * projects service (merged with what the provider's groups grant; remembered by `memberships`
+ * until they may have changed, see MembershipCache), or an API token (`pwt_...`), which is
+ * exactly its one project and its roles.
  */
 export class Authenticator {
   private readonly mapping: GroupMapping;
+  readonly memberships: MembershipCache;
 
   constructor(
     private readonly verify: JwtVerifier,
     private readonly bus: () => MessageBus | null,
-    config: Pick<GatewayConfig, 'OIDC_GROUP_MAPPING'>,
+    config: Pick<GatewayConfig, 'OIDC_GROUP_MAPPING' | 'MEMBERSHIP_CACHE_MS'>,
   ) {
     this.mapping = parseGroupMapping(config.OIDC_GROUP_MAPPING);
+    this.memberships = new MembershipCache(config.MEMBERSHIP_CACHE_MS);
   }
 
   async authenticate(header: string | undefined): Promise<Identity> {
@@ -95,7 +99,8 @@ export class Authenticator {
     const roles = [...new Set<Role>([...claims.roles, ...platformRoles])];
     let memberships;
     try {
-      ({ memberships } = await this.requireBus().request('rpc.projects.memberships', { sub: claims.sub, groupRoles: projectRoles }, { timeoutMs: PROJECTS_TIMEOUT_MS }));
+      const ask = async () => (await this.requireBus().request('rpc.projects.memberships', { sub: claims.sub, groupRoles: projectRoles }, { timeoutMs: PROJECTS_TIMEOUT_MS })).memberships;
+      memberships = await this.memberships.get(JSON.stringify([claims.sub, projectRoles]), ask);
     } catch (err) {
       if (err instanceof GraphQLError) throw err;
       throw unavailable(`cannot look up your project memberships: the projects service did not answer (${(err as Error).message}); retry shortly`);

@@ -18,6 +18,8 @@ export const configSchema = z
     SUPERGRAPH_PATH: z.string().optional(),
     /** How often introspection recomposes (development); 0 turns it off. */
     SCHEMA_POLL_MS: z.coerce.number().int().min(0).default(10_000),
+    /** How long a caller's project memberships are reused at most (dropped at once on any change the gateway hears of); 0 asks on every request. */
+    MEMBERSHIP_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
     /** The OpenID provider whose ID/access tokens sign people in (discovery + JWKS); iss, aud and exp are required. */
     OIDC_ISSUER: httpUrl('https://keycloak.example.com/realms/pipewright').optional(),
     /** The audience (or comma-separated audiences) tokens must carry: the API's resource id or the client id. */

@@ -17,7 +17,12 @@ import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
 import { mountConsole } from './console';
 import { RunUpdates } from './run-updates';
+import { subgraphFetcher } from './subgraph-fetcher';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
+
+/** One HTTP client (and its kept-alive connections) for every subgraph. */
+let sharedFetcher: ReturnType<typeof subgraphFetcher> | null = null;
+const fetcher = () => (sharedFetcher ??= subgraphFetcher());
 
 /** The identity the gateway itself uses to introspect the subgraphs. */
 const GATEWAY_IDENTITY: Identity = { sub: 'system:gateway', roles: [], projects: [], via: 'system' };
@@ -34,8 +39,18 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     url: string,
     private readonly secret: string,
+    /** Called after every mutation this subgraph answered (or failed to). */
+    private readonly afterMutation?: () => void,
   ) {
-    super({ url });
+    super({ url, fetcher: fetcher() });
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    try {
+      return await super.process(options);
+    } finally {
+      if (this.afterMutation && /^\s*mutation\b/.test(options.request.query ?? '')) this.afterMutation();
+    }
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
@@ -44,13 +59,14 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: JsonLogger) {
+function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: JsonLogger, auth: Authenticator) {
   const supergraphSdl = config.SUPERGRAPH_PATH
     ? readFileSync(config.SUPERGRAPH_PATH, 'utf8')
     : new IntrospectAndCompose({ subgraphs: subgraphList(config), pollIntervalInMs: config.SCHEMA_POLL_MS || undefined });
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ url }) => new SigningDataSource(url!, config.INTERNAL_SECRET),
+    // A mutation of the projects service may change who may do what: the next request asks again.
+    buildService: ({ name, url }) => new SigningDataSource(url!, config.INTERNAL_SECRET, name === 'projects' ? () => auth.memberships.clear() : undefined),
     logger: { debug: () => undefined, info: (m) => log.log(String(m), 'ApolloGateway'), warn: (m) => log.warn(String(m), 'ApolloGateway'), error: (m) => log.error(String(m), 'ApolloGateway') },
   });
   const server = new ApolloServer<GatewayContext>({
@@ -114,7 +130,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     error: (message, context) => log.error({ message, ...context }, 'MessageBus'),
   });
   const logs = new BuildLogs(() => live?.server ?? null, () => updates.connection(), log);
-  const accessEvent = <S extends 'evt.projects.api-token.changed.v1' | 'evt.projects.member.changed.v1'>(subject: S, handler: (e: PayloadOf<S>) => void) =>
+  const accessEvent = <S extends 'evt.projects.api-token.changed.v1' | 'evt.projects.member.changed.v1' | 'evt.projects.project.changed.v1'>(subject: S, handler: (e: PayloadOf<S>) => void) =>
     nats.nc.subscribe(`${nats.prefix}.${subject}`, {
       callback: (err, msg) => {
         if (err) return;
@@ -125,6 +141,13 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
         }
       },
     });
+  // What another gateway instance (or the projects service itself) changed reaches this one as events.
+  accessEvent('evt.projects.member.changed.v1', () => auth.memberships.clear());
+  accessEvent('evt.projects.project.changed.v1', () => auth.memberships.clear());
+  void (async () => {
+    // Events sent while the connection was down are lost to a core subscription.
+    for await (const s of nats.nc.status()) if (s.type === 'reconnect') auth.memberships.clear();
+  })().catch(() => undefined);
   const ws = attachWebSocketServer(httpServer, auth, () => live, updates, logs, log, {
     onTokenRevoked: (handler) => void accessEvent('evt.projects.api-token.changed.v1', (e) => e.change === 'revoked' && handler(e.id)),
     onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject, e.projectId, e.roles)),
@@ -137,7 +160,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
 
   const ready = (async () => {
     for (let attempt = 1, delay = 500; !stopped; attempt++, delay = Math.min(delay * 2, 5000)) {
-      const { server, gateway } = createApollo(config, drain, log);
+      const { server, gateway } = createApollo(config, drain, log, auth);
       let schema: GraphQLSchema | null = null;
       gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
         schema = apiSchema;

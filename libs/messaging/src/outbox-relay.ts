@@ -1,5 +1,5 @@
 import { isSubject, subjects, type DurableSubject } from '@pipewright/contracts';
-import { OUTBOX_CHANNEL, rowsOf, WakeLoop, type PgListener } from '@pipewright/persistence';
+import { OUTBOX_CHANNEL, preparedQuery, rowsOf, WakeLoop, type PgListener } from '@pipewright/persistence';
 import type { DataSource } from 'typeorm';
 import type { BusLogger, MessageBus } from './message-bus';
 
@@ -96,7 +96,8 @@ export class OutboxRelay {
    */
   async publishBatch(): Promise<number> {
     const claimed = rowsOf<{ seq: string; id: string; subject: string; payload: unknown }>(
-      await this.ds.query(
+      await preparedQuery(
+        this.ds,
         `UPDATE outbox o SET claimed_until = now() + $2::float8 * interval '1 millisecond', attempts = o.attempts + 1
          FROM (SELECT seq FROM outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
                  -- never past a batch another relay holds (or a dead one held): the outbox's order is kept
@@ -128,7 +129,7 @@ export class OutboxRelay {
         .catch(() => undefined); // else the claim runs out
       throw err;
     }
-    if (publishable.length) await this.ds.query(`UPDATE outbox SET published_at = now(), claimed_until = NULL WHERE seq = ANY($1::bigint[])`, [publishable.map((r) => r.seq)]);
+    if (publishable.length) await preparedQuery(this.ds, `UPDATE outbox SET published_at = now(), claimed_until = NULL WHERE seq = ANY($1::bigint[])`, [publishable.map((r) => r.seq)]);
     return rows.length;
   }
 

@@ -6,3 +6,4 @@ export * from './message-table';
 export * from './pg-listener';
 export * from './wake-loop';
 export * from './work-queue';
+export * from './prepared';

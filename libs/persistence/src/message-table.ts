@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { preparedQuery } from './prepared';
 
 /** Anything that runs SQL: a DataSource, an EntityManager, a pg Client. */
 export interface Queryable {
@@ -90,8 +91,8 @@ export function messageTable<T extends { id: string } = { id: string } & Record<
   return {
     owner: opts.owner,
     leaseMs: opts.leaseMs,
-    claim: async (limit) => rowsOf<Record<string, unknown>>(await db.query(claimSql, [opts.owner, opts.leaseMs, limit])).map(map),
-    renew: async (ids) => (ids.length ? rowsOf<{ id: string }>(await db.query(renewQuery, [ids, opts.owner, opts.leaseMs])).map((r) => r.id) : []),
+    claim: async (limit) => (await preparedQuery(db, claimSql, [opts.owner, opts.leaseMs, limit])).map(map),
+    renew: async (ids) => (ids.length ? (await preparedQuery<{ id: string }>(db, renewQuery, [ids, opts.owner, opts.leaseMs])).map((r) => r.id) : []),
     retryLater: async (id, delayMs, error) => {
       const text = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
       return rowsOf(await db.query(retrySql, [id, opts.owner, Math.max(0, Math.round(delayMs)), text])).length > 0;

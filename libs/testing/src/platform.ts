@@ -58,6 +58,8 @@ export interface PlatformOptions {
   databaseUrl?: string;
   /** A NATS server of the suite's own (e.g. startNats().url) instead of the test environment's. */
   natsUrl?: string;
+  /** More environment for the gateway alone (e.g. NODE_OPTIONS for a profile). */
+  gatewayEnv?: Record<string, string>;
   /**
    * How many processes of a service to run (default 1). The extra ones have the same environment
    * but their own PORT, start once the first is ready (so they never race its migrations) and only
@@ -136,6 +138,7 @@ export async function startPlatform(
       JWT_SECRET: jwtSecret,
       SCHEMA_POLL_MS: '0',
       ...Object.fromEntries(SERVICE_NAMES.map((s) => [`${s.toUpperCase()}_URL`, `${serviceUrls[s]}/graphql`])),
+      ...options.gatewayEnv,
     });
     started.push(gateway);
     processes.gateway = gateway;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { MessageBus } from '@pipewright/messaging';
-import { leaseOwner, messageTable, QueueStoppingError, WorkQueue, type MessageTable } from '@pipewright/persistence';
+import { leaseOwner, messageTable, preparedQuery, QueueStoppingError, WorkQueue, type MessageTable } from '@pipewright/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import type { MessageKind } from '../runs/run.entity';
@@ -164,7 +164,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     const after = await this.ds.transaction(async (tx) => {
       // Taking the message off the queue is the check that this worker still holds it (a rollback
       // puts it back), in the statement that locks its run.
-      const held: { id: string }[] = await tx.query(
+      const held = await preparedQuery<{ id: string }>(
+        tx,
         `WITH m AS (DELETE FROM engine_messages WHERE id = $1 AND lease_owner = $2 RETURNING run_id) SELECT r.id FROM runs r JOIN m ON r.id = m.run_id FOR UPDATE OF r`,
         [msg.id, this.table.owner],
       );

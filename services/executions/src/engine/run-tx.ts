@@ -1,4 +1,5 @@
 import { parseMessage, subjects, TERMINAL_RUN_STATUSES, type DurableSubject, type PayloadOf, type RunStatus, type StageDocument } from '@pipewright/contracts';
+import { preparedQuery } from '@pipewright/persistence';
 import type { DataSource, EntityManager, EntityMetadata } from 'typeorm';
 import type { Config } from '../config';
 import { RunEntity, StageRunEntity, type MessageKind } from '../runs/run.entity';
@@ -35,7 +36,8 @@ export function cloneState({ run, stages }: RunState): RunState {
 
 /** A run and its stages (in pipeline order) in one statement. */
 export async function loadRun(db: EntityManager | DataSource, runId: string): Promise<RunState | null> {
-  const [row] = await db.query(
+  const [row] = await preparedQuery<{ run: Record<string, unknown>; stages: unknown }>(
+    db,
     `SELECT to_jsonb(r) AS run, (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.position), '[]') FROM stage_runs s WHERE s.run_id = r.id) AS stages
      FROM runs r WHERE r.id = $1`,
     [runId],
@@ -268,7 +270,7 @@ export class RunTx {
     const meta = this.tx.connection.getMetadata(StageRunEntity);
     const stages = [...this.dirty].map((s) => entityToJson(meta, s));
     const r = this.run;
-    const [row] = await this.tx.query(FLUSH, [
+    const [row] = await preparedQuery<{ version: number | null; held: boolean; leased: unknown }>(this.tx, FLUSH, [
       r.id,
       JSON.stringify(stages),
       r.status,

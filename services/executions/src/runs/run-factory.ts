@@ -1,3 +1,4 @@
+import { preparedQuery } from '@pipewright/persistence';
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess } from '@pipewright/auth';
 import { isUuid, parseMessage, subjects, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
@@ -102,7 +103,7 @@ export class RunFactory {
     const history = { run: entityToJson(runMeta, run, ['snapshot', 'version']), stages: stages.map((st) => ({ ...entityToJson(stageMeta, st, ['config', 'state']), state: { prompt: null } })) };
     const params = [pipelineId, JSON.stringify(entityToJson(runMeta, run)), JSON.stringify(stages.map((st) => entityToJson(stageMeta, st))), JSON.stringify(history), subject, JSON.stringify(event)];
     const insert = async (db: EntityManager | DataSource) => {
-      const [{ number }] = await db.query(CREATE_RUN, params);
+      const [{ number }] = await preparedQuery<{ number: number }>(db, CREATE_RUN, params);
       run.number = number;
       return run;
     };

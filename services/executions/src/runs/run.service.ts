@@ -1,3 +1,4 @@
+import { preparedQuery } from '@pipewright/persistence';
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess } from '@pipewright/auth';
 import { isUuid, TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type RunStatus } from '@pipewright/contracts';
@@ -44,7 +45,7 @@ export class RunService {
    */
   async at(id: string, sequence: number): Promise<{ run: RunEntity; stages: StageRunEntity[] } | null> {
     if (!isUuid(id)) return null;
-    const [row] = await this.ds.query(`SELECT state FROM run_history WHERE run_id = $1 AND sequence = $2`, [id, sequence]);
+    const [row] = await preparedQuery<{ state: unknown }>(this.ds, `SELECT state FROM run_history WHERE run_id = $1 AND sequence = $2`, [id, sequence]);
     if (!row) return null;
     const { run, stages } = row.state as { run: Record<string, unknown>; stages: Record<string, unknown>[] };
     return { run: this.fromJson(RunEntity, run), stages: stages.map((s) => this.fromJson(StageRunEntity, s)) };
