@@ -25,7 +25,7 @@ const { signIdentity } = require('../libs/auth/dist/index.js');
 
 for (const [k, v] of Object.entries(readTestEnvFile())) process.env[k] ??= v;
 
-const say = (m) => console.error(`[bench] ${m}`);
+const say = (m) => console.error(`[bench] ${new Date().toISOString().slice(11, 23)} ${m}`);
 /** CLOCK_MONOTONIC in ms: shared by every process on the machine (the subscriber process uses it too). */
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const pct = (xs, p) => {

@@ -121,7 +121,10 @@ function databaseFor(serverUrl, service) {
 }
 
 function run(name, script, env) {
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
+  // The heap's ceiling, as deploy/docker/entrypoint.sh sets it (PIPEWRIGHT_HEAP_MB, default 384).
+  const heapMb = env.PIPEWRIGHT_HEAP_MB ?? process.env.PIPEWRIGHT_HEAP_MB ?? '384';
+  if (!/^\d+$/.test(heapMb)) throw new Error(`PIPEWRIGHT_HEAP_MB must be a whole number of megabytes (got "${heapMb}")`);
+  const child = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapMb}`, script], { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (stopping) return;

@@ -53,5 +53,12 @@ if [ "$#" -gt 0 ]; then
   exec "$@"
 fi
 
+# The V8 heap's ceiling in MB (as scripts/start.mjs and the tests' startProcess set it): V8 collects
+# garbage well before it, instead of letting the heap grow toward the machine's memory.
+heap_mb="${PIPEWRIGHT_HEAP_MB:-384}"
+case "$heap_mb" in
+  '' | *[!0-9]*) echo "pipewright: PIPEWRIGHT_HEAP_MB must be a whole number of megabytes (got \"$heap_mb\")" >&2; exit 64 ;;
+esac
+
 cd "$APP_ROOT"
-exec node --enable-source-maps "$main"
+exec node --enable-source-maps --max-old-space-size="$heap_mb" "$main"

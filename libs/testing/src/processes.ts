@@ -32,7 +32,9 @@ export interface RunningProcess {
 export function startProcess(relativeScript: string, env: Record<string, string | undefined>): RunningProcess {
   const script = join(REPO_ROOT, relativeScript);
   if (!existsSync(script)) throw new Error(`${relativeScript} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, ['--enable-source-maps', script], {
+  // The heap's ceiling, as deploy/docker/entrypoint.sh and scripts/start.mjs set it.
+  const heapMb = env.PIPEWRIGHT_HEAP_MB ?? '384';
+  const child = spawn(process.execPath, ['--enable-source-maps', `--max-old-space-size=${heapMb}`, script], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
