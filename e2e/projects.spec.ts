@@ -408,6 +408,19 @@ describe('projects: ownership and access across every service', () => {
       expect(await rolesIn('mia', A.id)).toEqual([]);
     });
 
+    it('a mutation with a fragment used twice (sent on to the projects service with it) holds from the very next request too', async () => {
+      await member('mona', A.id, ['VIEWER']);
+      expect(await rolesIn('mona', A.id)).toEqual(['VIEWER']);
+      // The planner keeps a fragment used twice in what it sends the projects service: the gateway
+      // goes by the client's operation type, not by that text.
+      await ok(
+        'adam',
+        `fragment M on ProjectMember { subject roles } mutation($p: ID!) { a: setProjectMember(projectId: $p, subject: "mona", roles: [DEVELOPER]) { ...M } b: setProjectMember(projectId: $p, subject: "mona", roles: [DEVELOPER]) { ...M } }`,
+        { p: A.id },
+      );
+      expect(await rolesIn('mona', A.id)).toEqual(['DEVELOPER']);
+    });
+
     it('a change made elsewhere (at the projects service itself, as through another gateway instance) holds once its event arrives', async () => {
       await member('milo', A.id, ['VIEWER']);
       expect(await rolesIn('milo', A.id)).toEqual(['VIEWER']);

@@ -18,6 +18,8 @@ export const configSchema = z
     SUPERGRAPH_PATH: z.string().optional(),
     /** How often introspection recomposes (development); 0 turns it off. */
     SCHEMA_POLL_MS: z.coerce.number().int().min(0).default(10_000),
+    /** How long the gateway waits for a subgraph's answer (the connection quiet that long) before the request fails. */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
     /** How long a caller's project memberships are reused at most (dropped at once on any change the gateway hears of); 0 asks on every request. */
     MEMBERSHIP_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
     /** The OpenID provider whose ID/access tokens sign people in (discovery + JWKS); iss, aud and exp are required. */

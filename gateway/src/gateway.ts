@@ -7,7 +7,7 @@ import { signIdentity } from '@pipewright/auth';
 import { parseMessage, subjects, type Identity, type PayloadOf } from '@pipewright/contracts';
 import { formatGraphQLError, JsonLogger } from '@pipewright/platform';
 import express, { type RequestHandler } from 'express';
-import type { GraphQLSchema } from 'graphql';
+import { OperationTypeNode, type GraphQLSchema } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
@@ -22,7 +22,7 @@ import { attachWebSocketServer, type LiveGraph } from './websocket';
 
 /** One HTTP client (and its kept-alive connections) for every subgraph. */
 let sharedFetcher: ReturnType<typeof subgraphFetcher> | null = null;
-const fetcher = () => (sharedFetcher ??= subgraphFetcher());
+const fetcher = (timeoutMs: number) => (sharedFetcher ??= subgraphFetcher(timeoutMs));
 
 /** The identity the gateway itself uses to introspect the subgraphs. */
 const GATEWAY_IDENTITY: Identity = { sub: 'system:gateway', roles: [], projects: [], via: 'system' };
@@ -39,17 +39,19 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     url: string,
     private readonly secret: string,
-    /** Called after every mutation this subgraph answered (or failed to). */
-    private readonly afterMutation?: () => void,
+    /** Called after every request of a mutation this subgraph answered (or failed to). */
+    private readonly afterMutation: (() => void) | undefined,
+    timeoutMs: number,
   ) {
-    super({ url, fetcher: fetcher() });
+    super({ url, fetcher: fetcher(timeoutMs) });
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     try {
       return await super.process(options);
     } finally {
-      if (this.afterMutation && /^\s*mutation\b/.test(options.request.query ?? '')) this.afterMutation();
+      // The client's operation decides (the text sent to the subgraph may start with its fragments).
+      if (this.afterMutation && 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === OperationTypeNode.MUTATION) this.afterMutation();
     }
   }
 
@@ -66,7 +68,8 @@ function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: Jso
   const gateway = new ApolloGateway({
     supergraphSdl,
     // A mutation of the projects service may change who may do what: the next request asks again.
-    buildService: ({ name, url }) => new SigningDataSource(url!, config.INTERNAL_SECRET, name === 'projects' ? () => auth.memberships.clear() : undefined),
+    buildService: ({ name, url }) =>
+      new SigningDataSource(url!, config.INTERNAL_SECRET, name === 'projects' || url === config.PROJECTS_URL ? () => auth.memberships.clear() : undefined, config.SUBGRAPH_TIMEOUT_MS),
     logger: { debug: () => undefined, info: (m) => log.log(String(m), 'ApolloGateway'), warn: (m) => log.warn(String(m), 'ApolloGateway'), error: (m) => log.error(String(m), 'ApolloGateway') },
   });
   const server = new ApolloServer<GatewayContext>({
@@ -141,9 +144,9 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
         }
       },
     });
-  // What another gateway instance (or the projects service itself) changed reaches this one as events.
-  accessEvent('evt.projects.member.changed.v1', () => auth.memberships.clear());
-  accessEvent('evt.projects.project.changed.v1', () => auth.memberships.clear());
+  // What another gateway instance (or the projects service itself) changed reaches this one as
+  // events: any of them drops every remembered membership, even one this gateway cannot read.
+  for (const subject of ['evt.projects.member.changed.v1', 'evt.projects.project.changed.v1']) nats.nc.subscribe(`${nats.prefix}.${subject}`, { callback: () => auth.memberships.clear() });
   void (async () => {
     // Events sent while the connection was down are lost to a core subscription.
     for await (const s of nats.nc.status()) if (s.type === 'reconnect') auth.memberships.clear();

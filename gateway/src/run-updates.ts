@@ -87,7 +87,8 @@ export class RunUpdates {
       this.subs.push(
         this.nc.subscribe(`${prefix}.${subject}`, {
           callback: (err, msg) => {
-            if (err) return;
+            // Every run event of the platform arrives here: with no subscription open, none is read.
+            if (err || !this.groups.size) return;
             try {
               const event = parseMessage(subject, subjects[subject].payload, msg.json());
               this.onEvent(event.runId, event.pipelineId, event.sequence);

@@ -13,6 +13,7 @@ describe('subgraphFetcher', () => {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         seen.push({ method: req.method, headers: req.headers, body, socket: `${req.socket.remotePort}` });
+        if (req.url === '/silent') return; // never answers (until the server closes)
         if (req.url === '/missing') {
           res.writeHead(404, 'Not Found', { 'content-type': 'text/plain' });
           res.end('no such subgraph');
@@ -31,7 +32,7 @@ describe('subgraphFetcher', () => {
   });
 
   it('posts the body with its headers and reads the JSON answer over one kept-alive connection', async () => {
-    const fetch = subgraphFetcher();
+    const fetch = subgraphFetcher(10_000);
     seen.length = 0;
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pipewright-identity': `id-${i}` }, body: JSON.stringify({ query: `{ n${i} }` }) });
@@ -51,9 +52,13 @@ describe('subgraphFetcher', () => {
   });
 
   it('answers an HTTP error as a response that is not ok, with its status and text', async () => {
-    const res = await subgraphFetcher()(`${url}/missing`, { method: 'POST', body: '{}' });
+    const res = await subgraphFetcher(10_000)(`${url}/missing`, { method: 'POST', body: '{}' });
     expect([res.ok, res.status, res.statusText]).toEqual([false, 404, 'Not Found']);
     expect(await res.text()).toBe('no such subgraph');
+  });
+
+  it('gives up on a subgraph that sends nothing for the timeout, naming the setting', async () => {
+    await expect(subgraphFetcher(200)(`${url}/silent`, { method: 'POST', body: '{}' })).rejects.toThrow(/sent nothing for 200 ms \(SUBGRAPH_TIMEOUT_MS\)/);
   });
 
   it('rejects when nothing listens, naming the cause', async () => {
@@ -61,6 +66,6 @@ describe('subgraphFetcher', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    await expect(subgraphFetcher()(`http://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(subgraphFetcher(10_000)(`http://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' })).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -6,8 +6,12 @@ type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQ
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 type FetcherHeaders = FetcherResponse['headers'];
 
-/** Subgraph requests that take longer than this fail (the caller's request with them). */
-export const SUBGRAPH_TIMEOUT_MS = 60_000;
+/**
+ * How long a kept-alive connection may sit unused. Short, so that the gateway closes it before a
+ * proxy or server in between does (one that sends no Keep-Alive hint): a reused connection is
+ * never one being closed under it.
+ */
+const IDLE_SOCKET_MS = 4_000;
 
 /** A response's headers, read-only in effect (the data source only reads them). */
 class ResponseHeaders implements FetcherHeaders {
@@ -78,11 +82,10 @@ function responseOf(url: string, status: number, statusText: string, headers: Re
  * Apollo's default (make-fetch-happen, with its cache and stream layers) cost more CPU per
  * subgraph request than the subgraph spent answering it (bench: gateway overhead).
  */
-export function subgraphFetcher(timeoutMs = SUBGRAPH_TIMEOUT_MS): Fetcher {
-  // With a timeout set, an idle socket is also closed before the server's Keep-Alive hint runs out
-  // (node lowers the timeout to the hint only then), so a reused socket is not one being closed.
-  const agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: timeoutMs });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: timeoutMs });
+export function subgraphFetcher(timeoutMs: number): Fetcher {
+  // The agent's timeout is an idle socket's (lowered further to a server's Keep-Alive hint); a request sets its own.
+  const agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
   return (url, init = {}) =>
     new Promise<FetcherResponse>((resolve, reject) => {
       const target = new URL(url);
@@ -96,7 +99,7 @@ export function subgraphFetcher(timeoutMs = SUBGRAPH_TIMEOUT_MS): Fetcher {
         res.on('error', reject);
         res.on('end', () => resolve(responseOf(url, res.statusCode ?? 0, res.statusMessage ?? '', new ResponseHeaders(res.headers), Buffer.concat(chunks))));
       });
-      req.on('timeout', () => req.destroy(new Error(`the subgraph at ${url} did not answer within ${timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`the subgraph at ${url} sent nothing for ${timeoutMs} ms (SUBGRAPH_TIMEOUT_MS)`)));
       req.on('error', reject);
       req.end(body);
     });

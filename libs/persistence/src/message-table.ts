@@ -88,10 +88,12 @@ export function messageTable<T extends { id: string } = { id: string } & Record<
   const renewQuery = renewSql(opts.table, opts.idType);
   const retrySql = retryLaterSql(opts.table, opts.idType);
   const map = opts.map ?? ((row: Record<string, unknown>) => row as unknown as T);
+  // A `*` in RETURNING would fix the table's columns into the prepared statement (see preparedQuery).
+  const claimOf = (opts.columns ?? 'm.*').includes('*') ? async (params: unknown[]) => rowsOf<Record<string, unknown>>(await db.query(claimSql, params)) : (params: unknown[]) => preparedQuery(db, claimSql, params);
   return {
     owner: opts.owner,
     leaseMs: opts.leaseMs,
-    claim: async (limit) => (await preparedQuery(db, claimSql, [opts.owner, opts.leaseMs, limit])).map(map),
+    claim: async (limit) => (await claimOf([opts.owner, opts.leaseMs, limit])).map(map),
     renew: async (ids) => (ids.length ? (await preparedQuery<{ id: string }>(db, renewQuery, [ids, opts.owner, opts.leaseMs])).map((r) => r.id) : []),
     retryLater: async (id, delayMs, error) => {
       const text = (error instanceof Error ? error.message : String(error)).slice(0, 2000);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryResult } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
-import type { Queryable } from './message-table';
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { rowsOf, type Queryable } from './message-table';
 
 const names = new Map<string, string>();
 
@@ -14,10 +14,18 @@ export function statementName(text: string): string {
 
 type PgQueryable = Pick<Pool | PoolClient, 'query'>;
 
-/** The pg client or pool behind a TypeORM handle: the transaction's connection when it has one. */
-async function pgOf(db: Queryable | EntityManager | DataSource): Promise<PgQueryable | null> {
-  const d = db as Partial<DataSource> & Partial<EntityManager>;
-  if (d.queryRunner && !d.queryRunner.isReleased) return (await d.queryRunner.connect()) as PgQueryable;
+/** The connection a query runner holds (its transaction's, when it is in one). */
+async function connectionOf(runner: QueryRunner): Promise<PgQueryable> {
+  if (runner.isReleased) throw new Error('the query runner was released: run the statement inside its transaction (or on the data source)');
+  return (await runner.connect()) as PgQueryable;
+}
+
+/** The pg client or pool behind a TypeORM handle: a query runner's or a transaction's own connection when it has one. */
+async function pgOf(db: Queryable | EntityManager | DataSource | QueryRunner): Promise<PgQueryable | null> {
+  const d = db as Partial<DataSource> & Partial<EntityManager> & Partial<QueryRunner>;
+  const isRunner = typeof d.isReleased === 'boolean' && typeof d.connect === 'function';
+  if (isRunner) return connectionOf(db as QueryRunner);
+  if (d.queryRunner) return connectionOf(d.queryRunner);
   const driver = (d.driver ?? d.connection?.driver) as { master?: PgQueryable; options?: { type?: string } } | undefined;
   if (driver?.options?.type === 'postgres' && driver.master) return driver.master;
   return null;
@@ -26,16 +34,15 @@ async function pgOf(db: Queryable | EntityManager | DataSource): Promise<PgQuery
 /**
  * Runs a statement as a named prepared statement: each connection parses and plans it once (after
  * five runs PostgreSQL keeps a generic plan), so the hot paths of the engine and the queues do not
- * pay for planning on every call. On a TypeORM transaction's manager it runs on that
- * transaction's connection; on a data source or a plain manager, on any pooled one. Anything
- * else (a pg Client, say) just runs the text. Answers the rows.
+ * pay for planning on every call. On a TypeORM transaction's manager (or a query runner) it runs
+ * on that transaction's connection; on a data source or a plain manager, on any pooled one.
+ * Anything else (a pg Client, say) just runs the text. Answers the rows. A prepared statement's
+ * result columns are fixed when it is prepared: name them (`SELECT *` on a table a migration
+ * changes while the process runs fails with "cached plan must not change result type").
  */
-export async function preparedQuery<R = Record<string, unknown>>(db: Queryable | EntityManager | DataSource, text: string, values: unknown[]): Promise<R[]> {
+export async function preparedQuery<R = Record<string, unknown>>(db: Queryable | EntityManager | DataSource | QueryRunner, text: string, values: unknown[]): Promise<R[]> {
   const pg = await pgOf(db);
-  if (!pg) {
-    const result = await (db as Queryable).query(text, values);
-    return (Array.isArray(result) ? result : ((result as QueryResult).rows ?? [])) as R[];
-  }
+  if (!pg) return rowsOf<R>(await (db as Queryable).query(text, values));
   const result = await pg.query({ name: statementName(text), text, values });
   return result.rows as R[];
 }

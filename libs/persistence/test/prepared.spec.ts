@@ -41,6 +41,17 @@ describe('preparedQuery (real PostgreSQL)', () => {
     expect(await preparedQuery(ds, `SELECT name FROM items WHERE id = $1`, [3])).toEqual([]);
   });
 
+  it("runs on a query runner's own connection (its transaction), and refuses a released one", async () => {
+    const runner = ds.createQueryRunner();
+    await runner.startTransaction();
+    await preparedQuery(runner, `INSERT INTO items (id, name) VALUES ($1, $2)`, [4, 'four']);
+    expect(await preparedQuery(runner, `SELECT name FROM items WHERE id = $1`, [4])).toEqual([{ name: 'four' }]);
+    await runner.rollbackTransaction();
+    await runner.release();
+    expect(await preparedQuery(ds, `SELECT name FROM items WHERE id = $1`, [4])).toEqual([]);
+    await expect(preparedQuery(runner, `SELECT 1`, [])).rejects.toThrow(/released/);
+  });
+
   it('names two texts apart and one text alike', () => {
     expect(statementName('SELECT 1')).toBe(statementName('SELECT 1'));
     expect(statementName('SELECT 1')).not.toBe(statementName('SELECT 2'));
