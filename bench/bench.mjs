@@ -61,12 +61,13 @@ const hookUrl = `http://127.0.0.1:${hooks.address().port}/hook`;
 
 say('starting the platform');
 // Each service gets the SQL-counting preload and a port to serve its counts on.
-// BENCH_EXECUTIONS_NODE_OPTIONS (e.g. "--require ./profiler.js") is added for the executions service (profiling).
+// BENCH_<SERVICE>_NODE_OPTIONS (e.g. BENCH_EXECUTIONS_NODE_OPTIONS="--require ./profiler.js") is added for that service (profiling).
 const sqlPorts = {};
 const serviceEnv = {};
 for (const s of SERVICE_NAMES) {
   sqlPorts[s] = await freePort();
-  const extra = s === 'executions' && process.env.BENCH_EXECUTIONS_NODE_OPTIONS ? ` ${process.env.BENCH_EXECUTIONS_NODE_OPTIONS}` : '';
+  const own = process.env[`BENCH_${s.toUpperCase()}_NODE_OPTIONS`];
+  const extra = own ? ` ${own}` : '';
   serviceEnv[s] = { NODE_OPTIONS: `--require ${join(here, 'count-sql.cjs')}${extra}`, BENCH_SQL_COUNT_PORT: String(sqlPorts[s]) };
 }
 Object.assign(serviceEnv.executions, { ENGINE_WORKERS: '8', ENGINE_SWEEP_MS: '200' });

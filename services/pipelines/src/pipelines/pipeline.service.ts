@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess, canInProject, projectOrDefault } from '@pipewright/auth';
 import { isUuid, type Identity, type PipelineDocument } from '@pipewright/contracts';
-import { writeOutbox } from '@pipewright/persistence';
+import { preparedQuery, writeOutbox } from '@pipewright/persistence';
 import { MessageBus } from '@pipewright/messaging';
 import { assertProjectExists, connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';
@@ -119,6 +119,23 @@ export class PipelineService {
     if (!pipeline) return null;
     const rev = await this.ds.getRepository(PipelineRevisionEntity).findOneBy({ pipelineId: id, revision: revision ?? pipeline.revision });
     return rev ? { pipeline, revision: rev } : null;
+  }
+
+  /**
+   * What a run is made from: the pipeline's project and one revision's document (the latest when
+   * `revision` is null), in one prepared statement; null when there is no such pipeline or revision.
+   * The executions service asks this for every run.
+   */
+  async snapshot(id: string, revision: number | null): Promise<{ projectId: string; revision: number; document: PipelineDocument } | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await preparedQuery<{ projectId: string; revision: number; document: PipelineDocument }>(
+      this.ds,
+      `SELECT p.project_id AS "projectId", r.revision, r.document FROM pipelines p
+       JOIN pipeline_revisions r ON r.pipeline_id = p.id AND r.revision = coalesce($2::int, p.revision)
+       WHERE p.id = $1 AND p.deleted_at IS NULL`,
+      [id, revision],
+    );
+    return row ?? null;
   }
 
   async getOrThrow(id: string, revision?: number | null): Promise<PipelineView> {

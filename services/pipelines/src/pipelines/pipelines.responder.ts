@@ -19,9 +19,9 @@ export class PipelinesResponder implements OnApplicationBootstrap, OnModuleDestr
     this.subs = [
       this.bus.answer('rpc.pipelines.references', async ({ kind, id }) => ({ pipelines: await this.references.referencing(kind, id) })),
       this.bus.answer('rpc.pipelines.pipeline.snapshot', async ({ pipelineId, revision }) => {
-        const view = await this.pipelines.get(pipelineId, revision);
-        if (!view) throw new QueryError('NOT_FOUND', revision ? `pipeline ${pipelineId} has no revision ${revision}` : `no pipeline with id "${pipelineId}"`);
-        return { pipelineId, projectId: view.pipeline.projectId, revision: view.revision.revision, document: view.revision.document };
+        const found = await this.pipelines.snapshot(pipelineId, revision ?? null);
+        if (!found) throw new QueryError('NOT_FOUND', revision ? `pipeline ${pipelineId} has no revision ${revision}` : `no pipeline with id "${pipelineId}"`);
+        return { pipelineId, ...found };
       }),
       this.bus.answer('rpc.pipelines.project.usage', async ({ projectId }) => ({ service: 'pipelines', counts: { pipelines: await this.pipelines.usage(projectId) } })),
     ];
