@@ -117,6 +117,13 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         return;
       }
       await this.applyUnlocked(m, state, signal, (t) => applyStageOutcome(t, m, executed));
+    } else if (msg.kind === 'StartRun') {
+      // Without a concurrency limit a start reads no other run: it is written like a stage step.
+      // With one, the pipeline's runs are counted under its lock.
+      const m = msg as EngineMessage<'StartRun'>;
+      const state = await loadRun(this.ds, m.runId);
+      if (state && !state.run.snapshot.maxConcurrentRuns) await this.applyUnlocked(m, state, signal, (t) => handleStartRun(t, m));
+      else await this.inTransaction(m, (t) => handleStartRun(t, m));
     } else {
       const handler = handlers[msg.kind] as (t: RunTx, m: EngineMessage) => Promise<void>;
       await this.inTransaction(msg, (t) => handler(t, msg));
@@ -135,13 +142,13 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   /**
-   * A stage step's outcome applied to the run as the step read it, with no transaction and no
-   * lock: the handler decides in memory and flushChecked() writes it all in one statement only if
+   * A stage step's outcome (or an unlimited run's start) applied to the run as the step read it,
+   * with no transaction and no lock: the handler decides in memory and flushChecked() writes it all in one statement only if
    * the run is unchanged and the message still leased to this process. A run changed meanwhile (a
    * sibling stage's step, a decision, a cancel) is read again and the outcome decided again; one
    * that keeps changing falls back to the locked path.
    */
-  private async applyUnlocked(msg: EngineMessage<'RunStage'>, read: RunState | null, signal: AbortSignal, apply: (t: RunTx) => Promise<void>): Promise<void> {
+  private async applyUnlocked(msg: EngineMessage, read: RunState | null, signal: AbortSignal, apply: (t: RunTx) => Promise<void>): Promise<void> {
     let state = read;
     for (let reads = 0; reads < 3; reads++) {
       if (signal.aborted) return; // the lease is gone meanwhile: the message is whoever's claims it next
