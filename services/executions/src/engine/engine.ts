@@ -151,7 +151,11 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private async applyUnlocked(msg: EngineMessage, read: RunState | null, signal: AbortSignal, apply: (t: RunTx) => Promise<void>): Promise<void> {
     let state = read;
     for (let reads = 0; reads < 3; reads++) {
-      if (signal.aborted) return; // the lease is gone meanwhile: the message is whoever's claims it next
+      if (signal.aborted) {
+        // The lease is gone meanwhile: the message is whoever's claims it next. On a stop, it is given back at once.
+        if (signal.reason instanceof QueueStoppingError) await this.table.retryLater(msg.id, 0, signal.reason).catch(() => undefined);
+        return;
+      }
       state ??= await loadRun(this.ds, msg.runId);
       if (!state) break; // the run is gone: the locked path drops the message
       const leasedAt = Date.now(); // no later than the statement's now(), from which the database counts a lease

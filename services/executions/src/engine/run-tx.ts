@@ -88,6 +88,18 @@ const FLUSH = `WITH
          EXISTS (SELECT 1 FROM lk) AS held,
          (SELECT coalesce(jsonb_agg(to_jsonb(em) - 'leased'), '[]') FROM em WHERE em.leased) AS leased`;
 
+/**
+ * A checked step that changed nothing: its message is removed while it is leased to this process
+ * ($2) and the run ($3) still has the version the step read ($4), without bumping it (so the
+ * run's other steps in flight are not made stale by it). FOR SHARE waits for a writer of the run
+ * that has not committed yet, and then sees its version.
+ */
+const DROP_CHECKED = `WITH
+  lk AS (SELECT id FROM engine_messages WHERE id = $1::bigint AND lease_owner = $2 FOR UPDATE),
+  rv AS (SELECT 1 FROM runs WHERE id = $3 AND version = $4 FOR SHARE),
+  dm AS (DELETE FROM engine_messages WHERE id IN (SELECT id FROM lk) AND EXISTS (SELECT 1 FROM rv) RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM dm) AS dropped, EXISTS (SELECT 1 FROM lk) AS held`;
+
 /** What a checked flush (a stage step's, outside a transaction) came to. */
 export type CheckedFlush =
   | { outcome: 'applied'; leased: LeasedMessage[] }
@@ -249,8 +261,13 @@ export class RunTx {
   }
 
   /** Writes what the handler changed, in one statement (nothing when it changed nothing), under the caller's lock; answers the messages leased to this process. */
+  /** Whether the handler changed anything (a stage, the run, an event, a command or a message). */
+  private get changed(): boolean {
+    return this.dirty.size > 0 || this.runDirty || this.outboxRows.length > 0 || this.messages.length > 0 || this.history.length > 0;
+  }
+
   async flush(): Promise<LeasedMessage[]> {
-    if (!this.dirty.size && !this.runDirty && !this.outboxRows.length && !this.messages.length) return [];
+    if (!this.changed) return [];
     const row = await this.write(null);
     return row.leased as LeasedMessage[];
   }
@@ -261,6 +278,11 @@ export class RunTx {
    * leased to `owner` (all or nothing, one statement).
    */
   async flushChecked(messageId: string, owner: string): Promise<CheckedFlush> {
+    if (!this.changed) {
+      const [dropped] = await preparedQuery<{ dropped: boolean; held: boolean }>(this.tx, DROP_CHECKED, [messageId, owner, this.run.id, this.run.version]);
+      if (dropped.dropped) return { outcome: 'applied', leased: [] };
+      return dropped.held ? { outcome: 'stale' } : { outcome: 'lost' };
+    }
     const row = await this.write({ version: this.run.version, messageId, owner });
     if (row.version !== null) return { outcome: 'applied', leased: row.leased as LeasedMessage[] };
     return row.held ? { outcome: 'stale' } : { outcome: 'lost' };
