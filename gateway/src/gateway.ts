@@ -17,12 +17,8 @@ import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
 import { mountConsole } from './console';
 import { RunUpdates } from './run-updates';
-import { subgraphFetcher } from './subgraph-fetcher';
+import { subgraphFetcher, type Fetcher } from './subgraph-fetcher';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
-
-/** One HTTP client (and its kept-alive connections) for every subgraph. */
-let sharedFetcher: ReturnType<typeof subgraphFetcher> | null = null;
-const fetcher = (timeoutMs: number) => (sharedFetcher ??= subgraphFetcher(timeoutMs));
 
 /** The identity the gateway itself uses to introspect the subgraphs. */
 const GATEWAY_IDENTITY: Identity = { sub: 'system:gateway', roles: [], projects: [], via: 'system' };
@@ -39,11 +35,11 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     url: string,
     private readonly secret: string,
+    fetcher: Fetcher,
     /** Called after every request of a mutation this subgraph answered (or failed to). */
-    private readonly afterMutation: (() => void) | undefined,
-    timeoutMs: number,
+    private readonly afterMutation?: () => void,
   ) {
-    super({ url, fetcher: fetcher(timeoutMs) });
+    super({ url, fetcher });
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
@@ -61,7 +57,7 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: JsonLogger, auth: Authenticator) {
+function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: JsonLogger, auth: Authenticator, fetcher: Fetcher) {
   const supergraphSdl = config.SUPERGRAPH_PATH
     ? readFileSync(config.SUPERGRAPH_PATH, 'utf8')
     : new IntrospectAndCompose({ subgraphs: subgraphList(config), pollIntervalInMs: config.SCHEMA_POLL_MS || undefined });
@@ -69,7 +65,7 @@ function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: Jso
     supergraphSdl,
     // A mutation of the projects service may change who may do what: the next request asks again.
     buildService: ({ name, url }) =>
-      new SigningDataSource(url!, config.INTERNAL_SECRET, name === 'projects' || url === config.PROJECTS_URL ? () => auth.memberships.clear() : undefined, config.SUBGRAPH_TIMEOUT_MS),
+      new SigningDataSource(url!, config.INTERNAL_SECRET, fetcher, name === 'projects' || url === config.PROJECTS_URL ? () => auth.memberships.clear() : undefined),
     logger: { debug: () => undefined, info: (m) => log.log(String(m), 'ApolloGateway'), warn: (m) => log.warn(String(m), 'ApolloGateway'), error: (m) => log.error(String(m), 'ApolloGateway') },
   });
   const server = new ApolloServer<GatewayContext>({
@@ -92,6 +88,8 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   }
   let bus: MessageBus | null = null;
   const auth = new Authenticator(verifierFor(config), () => bus, config);
+  // One HTTP client (and its kept-alive connections) for every subgraph, across recompositions.
+  const fetcher = subgraphFetcher(config.SUBGRAPH_TIMEOUT_MS);
   const app = express();
   const httpServer = createServer(app);
   // One drain plugin for every composition attempt: each instance hooks the HTTP server for good.
@@ -133,7 +131,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     error: (message, context) => log.error({ message, ...context }, 'MessageBus'),
   });
   const logs = new BuildLogs(() => live?.server ?? null, () => updates.connection(), log);
-  const accessEvent = <S extends 'evt.projects.api-token.changed.v1' | 'evt.projects.member.changed.v1' | 'evt.projects.project.changed.v1'>(subject: S, handler: (e: PayloadOf<S>) => void) =>
+  const accessEvent = <S extends 'evt.projects.api-token.changed.v1' | 'evt.projects.member.changed.v1'>(subject: S, handler: (e: PayloadOf<S>) => void) =>
     nats.nc.subscribe(`${nats.prefix}.${subject}`, {
       callback: (err, msg) => {
         if (err) return;
@@ -163,7 +161,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
 
   const ready = (async () => {
     for (let attempt = 1, delay = 500; !stopped; attempt++, delay = Math.min(delay * 2, 5000)) {
-      const { server, gateway } = createApollo(config, drain, log, auth);
+      const { server, gateway } = createApollo(config, drain, log, auth, fetcher);
       let schema: GraphQLSchema | null = null;
       gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
         schema = apiSchema;

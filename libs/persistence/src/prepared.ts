@@ -15,7 +15,7 @@ export function statementName(text: string): string {
 type PgQueryable = Pick<Pool | PoolClient, 'query'>;
 
 /** The connection a query runner holds (its transaction's, when it is in one). */
-async function connectionOf(runner: QueryRunner): Promise<PgQueryable> {
+async function runnerConnection(runner: QueryRunner): Promise<PgQueryable> {
   if (runner.isReleased) throw new Error('the query runner was released: run the statement inside its transaction (or on the data source)');
   return (await runner.connect()) as PgQueryable;
 }
@@ -24,8 +24,8 @@ async function connectionOf(runner: QueryRunner): Promise<PgQueryable> {
 async function pgOf(db: Queryable | EntityManager | DataSource | QueryRunner): Promise<PgQueryable | null> {
   const d = db as Partial<DataSource> & Partial<EntityManager> & Partial<QueryRunner>;
   const isRunner = typeof d.isReleased === 'boolean' && typeof d.connect === 'function';
-  if (isRunner) return connectionOf(db as QueryRunner);
-  if (d.queryRunner) return connectionOf(d.queryRunner);
+  if (isRunner) return runnerConnection(db as QueryRunner);
+  if (d.queryRunner) return runnerConnection(d.queryRunner);
   const driver = (d.driver ?? d.connection?.driver) as { master?: PgQueryable; options?: { type?: string } } | undefined;
   if (driver?.options?.type === 'postgres' && driver.master) return driver.master;
   return null;

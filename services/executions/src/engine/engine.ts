@@ -109,13 +109,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     if (msg.kind === 'RunStage') {
       const m = msg as EngineMessage<'RunStage'>;
       const { state, executed } = await executeStage(this.io, m, signal);
-      // The lease was lost (another worker may hold it now) or the service stops: the attempt is
-      // left to whoever takes it over, with the same key, so a receiver can drop the repeat; on a
-      // stop it is given back at once rather than when its lease runs out.
-      if (signal.aborted) {
-        if (signal.reason instanceof QueueStoppingError) await this.table.retryLater(msg.id, 0, signal.reason).catch(() => undefined);
-        return;
-      }
+      // A lease lost or a stop meanwhile: applyUnlocked writes nothing and leaves the attempt (same
+      // key, so a receiver can drop the repeat) to whoever takes the message over.
       await this.applyUnlocked(m, state, signal, (t) => applyStageOutcome(t, m, executed));
     } else if (msg.kind === 'StartRun') {
       // Without a concurrency limit a start reads no other run: it is written like a stage step.
@@ -152,7 +147,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     let state = read;
     for (let reads = 0; reads < 3; reads++) {
       if (signal.aborted) {
-        // The lease is gone meanwhile: the message is whoever's claims it next. On a stop, it is given back at once.
+        // The lease is gone: the message is whoever's claims it next. On a stop it is given back at
+        // once rather than when its lease runs out.
         if (signal.reason instanceof QueueStoppingError) await this.table.retryLater(msg.id, 0, signal.reason).catch(() => undefined);
         return;
       }

@@ -260,12 +260,12 @@ export class RunTx {
     this.outboxRows.push({ subject, payload: valid });
   }
 
-  /** Writes what the handler changed, in one statement (nothing when it changed nothing), under the caller's lock; answers the messages leased to this process. */
   /** Whether the handler changed anything (a stage, the run, an event, a command or a message). */
   private get changed(): boolean {
     return this.dirty.size > 0 || this.runDirty || this.outboxRows.length > 0 || this.messages.length > 0 || this.history.length > 0;
   }
 
+  /** Writes what the handler changed, in one statement (nothing when it changed nothing), under the caller's lock; answers the messages leased to this process. */
   async flush(): Promise<LeasedMessage[]> {
     if (!this.changed) return [];
     const row = await this.write(null);

@@ -1,7 +1,7 @@
-import { preparedQuery } from '@pipewright/persistence';
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess } from '@pipewright/auth';
 import { isUuid, parseMessage, subjects, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
+import { preparedQuery } from '@pipewright/persistence';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { DomainError } from '@pipewright/platform';
 import { randomUUID } from 'node:crypto';

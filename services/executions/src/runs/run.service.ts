@@ -1,7 +1,7 @@
-import { preparedQuery } from '@pipewright/persistence';
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess } from '@pipewright/auth';
 import { isUuid, TERMINAL_RUN_STATUSES, TERMINAL_STAGE_STATUSES, type Identity, type RunStatus } from '@pipewright/contracts';
+import { preparedQuery } from '@pipewright/persistence';
 import { connectionOf, cursorShapes, DomainError, pageArgs, type Connection } from '@pipewright/platform';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { Engine } from '../engine/engine';
