@@ -21,7 +21,6 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { startPlatform, gql, connectTestNats, readTestEnvFile, freePort, SERVICE_NAMES } = require('../libs/testing/dist/index.js');
-const { signIdentity } = require('../libs/auth/dist/index.js');
 
 for (const [k, v] of Object.entries(readTestEnvFile())) process.env[k] ??= v;
 
@@ -73,7 +72,7 @@ for (const s of SERVICE_NAMES) {
 Object.assign(serviceEnv.executions, { ENGINE_WORKERS: '8', ENGINE_SWEEP_MS: '200' });
 // BENCH_GATEWAY_NODE_OPTIONS: the same for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const gatewayEnv = process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {};
-const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, serviceEnv, { gatewayEnv });
+const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, serviceEnv, { gatewayEnv, outbound: [`127.0.0.1:${hooks.address().port}`] });
 const sqlCounts = async () =>
   Object.fromEntries(
     await Promise.all(
@@ -366,7 +365,7 @@ const timeIt = async (fn) => {
   return xs;
 };
 const viaGateway = await timeIt(() => gql(platform.gatewayUrl, query, { token }));
-const viaSubgraph = await timeIt(() => gql(direct, query, { headers: signIdentity({ sub: 'bench', roles: ['ADMIN'] }, platform.internalSecret) }));
+const viaSubgraph = await timeIt(() => gql(direct, query, { sign: { identity: { sub: 'bench', roles: ['ADMIN'] }, secret: platform.internalSecret, audience: 'pipelines' } }));
 results.gateway = { gatewayP50Ms: round(pct(viaGateway, 50)), subgraphP50Ms: round(pct(viaSubgraph, 50)), ratio: round(pct(viaGateway, 50) / pct(viaSubgraph, 50)), targetRatio: 1.5 };
 
 // 5. Peak RSS: the kernel's high-water mark of each process, over its whole life (the whole bench).

@@ -7,6 +7,7 @@
 import {
   devUserPasswords,
   gql,
+  hostPortOf,
   launchChromium,
   providerMinter,
   startPlatform,
@@ -75,7 +76,7 @@ describe('the web console in Chromium', () => {
         projects: { PROJECT_MEMBERS_BOOTSTRAP: 'developer=DEVELOPER+ADMIN,approver=APPROVAL_ADMIN+VIEWER' },
         builds: { GIT_BIN: 'git', HELM_BIN: testEnv('HELM_BIN'), BUILDAH_BIN: testEnv('BUILDAH_BIN'), BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'console-spec' },
       },
-      { mint },
+      { mint, outbound: [hostPortOf(hooks.url)] },
     );
     base = platform.gatewayUrl.replace(/\/graphql$/, '');
     browser = await launchChromium();

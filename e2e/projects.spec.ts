@@ -1,5 +1,4 @@
 import { DEFAULT_PROJECT_ID, TERMINAL_RUN_STATUSES, type Role } from '@pipewright/contracts';
-import { signIdentity } from '@pipewright/auth';
 import { gql, startPlatform, testEnv, waitFor, type GraphQLResponse, type TestPlatform } from '@pipewright/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -426,7 +425,7 @@ describe('projects: ownership and access across every service', () => {
       expect(await rolesIn('milo', A.id)).toEqual(['VIEWER']);
       const direct = await gql(`${platform.serviceUrls.projects}/graphql`, `mutation($p: ID!) { setProjectMember(projectId: $p, subject: "milo", roles: [DEVELOPER]) { subject } }`, {
         variables: { p: A.id },
-        headers: signIdentity({ sub: 'root', roles: ['ADMIN'], projects: [], via: 'oidc' }, platform.internalSecret),
+        sign: { identity: { sub: 'root', roles: ['ADMIN'], projects: [], via: 'oidc' }, secret: platform.internalSecret, audience: 'projects' },
       });
       expect(direct.errors).toBeUndefined();
       const roles = await waitFor("the gateway to hear of milo's new roles", async () => {

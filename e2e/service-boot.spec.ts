@@ -1,16 +1,16 @@
-import { SERVICE_NAMES, databaseUrlFor, dropDatabase, freePort, startProcess, testEnv, uniquePrefix, waitForHttpOk } from '@pipewright/testing';
+import { SERVICE_NAMES, databaseUrlFor, dropDatabase, freePort, natsEnv, startProcess, testEnv, testNats, uniquePrefix, waitForHttpOk } from '@pipewright/testing';
 
-const goodEnv = async () => ({
+const goodEnv = async (service = 'executions') => ({
   PORT: String(await freePort()),
   HOST: '127.0.0.1',
-  NATS_URL: testEnv('NATS_URL'),
+  ...natsEnv(testNats(), service),
   NATS_PREFIX: uniquePrefix('boot'),
   INTERNAL_SECRET: 'boot-spec-internal-secret',
 });
 
 describe('service boot', () => {
   it.each(SERVICE_NAMES)('%s exits non-zero naming DATABASE_URL when it is not a URL', async (service) => {
-    const proc = startProcess(`services/${service}/dist/main.js`, { ...(await goodEnv()), DATABASE_URL: 'not-a-url' });
+    const proc = startProcess(`services/${service}/dist/main.js`, { ...(await goodEnv(service)), DATABASE_URL: 'not-a-url' });
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toMatch(/DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
     expect(proc.output()).toContain('(got \\"not-a-url\\")');
@@ -18,7 +18,7 @@ describe('service boot', () => {
 
   it('exits non-zero naming DATABASE_URL, without its password, when the server cannot be reached', async () => {
     const port = await freePort(); // nothing listens there
-    const proc = startProcess('services/pipelines/dist/main.js', { ...(await goodEnv()), DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/pipewright_pipelines` });
+    const proc = startProcess('services/pipelines/dist/main.js', { ...(await goodEnv('pipelines')), DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/pipewright_pipelines` });
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toMatch(/DATABASE_URL \(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/pipewright_pipelines\): cannot open the database/);
     expect(proc.output()).not.toContain('s3cret-pw');
@@ -31,11 +31,25 @@ describe('service boot', () => {
     expect(out).toMatch(/PORT must be a port number|PORT Expected number/);
     expect(out).toMatch(/DATABASE_URL must be a postgres/);
     expect(out).toMatch(/INTERNAL_SECRET must be at least 16 characters \(got a hidden value\)/);
+    expect(out).toMatch(/NATS_PASSWORD is required \(this service's password in the generated nats-server configuration/);
     expect(out).not.toContain('short');
   });
 
+  it.each([
+    ['no such user', { NATS_USER: 'nobody' }],
+    ['a wrong password', { NATS_PASSWORD: 'not-the-password' }],
+    ["another service's password", { NATS_PASSWORD: testNats().passwords.builds }],
+  ] as [string, Record<string, string>][])('exits non-zero naming NATS_USER and NATS_PASSWORD when NATS refuses %s', async (_what, change) => {
+    const env = await goodEnv('pipelines');
+    const proc = startProcess('services/pipelines/dist/main.js', { ...env, ...change, DATABASE_URL: databaseUrlFor(`${env.NATS_PREFIX}_pipelines`) });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/NATS at nats:\/\/127\.0\.0\.1:\d+ refused user \\?"(nobody|pipelines)\\?": set NATS_USER and NATS_PASSWORD/);
+    expect(proc.output()).not.toContain(change.NATS_PASSWORD ?? '\u0000');
+    await dropDatabase(`${env.NATS_PREFIX}_pipelines`).catch(() => undefined);
+  });
+
   it('the gateway exits non-zero when it has no way to verify tokens', async () => {
-    const proc = startProcess('gateway/dist/main.js', { PORT: String(await freePort()), INTERNAL_SECRET: 'boot-spec-internal-secret', NATS_URL: testEnv('NATS_URL') });
+    const proc = startProcess('gateway/dist/main.js', { PORT: String(await freePort()), INTERNAL_SECRET: 'boot-spec-internal-secret', ...natsEnv(testNats(), 'gateway') });
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toMatch(/OIDC_ISSUER is required to verify callers/);
   });
@@ -50,7 +64,7 @@ describe('service boot', () => {
     const proc = startProcess('gateway/dist/main.js', {
       PORT: String(await freePort()),
       INTERNAL_SECRET: 'boot-spec-internal-secret',
-      NATS_URL: testEnv('NATS_URL'),
+      ...natsEnv(testNats(), 'gateway'),
       OIDC_ISSUER: 'http://127.0.0.1:9/realms/none',
       OIDC_GROUP_MAPPING: 'devs=payments:OWNER',
     });

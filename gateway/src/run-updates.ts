@@ -10,7 +10,8 @@ import {
   type FieldNode,
   type SelectionSetNode,
 } from 'graphql';
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { connectNats, type NatsCredentials } from '@pipewright/messaging';
+import type { NatsConnection, Subscription } from 'nats';
 import type { GatewayContext } from './auth';
 import { pushIterator } from './push-iterator';
 import { fieldArguments, inlineFragments } from './subscription-field';
@@ -80,9 +81,9 @@ export class RunUpdates {
     private readonly counter?: SubscriptionQueryCounter,
   ) {}
 
-  async start(natsUrl: string, prefix: string): Promise<void> {
+  async start(natsUrl: string, prefix: string, credentials: NatsCredentials): Promise<void> {
     this.prefix = prefix;
-    this.nc = await connect({ servers: natsUrl.split(','), name: 'gateway', maxReconnectAttempts: -1 });
+    this.nc = await connectNats(natsUrl, 'gateway', credentials);
     for (const subject of ['evt.executions.run.status-changed.v1', 'evt.executions.stage.status-changed.v1'] as const) {
       this.subs.push(
         this.nc.subscribe(`${prefix}.${subject}`, {

@@ -1,3 +1,4 @@
+import { AUDIENCE_HEADER, IDENTITY_HEADER, signRequestWith } from '@pipewright/auth';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -82,7 +83,7 @@ function responseOf(url: string, status: number, statusText: string, headers: Re
  * Apollo's default (make-fetch-happen, with its cache and stream layers) cost more CPU per
  * subgraph request than the subgraph spent answering it (bench: gateway overhead).
  */
-export function subgraphFetcher(timeoutMs: number): Fetcher {
+export function subgraphFetcher(timeoutMs: number, options: { secret?: string } = {}): Fetcher {
   // The agent's timeout is an idle socket's (lowered further to a server's Keep-Alive hint); a request sets its own.
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
   const httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
@@ -93,6 +94,13 @@ export function subgraphFetcher(timeoutMs: number): Fetcher {
       const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
       const headers: Record<string, string | number> = { ...init.headers };
       if (body) headers['content-length'] = body.byteLength;
+      // The signature covers the request as it is sent: method, path, body, subgraph, a nonce and the
+      // identity the data source set (SigningDataSource). Signed here, where the body's bytes are final.
+      const identity = headers[IDENTITY_HEADER];
+      if (options.secret && typeof identity === 'string') {
+        const audience = String(headers[AUDIENCE_HEADER] ?? '');
+        Object.assign(headers, signRequestWith(identity, { method: init.method ?? 'GET', path: target.pathname + target.search, body, audience }, options.secret));
+      }
       const req = (secure ? httpsRequest : request)(target, { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : agent, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -11,6 +11,8 @@ import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 
 /** Close code for a connection whose token is missing or invalid (graphql-ws uses 4403 for "forbidden"). */
 export const CLOSE_UNAUTHENTICATED = 4401;
+/** Close code when the connection's token expires (graphql-ws "Forbidden"): a client refreshes its token by reconnecting. */
+export const CLOSE_TOKEN_EXPIRED = 4403;
 
 type Extra = { identity?: GatewayContext['identity']; authorization?: string };
 
@@ -42,7 +44,7 @@ export interface LiveGraph {
  * graphql-ws on the same `/graphql` path. The client sends its token in `connectionParams`
  * (`{ authorization: "Bearer <jwt>" }`); it is verified at connect and again for every operation,
  * so a revoked API token, an expired JWT or a changed membership never outlives itself on an open
- * socket: the socket is closed when its JWT expires, when its API token is revoked (4401) and when
+ * socket: the socket is closed when its JWT expires (4403), when its API token is revoked (4401) and when
  * its subject's memberships change (1012, so the client reconnects with the new ones). Queries and
  * mutations run through the supergraph exactly as over HTTP. Subscriptions are fed from NATS:
  * `runUpdated` and `runsUpdated` by RunUpdates, `buildLog` by BuildLogs.
@@ -88,7 +90,7 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
           open.add(entry);
           const delay = expiresAt ? expiresAt * 1000 - Date.now() : null;
           // Beyond what a timer can hold, the per-operation check still refuses it once expired.
-          if (delay !== null && delay <= MAX_TIMER_MS) timer = setTimeout(() => extra.socket.close(CLOSE_UNAUTHENTICATED, closeReason('Unauthenticated: token expired')), Math.max(0, delay));
+          if (delay !== null && delay <= MAX_TIMER_MS) timer = setTimeout(() => extra.socket.close(CLOSE_TOKEN_EXPIRED, closeReason('Forbidden: the token expired; reconnect with a fresh one')), Math.max(0, delay));
           return true;
         } catch (err) {
           ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, closeReason(`Unauthenticated: ${(err as Error).message}`));

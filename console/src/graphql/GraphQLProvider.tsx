@@ -92,6 +92,8 @@ function createClients(auth: Auth, backoff: RefusalBackoff, replace: () => void)
       closed: (event) => {
         if (linkStatus.state !== 'refused') linkStatus.set(linkStatus.state === 'connecting' ? 'connecting' : 'reconnecting');
         const code = (event as { code?: number } | undefined)?.code;
+        // The token expired (4403): renew it now; graphql-ws reconnects by itself, with the new one.
+        if (code === 4403) void auth.renew().catch(() => undefined);
         if (code !== undefined && isTerminalClose(code)) {
           if (code === 4401) replaceAfterRefusal();
           else if (!replacing) {

@@ -9,6 +9,9 @@ export interface MessagingOptions {
   prefix: string;
   /** The service's name: its NATS connection name and query queue group. */
   service: string;
+  /** Its NATS user (default: the service's name) and password (the generated nats-server configuration's). */
+  user?: string;
+  password?: string;
   /** Run the outbox relay in this process (needs a DataSource provider). */
   outbox?: boolean;
 }
@@ -24,9 +27,33 @@ export function busLogger(context: string): BusLogger {
   };
 }
 
-/** Connects to NATS with the service's name and reconnects forever. */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+export interface NatsCredentials {
+  user: string;
+  password?: string;
+}
+
+/**
+ * Connects to NATS with the service's name and credentials and reconnects forever. Replies come
+ * to inboxes under `_INBOX_<user>`, the only ones the server lets that user subscribe to, so no
+ * other user can read the answers it is sent (credentials among them).
+ */
+export async function connectNats(url: string, name: string, credentials?: NatsCredentials): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: url.split(','),
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      ...(credentials ? { user: credentials.user, pass: credentials.password, inboxPrefix: `_INBOX_${credentials.user}` } : {}),
+    });
+  } catch (err) {
+    if (/authorization|authentication/i.test(String((err as Error).message))) {
+      throw new Error(
+        `NATS at ${url} refused ${credentials ? `user "${credentials.user}"` : 'a connection without credentials'}: set NATS_USER and NATS_PASSWORD to this process's user in the generated nats-server configuration (deploy/nats/nats-config.cjs) (${(err as Error).message})`,
+      );
+    }
+    throw err;
+  }
 }
 
 @Global()
@@ -36,7 +63,7 @@ export class MessagingModule implements OnModuleInit, OnApplicationShutdown {
     return {
       module: MessagingModule,
       providers: [
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(options.url, options.service) },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats(options.url, options.service, { user: options.user ?? options.service, password: options.password }) },
         {
           provide: MessageBus,
           inject: [NATS_CONNECTION],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOutboundAllow } from './outbound';
 
 const urlWithScheme = (schemes: string[], example: string) =>
   z.string({ required_error: `is required (e.g. ${example})` }).refine(
@@ -16,6 +17,19 @@ export const postgresUrl = urlWithScheme(['postgres:', 'postgresql:'], 'postgres
 export const natsUrl = urlWithScheme(['nats:', 'tls:'], 'nats://127.0.0.1:4222');
 export const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int().min(1).max(65535);
 
+/** OUTBOUND_ALLOW: comma-separated CIDRs or host:port pairs that pipeline-controlled URLs may reach besides public addresses. */
+export const outboundAllow = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    try {
+      return parseOutboundAllow(value);
+    } catch (err) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message.replace(/^OUTBOUND_ALLOW /, '') });
+      return z.NEVER;
+    }
+  });
+
 /** Variables every service reads. Each service's config.ts extends this. */
 export const serviceConfigSchema = z.object({
   PORT: port,
@@ -25,9 +39,14 @@ export const serviceConfigSchema = z.object({
   DATABASE_CREATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   NATS_URL: natsUrl,
   NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"').default('pw'),
+  /** The service's NATS user (default: its name) and password, as the generated nats-server configuration has them. */
+  NATS_USER: z.string().regex(/^[a-z0-9_-]+$/, 'must be a NATS user name (lower-case letters, digits, "_" or "-")').optional(),
+  NATS_PASSWORD: z.string({ required_error: "is required (this service's password in the generated nats-server configuration: deploy/nats/nats-config.cjs writes them to credentials.env)" }).min(1),
   /** Shared with the gateway: the HMAC key of the forwarded identity. */
   INTERNAL_SECRET: z.string({ required_error: 'is required (the secret shared with the gateway, 16+ characters)' }).min(16, 'must be at least 16 characters'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** What pipeline-controlled URLs may reach besides public addresses (see outbound.ts). */
+  OUTBOUND_ALLOW: outboundAllow,
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 

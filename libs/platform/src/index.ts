@@ -12,3 +12,4 @@ export * from './signature.middleware';
 export * from './project-exists';
 export * from './project-deletion';
 export * from './arguments';
+export * from './outbound';

@@ -57,7 +57,7 @@ export class PlatformModule implements NestModule {
     return {
       module: PlatformModule,
       imports: [
-        MessagingModule.forRoot({ url: opts.config.NATS_URL, prefix: opts.config.NATS_PREFIX, service: opts.service, outbox: true }),
+        MessagingModule.forRoot({ url: opts.config.NATS_URL, prefix: opts.config.NATS_PREFIX, service: opts.service, user: opts.config.NATS_USER ?? opts.service, password: opts.config.NATS_PASSWORD, outbox: true }),
         GraphQLModule.forRoot<ApolloFederationDriverConfig>({
           driver: ApolloFederationDriver,
           autoSchemaFile: { federation: 2 },

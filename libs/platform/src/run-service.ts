@@ -23,11 +23,12 @@ export async function runService<S extends z.ZodType<ServiceConfig, z.ZodTypeDef
   try {
     const config = loadConfig(opts.configSchema);
     const logger = new JsonLogger(opts.service, config.LOG_LEVEL);
-    const app = await NestFactory.create<NestExpressApplication>(opts.module(config), { logger, abortOnError: false, bodyParser: false });
+    const app = await NestFactory.create<NestExpressApplication>(opts.module(config), { logger, abortOnError: false, bodyParser: false, rawBody: true });
     // The gateway accepts 4 MB; a subgraph must too, so an oversized field is refused by validation
     // (BAD_USER_INPUT naming it) rather than by the body parser.
     app.useBodyParser('json', { limit: '4mb' });
-    app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET));
+    // The raw body (rawBody: true) is what the gateway's signature covers.
+    app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET, opts.service));
     app.enableShutdownHooks();
     // Idle keep-alive connections outlive the gateway's (Node's agent drops its idle sockets after
     // 5 s, the same as the server's default): otherwise a request the gateway sends on a socket the

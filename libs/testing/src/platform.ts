@@ -1,11 +1,10 @@
-import { issueDevToken } from '@pipewright/auth';
-import { DEFAULT_PROJECT_ID, type Role } from '@pipewright/contracts';
+import { issueDevToken, signRequest } from '@pipewright/auth';
+import { DEFAULT_PROJECT_ID, type IdentityInput, type Role } from '@pipewright/contracts';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'nats';
 import { databaseUrlFor, databaseUrlOn, dropDatabase } from './database';
-import { connectTestNats, deleteStreams, uniquePrefix } from './nats';
+import { connectTestNats, deleteStreams, natsEnv, testNats, uniquePrefix, type NatsAccess } from './nats';
 import { freePort, startProcess, waitForHttpOk, type RunningProcess } from './processes';
-import { testEnv } from './test-env';
+import { testOutboundAllow } from './test-env';
 
 export const SERVICE_NAMES = ['projects', 'environments', 'pipelines', 'executions', 'builds'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -14,6 +13,8 @@ export interface TestPlatform {
   gatewayUrl: string;
   serviceUrls: Record<ServiceName, string>;
   prefix: string;
+  /** The NATS server the platform runs on and its users' passwords. */
+  nats: NatsAccess;
   jwtSecret: string;
   internalSecret: string;
   processes: Record<ServiceName | 'gateway', RunningProcess>;
@@ -56,8 +57,13 @@ export interface PlatformOptions {
    * each service's database is made there instead of on the test environment's server.
    */
   databaseUrl?: string;
-  /** A NATS server of the suite's own (e.g. startNats().url) instead of the test environment's. */
-  natsUrl?: string;
+  /** A NATS server of the suite's own (e.g. startNats().access) instead of the test environment's. */
+  nats?: NatsAccess;
+  /**
+   * host:port (or CIDR) entries the services' OUTBOUND_ALLOW adds to the test environment's
+   * Jenkins fake and chart repository: the suite's own servers that its pipelines call.
+   */
+  outbound?: string[];
   /** More environment for the gateway alone (e.g. NODE_OPTIONS for a profile). */
   gatewayEnv?: Record<string, string>;
   /**
@@ -85,8 +91,8 @@ export async function startPlatform(
     executions: { ...serviceEnv.executions },
     builds: { ...serviceEnv.builds },
   };
-  const natsUrl = options.natsUrl ?? testEnv('NATS_URL');
-  const common = { NATS_URL: natsUrl, NATS_PREFIX: prefix, INTERNAL_SECRET: internalSecret, LOG_LEVEL: 'warn', ...extraEnv };
+  const nats = options.nats ?? testNats();
+  const common = { OUTBOUND_ALLOW: testOutboundAllow(options.outbound), NATS_PREFIX: prefix, INTERNAL_SECRET: internalSecret, LOG_LEVEL: 'warn', ...extraEnv };
   const databases: string[] = [];
   const processes = {} as TestPlatform['processes'];
   const serviceUrls = {} as Record<ServiceName, string>;
@@ -97,7 +103,7 @@ export async function startPlatform(
   const stop = async () => {
     await Promise.all(started.map((p) => p.stop()));
     await Promise.all(databases.map((d) => dropDatabase(d, options.databaseUrl).catch(() => undefined)));
-    const nc = await (options.natsUrl ? connect({ servers: options.natsUrl, reconnect: false }) : connectTestNats()).catch(() => null);
+    const nc = await connectTestNats('platform-cleanup', { access: nats, reconnect: false }).catch(() => null);
     if (nc) {
       await deleteStreams(nc, prefix).catch(() => undefined);
       await nc.close();
@@ -109,7 +115,7 @@ export async function startPlatform(
       const db = `${prefix}_${service}`;
       databases.push(db);
       // A suite may hand a service a database it prepared (e.g. one migrated by an older version).
-      const env = { ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: own[service].DATABASE_URL ?? urlOf(db) };
+      const env = { ...natsEnv(nats, service), ...common, ...own[service], PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: own[service].DATABASE_URL ?? urlOf(db) };
       serviceEnvs[service] = env;
       const proc = startProcess(`services/${service}/dist/main.js`, env);
       started.push(proc);
@@ -132,6 +138,7 @@ export async function startPlatform(
     await Promise.all(extra);
     const gatewayPort = await freePort();
     const gateway = startProcess('gateway/dist/main.js', {
+      ...natsEnv(nats, 'gateway'),
       ...common,
       PORT: String(gatewayPort),
       HOST: '127.0.0.1',
@@ -158,6 +165,7 @@ export async function startPlatform(
       gatewayUrl,
       serviceUrls,
       prefix,
+      nats,
       jwtSecret,
       internalSecret,
       processes,
@@ -202,17 +210,27 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export async function gql<T = Record<string, unknown>>(
   url: string,
   query: string,
-  opts: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  opts: {
+    token?: string;
+    variables?: Record<string, unknown>;
+    headers?: Record<string, string>;
+    /** Signs the request as the gateway would, for a call straight to a subgraph (`audience`: its service name). */
+    sign?: { identity: IdentityInput; secret: string; audience: string; now?: number };
+  } = {},
 ): Promise<GraphQLResponse<T>> {
+  const body = JSON.stringify({ query, variables: opts.variables });
+  const u = new URL(url);
+  const signed = opts.sign ? signRequest(opts.sign.identity, { method: 'POST', path: u.pathname + u.search, body, audience: opts.sign.audience }, opts.sign.secret, opts.sign.now) : {};
   const res = await fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...signed,
       ...opts.headers,
     },
-    body: JSON.stringify({ query, variables: opts.variables }),
+    body,
   });
-  const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;
-  return { status: res.status, ...body };
+  const answer = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;
+  return { status: res.status, ...answer };
 }

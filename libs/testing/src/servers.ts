@@ -2,8 +2,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'nats';
 import { Client } from 'pg';
+import { connectTestNats, natsConfig, type NatsAccess } from './nats';
 import { freePort } from './processes';
 import { waitFor } from './wait';
 
@@ -118,28 +118,32 @@ function natsServerBin(): string {
 
 /**
  * Starts a nats-server of the suite's own with JetStream, configured as deploy/testenv/up
- * configures the shared one (127.0.0.1, no accounts), its store in a temporary directory so
- * streams survive `restart()`.
+ * configures the shared one (127.0.0.1, the generated users and permissions of
+ * deploy/nats/nats-config.cjs, the admin among them), its store in a temporary directory so
+ * streams survive `restart()`. `access` is what startPlatform({ nats }) takes. With `prefix` the
+ * users are limited to that prefix, as under `npm start` and in production.
  */
-export async function startNats(label = 'nats'): Promise<OwnServer> {
+export async function startNats(label = 'nats', options: { prefix?: string } = {}): Promise<OwnServer & { access: NatsAccess }> {
   const bin = natsServerBin();
   const dir = mkdtempSync(join(tmpdir(), `pw-${label}-`));
   const store = join(dir, 'jetstream');
   mkdirSync(store);
   const port = await freePort();
   const url = `nats://127.0.0.1:${port}`;
+  const { config, passwords } = natsConfig.writeServerFiles({ dir, port, storeDir: store, admin: true, prefix: options.prefix, serverName: `pipewright-${label}` });
+  const access: NatsAccess = { url, passwords };
   let child: ChildProcess | undefined;
   let exited: Promise<unknown> = Promise.resolve();
   let out = '';
   const start = async () => {
-    const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '-n', `pipewright-${label}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(bin, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     c.stdout!.on('data', (d) => (out += d));
     c.stderr!.on('data', (d) => (out += d));
     child = c;
     exited = new Promise((resolve) => c.on('exit', resolve));
     const ready = async () => {
       if (c.exitCode !== null) throw new Error(`nats-server exited (${c.exitCode}):\n${out.slice(-2000)}`);
-      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      const nc = await connectTestNats(`${label}-ready`, { access, reconnect: false, timeout: 1000 });
       try {
         // JetStream answers only once it has recovered its streams from the store.
         await (await nc.jetstreamManager()).getAccountInfo();
@@ -165,6 +169,7 @@ export async function startNats(label = 'nats'): Promise<OwnServer> {
   let restarting: Promise<void> = Promise.resolve();
   return {
     url,
+    access,
     log: () => out,
     restart: (whileDown) =>
       (restarting = (async () => {

@@ -27,3 +27,21 @@ export function testEnv(key: string): string {
   }
   return value;
 }
+
+/** host:port of a URL (its scheme's default port when it names none). */
+export function hostPortOf(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
+}
+
+/**
+ * OUTBOUND_ALLOW for the test environment: exactly the servers it runs that project admins point
+ * Pipewright at (the Jenkins fake, the chart repository), plus `more` (a suite's own servers).
+ */
+export function testOutboundAllow(more: string[] = []): string {
+  const own = ['JENKINS_URL', 'CHART_REPO_URL'].flatMap((key) => {
+    const url = process.env[key] ?? readTestEnvFile()[key];
+    return url ? [hostPortOf(url)] : [];
+  });
+  return [...new Set([...own, ...more])].join(',');
+}

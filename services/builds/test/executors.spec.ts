@@ -2,7 +2,8 @@
 // repository, the git server and helm. Run `deploy/testenv/up` first.
 import type { BuildStart } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
-import { createGitRepository, freePort, testEnv, waitFor } from '@pipewright/testing';
+import { parseOutboundAllow } from '@pipewright/platform';
+import { createGitRepository, freePort, testEnv, testOutboundAllow, waitFor } from '@pipewright/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +92,8 @@ function harness(
       opts.onSave?.(state, h);
     },
     tools: { git: 'git', helm: testEnv('HELM_BIN'), buildah: 'buildah', buildahStorageDriver: 'vfs' },
+    // The test environment's Jenkins fake and chart repository, as startPlatform allows them.
+    outbound: parseOutboundAllow(testOutboundAllow()),
   };
   return h;
 }
@@ -128,6 +131,13 @@ describe('jenkinsExecutor (against the Jenkins fake)', () => {
     expect(lines.slice(start, start + console.length)).toEqual(console);
     for (const l of new Set(console)) expect(lines.filter((x) => x === l).length).toBe(console.filter((x) => x === l).length);
   }
+
+  it('refuses a Jenkins URL on an address OUTBOUND_ALLOW does not allow, naming it', async () => {
+    const internal = resource('rpc.environments.build-tool.resolve', { name: 'internal-jenkins', kind: 'JENKINS', url: 'http://127.0.0.1:9/', username: 'u', apiToken: 't' });
+    const result = await jenkinsExecutor.run(harness('BUILD_JENKINS', { buildToolId: internal.id, job: 'hello' }).ctx);
+    expect(result.status).toBe('FAILED');
+    expect(result.status === 'FAILED' && result.error).toMatch(/Jenkins at http:\/\/127\.0\.0\.1:9\/: refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address.*OUTBOUND_ALLOW=127\.0\.0\.1:9,/);
+  });
 
   it('triggers with parameters, streams the whole console in order and succeeds', async () => {
     const name = job('hello');
@@ -280,7 +290,9 @@ describe('jenkinsExecutor (against the Jenkins fake)', () => {
     const badTool = resource('rpc.environments.build-tool.resolve', { name: 'wrong-token', kind: 'JENKINS', url: testEnv('JENKINS_URL'), username: testEnv('JENKINS_USER'), apiToken: 'not-the-token' });
     const port = await freePort();
     const downTool = resource('rpc.environments.build-tool.resolve', { name: 'nowhere', kind: 'JENKINS', url: `http://127.0.0.1:${port}`, username: 'u', apiToken: 't' });
-    const run = (cfg: Record<string, unknown>) => jenkinsExecutor.run(harness('BUILD_JENKINS', cfg).ctx);
+    // The port nothing listens on is allowed (OUTBOUND_ALLOW), so that the connection itself is refused.
+    const outbound = parseOutboundAllow(testOutboundAllow([`127.0.0.1:${port}`]));
+    const run = (cfg: Record<string, unknown>) => jenkinsExecutor.run({ ...harness('BUILD_JENKINS', cfg).ctx, outbound });
     const [bad, missing, down, deleted] = await Promise.all([
       run({ buildToolId: badTool.id, job: job('hello') }),
       run(config(`no-such-job-${RUN}`)),
@@ -346,6 +358,17 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     return r.outputs.manifest as string;
   };
   const fromRepo = (extra: Record<string, unknown> = {}) => ({ template: { source: 'CHART_REPOSITORY', chartRepositoryId: anonymous.id, chart: 'hello', ...extra } });
+
+  it('refuses a chart repository on an address OUTBOUND_ALLOW does not allow, before helm runs', async () => {
+    const internal = resource('rpc.environments.chart-repository.resolve', { name: 'internal', url: 'http://127.0.0.1:9/charts', username: null, password: null });
+    const { h, done } = bake({ template: { source: 'CHART_REPOSITORY', chartRepositoryId: internal.id, chart: 'hello' } });
+    const result = await done;
+    expect(result.status).toBe('FAILED');
+    expect(result.status === 'FAILED' && result.error).toMatch(
+      /^cannot fetch chart "hello" from chart repository internal \(http:\/\/127\.0\.0\.1:9\/charts\): refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address.*OUTBOUND_ALLOW=127\.0\.0\.1:9,/,
+    );
+    expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
+  });
 
   it('renders a chart from the chart repository, with overrides escaped as helm needs', async () => {
     const { h, done } = bake({ ...fromRepo({ version: '0.1.0' }), overrides: [{ key: 'message', value: 'hi, there \\o/' }] });

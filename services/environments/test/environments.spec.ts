@@ -204,8 +204,13 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
       const badToken = await create({ name: unique('jenkins-401'), url: testEnv('JENKINS_URL'), username: testEnv('JENKINS_USER'), apiToken: 'nope-nope' });
       expect(await test(badToken)).toMatchObject({ ok: false, message: expect.stringMatching(/authentication failed \(401\).*user name and API token/) });
 
-      const refused = await create({ name: unique('jenkins-gone'), url: 'http://127.0.0.1:9/', username: 'u', apiToken: 't' });
-      expect(await test(refused)).toMatchObject({ ok: false, message: expect.stringMatching(/connection refused by 127.0.0.1:9/) });
+      // A loopback port OUTBOUND_ALLOW does not name is refused before any connection.
+      const internal = await create({ name: unique('jenkins-internal'), url: 'http://127.0.0.1:9/', username: 'u', apiToken: 't' });
+      expect(await test(internal)).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/^refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address, which pipelines may not reach; an operator may allow it with OUTBOUND_ALLOW \(e\.g\. OUTBOUND_ALLOW=127\.0\.0\.1:9,/),
+        details: { reason: 'CONNECTION', address: '127.0.0.1', setting: 'OUTBOUND_ALLOW' },
+      });
     });
   });
 
@@ -261,6 +266,8 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
       expect(await test(wrong)).toMatchObject({ ok: false, message: expect.stringMatching(/authentication failed \(401\)/) });
       const missing = await create({ name: unique('charts-404'), url: `${testEnv('CHART_REPO_URL')}/no/such/path` });
       expect(await test(missing)).toMatchObject({ ok: false, message: expect.stringMatching(/not found \(404\)/) });
+      const metadata = await create({ name: unique('charts-metadata'), url: 'http://169.254.169.254/charts' });
+      expect(await test(metadata)).toMatchObject({ ok: false, message: expect.stringMatching(/^refused to connect to 169\.254\.169\.254 .* a link-local address \(where cloud metadata services answer\)/) });
     });
   });
 

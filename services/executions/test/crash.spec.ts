@@ -1,4 +1,4 @@
-import { gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { gql, hostPortOf, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -22,7 +22,7 @@ describe('crash safety: SIGKILL the executions service while a webhook call is h
   beforeAll(async () => {
     await hooks.start();
     // A short lease, so a dead worker's message is taken over within seconds.
-    platform = await startPlatform('crash', {}, { executions: { ENGINE_LEASE_SECONDS: String(LEASE_SECONDS), ENGINE_SWEEP_MS: '200' } });
+    platform = await startPlatform('crash', {}, { executions: { ENGINE_LEASE_SECONDS: String(LEASE_SECONDS), ENGINE_SWEEP_MS: '200' } }, { outbound: [hostPortOf(hooks.url)] });
     token = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
   });
   afterAll(async () => {

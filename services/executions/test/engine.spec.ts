@@ -1,6 +1,6 @@
 import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus, type BusLogger } from '@pipewright/messaging';
-import { connectTestNats, freePort, gql, serviceQuery, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { connectTestNats, freePort, gql, hostPortOf, serviceQuery, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'graphql-ws';
 import type { NatsConnection } from 'nats';
@@ -67,10 +67,14 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
     ...extra,
   });
 
+  /** A loopback port nothing listens on, allowed (OUTBOUND_ALLOW) so that the connection itself is refused. */
+  let refusedPort: number;
+
   beforeAll(async () => {
     await hooks.start();
+    refusedPort = await freePort();
     // The test stands in for the builds service, so the real one runs no builds (API only).
-    platform = await startPlatform('engine', {}, { builds: { BUILDS_MAX_PARALLEL: '0' } });
+    platform = await startPlatform('engine', {}, { builds: { BUILDS_MAX_PARALLEL: '0' } }, { outbound: [hostPortOf(hooks.url), `127.0.0.1:${refusedPort}`] });
     dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
     approver = await platform.token({ sub: 'ana', roles: ['APPROVAL_ADMIN'] });
     nc = await connectTestNats('engine-spec');
@@ -184,7 +188,7 @@ describe('execution engine (real PostgreSQL, NATS, gateway, and an HTTP server f
     });
 
     it('fails after three tries when the connection is refused, saying so', async () => {
-      const port = await freePort(); // nothing listens there
+      const port = refusedPort; // nothing listens there
       const id = await pipeline([{ refId: 'call', name: 'call', type: 'WEBHOOK', config: { url: `http://127.0.0.1:${port}/hook` } }]);
       const run = await reach((await start(id)).id);
       expect(stage(run, 'call')).toMatchObject({ status: 'FAILED', attempt: 3 });

@@ -1,4 +1,4 @@
-import { gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { gql, hostPortOf, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { HeldHooks } from './held-hooks';
 
@@ -11,7 +11,7 @@ describe('exactly once: a stage call longer than the engine lease', () => {
 
   beforeAll(async () => {
     await hooks.start();
-    platform = await startPlatform('once', {}, { executions: { ENGINE_LEASE_SECONDS: String(LEASE_SECONDS), ENGINE_SWEEP_MS: '200' } });
+    platform = await startPlatform('once', {}, { executions: { ENGINE_LEASE_SECONDS: String(LEASE_SECONDS), ENGINE_SWEEP_MS: '200' } }, { outbound: [hostPortOf(hooks.url)] });
     token = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
   });
   afterAll(async () => {

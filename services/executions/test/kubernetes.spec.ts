@@ -3,7 +3,7 @@
 // makes pods Ready, or fails the ones annotated to fail), through the whole platform.
 import type { RunStatus } from '@pipewright/contracts';
 import { Cluster, parseManifests } from '@pipewright/kube';
-import { createGitRepository, kubeAdmin, pipelineDriver, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
+import { createGitRepository, hostPortOf, kubeAdmin, pipelineDriver, startPlatform, testEnv, waitFor, type TestPlatform } from '@pipewright/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -107,7 +107,7 @@ describe('Kubernetes deployment stages (real kube-apiserver, controller-manager 
 
   beforeAll(async () => {
     await hooks.start();
-    platform = await startPlatform('kube');
+    platform = await startPlatform('kube', {}, {}, { outbound: [hostPortOf(hooks.url)] });
     admin = await platform.token({ sub: 'ada', roles: ['ADMIN'] });
     dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
     cluster = new Cluster({ apiServerUrl: testEnv('KUBE_API_URL'), caCertificate: readFileSync(testEnv('KUBE_CA_FILE'), 'utf8'), insecureSkipTlsVerify: false, token: testEnv('KUBE_TOKEN'), clientCertificate: null, clientKey: null, defaultNamespace: 'default' });

@@ -1,4 +1,4 @@
-import { gql, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
+import { gql, hostPortOf, startPlatform, waitFor, type TestPlatform } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { HooksServer } from './hooks-server';
 
@@ -17,7 +17,7 @@ describe('run lifecycle: restart, output caps, retention', () => {
 
   beforeAll(async () => {
     await hooks.start();
-    platform = await startPlatform('lifecycle', {}, { executions: { RUN_RETENTION_DAYS: '0', RUN_RETENTION_MIN_PER_PIPELINE: '2', RUN_RETENTION_SWEEP_MS: '300', STAGE_OUTPUTS_MAX_BYTES: '2048' } });
+    platform = await startPlatform('lifecycle', {}, { executions: { RUN_RETENTION_DAYS: '0', RUN_RETENTION_MIN_PER_PIPELINE: '2', RUN_RETENTION_SWEEP_MS: '300', STAGE_OUTPUTS_MAX_BYTES: '2048' } }, { outbound: [hostPortOf(hooks.url)] });
     token = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
   });
   afterAll(async () => {

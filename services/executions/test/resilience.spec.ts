@@ -4,6 +4,8 @@
 import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus, type BusLogger } from '@pipewright/messaging';
 import {
+  connectTestNats,
+  hostPortOf,
   pipelineDriver,
   serviceQuery,
   startNats,
@@ -11,6 +13,7 @@ import {
   startPostgres,
   testEnv,
   waitFor,
+  type NatsAccess,
   type OwnServer,
   type RunningProcess,
   type TestPlatform,
@@ -20,7 +23,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'nats';
 import { HooksServer } from './hooks-server';
 
 const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
@@ -65,10 +67,10 @@ function whileAlive<T>(platform: TestPlatform, what: string, work: Promise<T>): 
  * Every run and stage status event of `runIds` in the events stream, read from its start by a
  * new consumer, once each run's events 1..n (n: its `sequence` in the database) have arrived.
  */
-async function streamEvents(platform: TestPlatform, natsUrl: string, runIds: string[], timeoutMs = 15_000): Promise<Map<string, SeenEvent[]>> {
+async function streamEvents(platform: TestPlatform, access: NatsAccess, runIds: string[], timeoutMs = 15_000): Promise<Map<string, SeenEvent[]>> {
   const expected = await serviceQuery<{ id: string; sequence: number }>(platform, 'executions', `SELECT id::text, sequence FROM runs WHERE id = ANY($1::uuid[])`, [runIds]);
   expect(expected).toHaveLength(runIds.length);
-  const nc = await connect({ servers: natsUrl, name: 'resilience-spec', maxReconnectAttempts: -1 });
+  const nc = await connectTestNats('resilience-spec', { access, maxReconnectAttempts: -1 });
   const bus = new MessageBus(nc, platform.prefix, 'resilience-spec', quiet);
   const wanted = new Set(runIds);
   const seen = new Map<string, SeenEvent[]>();
@@ -131,7 +133,7 @@ describe('resilience: restarts of PostgreSQL and of NATS under running runs (ser
   const RECOVERY_MS = SWEEP_MS + LEASE_SECONDS * 1000 + 25_000;
 
   let pg: OwnServer;
-  let nats: OwnServer;
+  let nats: OwnServer & { access: NatsAccess };
   let platform: TestPlatform;
   let dev: string;
   let repositoryId: string;
@@ -194,7 +196,7 @@ describe('resilience: restarts of PostgreSQL and of NATS under running runs (ser
     }
     expect(delays.filter((d) => d.firstCallMs >= PROMPT_MS)).toEqual([]);
     // The same through events: RUNNING follows QUEUED within PROMPT_MS (the event's own timestamps).
-    const events = await streamEvents(platform, nats.url, runIds);
+    const events = await streamEvents(platform, nats.access, runIds);
     const running = runIds.map((id) => {
       const seen = events.get(id)!;
       const at = (status: string) => seen.find((e) => e.refId === null && e.status === status)?.at ?? NaN;
@@ -216,7 +218,7 @@ describe('resilience: restarts of PostgreSQL and of NATS under running runs (ser
         executions: { ENGINE_SWEEP_MS: String(SWEEP_MS), ENGINE_LEASE_SECONDS: String(LEASE_SECONDS) },
         builds: { GIT_BIN: 'git', BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'resilience' },
       },
-      { databaseUrl: pg.url, natsUrl: nats.url },
+      { databaseUrl: pg.url, nats: nats.access, outbound: [hostPortOf(hooks.url)] },
     );
     dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
     const admin = await platform.token({ sub: 'ada', roles: ['ADMIN'] });
@@ -254,7 +256,7 @@ describe('resilience: restarts of PostgreSQL and of NATS under running runs (ser
       const s1 = calledBy(held, runId);
       expect({ runId, s1Calls: s1.length <= 2, s1Keys: new Set(s1.map((c) => c.key)).size }).toEqual({ runId, s1Calls: true, s1Keys: 1 });
     }
-    expectCompleteHistories(await streamEvents(platform, nats.url, runIds), ['s0', 's1', 's2']);
+    expectCompleteHistories(await streamEvents(platform, nats.access, runIds), ['s0', 's1', 's2']);
 
     await expectPromptStarts('after the PostgreSQL restart');
   }, 420_000);
@@ -294,7 +296,7 @@ describe('resilience: restarts of PostgreSQL and of NATS under running runs (ser
     }
     const builds = await serviceQuery(platform, 'builds', `SELECT status, count(*)::int AS n FROM builds WHERE run_id = ANY($1::uuid[]) GROUP BY 1`, [runIds]);
     expect(builds).toEqual([{ status: 'SUCCEEDED', n: RUNS }]);
-    expectCompleteHistories(await streamEvents(platform, nats.url, runIds), ['s0', 's1', 's2', 'src', 's3']);
+    expectCompleteHistories(await streamEvents(platform, nats.access, runIds), ['s0', 's1', 's2', 'src', 's3']);
 
     await expectPromptStarts('after the NATS restart');
   }, 420_000);
@@ -346,7 +348,7 @@ describe('replicas: two executions and two builds instances share the work', () 
       'replicas',
       {},
       { builds: { GIT_BIN: 'git', BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'replicas' } },
-      { replicas: { executions: 2, builds: 2 } },
+      { replicas: { executions: 2, builds: 2 }, outbound: [hostPortOf(hooks.url)] },
     );
     dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
     const admin = await platform.token({ sub: 'ada', roles: ['ADMIN'] });

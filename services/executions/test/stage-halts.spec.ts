@@ -3,7 +3,7 @@
 // HTTP server of the test's own that the build commands (wget) and webhooks call.
 import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus, type BusLogger } from '@pipewright/messaging';
-import { connectTestNats, createGitRepository, gql, startPlatform, testEnv, type TestPlatform, type TestRepository } from '@pipewright/testing';
+import { connectTestNats, createGitRepository, gql, hostPortOf, startPlatform, testEnv, type TestPlatform, type TestRepository } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -199,7 +199,7 @@ describe('build and child-run stages on retry, halt, timeout and restart (real b
     workspaces = mkdtempSync(join(tmpdir(), 'pw-stage-halts-spec-'));
     platform = await startPlatform('stage-halts', {}, {
       builds: { GIT_BIN: 'git', BUILDAH_BIN: testEnv('BUILDAH_BIN'), BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'stage-halts-spec', BUILDS_MAX_PARALLEL: '4' },
-    });
+    }, { outbound: [hostPortOf(server.url)] });
     admin = await platform.token({ sub: 'ada', roles: ['ADMIN'] });
     dev = await platform.token({ sub: 'dee', roles: ['DEVELOPER'] });
     nc = await connectTestNats('stage-halts-spec');

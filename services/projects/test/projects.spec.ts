@@ -1,4 +1,3 @@
-import { signIdentity } from '@pipewright/auth';
 import { DEFAULT_PROJECT_ID, type Identity } from '@pipewright/contracts';
 import { MessageBus, type BusLogger, type Consumer } from '@pipewright/messaging';
 import { connectTestNats, freePort, gql, serviceQuery, startPlatform, startProcess, waitFor, type GraphQLResponse, type TestPlatform } from '@pipewright/testing';
@@ -63,12 +62,11 @@ describe('projects service through the gateway', () => {
     ).createPipeline.id;
   /** Calls the projects subgraph directly, signed as the gateway would sign `identity`. */
   const subgraph = async (identity: Partial<Identity> & { sub: string }, query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(`${platform.serviceUrls.projects}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...signIdentity({ roles: [], projects: [], via: 'oidc', ...identity }, platform.internalSecret) },
-      body: JSON.stringify({ query, variables }),
+    const { status: _status, ...res } = await gql(`${platform.serviceUrls.projects}/graphql`, query, {
+      variables,
+      sign: { identity: { roles: [], projects: [], via: 'oidc', ...identity }, secret: platform.internalSecret, audience: 'projects' },
     });
-    return (await res.json()) as Omit<GraphQLResponse, 'status'>;
+    return res as Omit<GraphQLResponse, 'status'>;
   };
 
   beforeAll(async () => {

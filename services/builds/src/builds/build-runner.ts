@@ -143,6 +143,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         await this.ds.query(`UPDATE builds SET state = $2 WHERE id = $1`, [build.id, JSON.stringify(next)]);
       },
       tools: { git: this.config.GIT_BIN, helm: this.config.HELM_BIN, buildah: this.config.BUILDAH_BIN, buildahStorageDriver: this.config.BUILDAH_STORAGE_DRIVER },
+      outbound: this.config.OUTBOUND_ALLOW,
     };
     if (build.takenOver && !executor.resumable) {
       log.line('the build service restarted while this build ran; a build of this kind cannot be resumed');

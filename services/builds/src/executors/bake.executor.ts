@@ -1,3 +1,4 @@
+import { checkOutboundUrl, OutboundRefusedError } from '@pipewright/platform';
 import type { ResolvedSourceRepository, stageDefinitions } from '@pipewright/contracts';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -121,6 +122,14 @@ class Bake {
     if (template.source !== 'CHART_REPOSITORY') throw new Error('unreachable');
     const repo = await resolveResource(this.ctx, 'chart-repository', template.chartRepositoryId, 'template.chartRepositoryId');
     const what = `cannot fetch chart "${template.chart}"${template.version ? ` version ${template.version}` : ''} from chart repository ${repo.name} (${repo.url})`;
+    // The outbound guard, before helm connects: the repository's address may not be the platform's
+    // own network. (helm resolves the name again itself; the test right before it narrows that.)
+    try {
+      await checkOutboundUrl(new URL(repo.url), ctx.outbound);
+    } catch (err) {
+      if (err instanceof OutboundRefusedError) throw new BuildFailure(`${what}: ${err.message}`);
+      throw err;
+    }
     const dest = join(ctx.workspace, 'chart');
     const pull = ['pull'];
     if (repo.username || repo.password) {

@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '@pipewright/platform';
 import { stageDefinitions, type BuildStart } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
 
@@ -63,6 +64,8 @@ export interface ExecutorContext {
   saveState(state: Record<string, unknown>): Promise<void>;
   /** Paths of the tools (from config). */
   tools: { git: string; helm: string; buildah: string; buildahStorageDriver: string };
+  /** What URLs a project admin sets (Jenkins, chart repositories) may reach besides public addresses (OUTBOUND_ALLOW). */
+  outbound: OutboundPolicy;
 }
 
 export type BuildResult =

@@ -1,6 +1,10 @@
+import { parseOutboundAllow } from '@pipewright/platform';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Backoff, JenkinsClient, JenkinsHttpError } from './jenkins-client';
+
+/** The spec's own server on loopback is allowed, as OUTBOUND_ALLOW would allow it. */
+const outbound = parseOutboundAllow('127.0.0.1/32');
 
 const tool = (url: string) => ({ id: '00000000-0000-4000-8000-000000000000', name: 'ci', kind: 'JENKINS' as const, url, username: 'u', apiToken: 't' });
 
@@ -17,7 +21,7 @@ describe('Backoff', () => {
 
 describe('JenkinsClient', () => {
   it('maps folders to nested /job/ segments', () => {
-    const c = new JenkinsClient(tool('https://ci.example.com/jenkins'));
+    const c = new JenkinsClient(tool('https://ci.example.com/jenkins'), { outbound });
     expect(c.jobUrl('team a/app')).toBe('https://ci.example.com/jenkins/job/team%20a/job/app/');
   });
 
@@ -42,14 +46,14 @@ describe('JenkinsClient', () => {
     it('retries 5xx and reset connections while polling', async () => {
       answers.push(503, 'reset', 502);
       const retries: string[] = [];
-      const c = new JenkinsClient(tool(base), { onRetry: (m) => retries.push(m) });
+      const c = new JenkinsClient(tool(base), { onRetry: (m) => retries.push(m), outbound });
       const signal = new AbortController().signal;
       await expect(c.retrying('polling', signal, () => c.json(`${base}x/api/json`, signal))).resolves.toEqual({ ok: true });
       expect(retries).toHaveLength(1);
     });
 
     it('gives up after the retry window and does not retry a 4xx', async () => {
-      const c = new JenkinsClient(tool(base), { retryWindowMs: 300 });
+      const c = new JenkinsClient(tool(base), { retryWindowMs: 300, outbound });
       const signal = new AbortController().signal;
       answers.push(...Array(50).fill(500));
       await expect(c.retrying('polling', signal, () => c.json(`${base}y/api/json`, signal))).rejects.toBeInstanceOf(JenkinsHttpError);
@@ -61,7 +65,7 @@ describe('JenkinsClient', () => {
     });
 
     it('POSTs without a crumb when the crumb issuer answers 404 (CSRF protection off)', async () => {
-      const c = new JenkinsClient(tool(base));
+      const c = new JenkinsClient(tool(base), { outbound });
       await c.post(`${base}job/a/build`);
       expect(seen).toContain('POST /job/a/build crumb=-');
     });

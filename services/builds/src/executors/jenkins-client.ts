@@ -1,4 +1,5 @@
 import type { ResolvedBuildTool } from '@pipewright/contracts';
+import { outboundFetch, OutboundRefusedError, type OutboundPolicy, type OutboundResponse } from '@pipewright/platform';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BuildFailure } from './executor';
 
@@ -33,7 +34,7 @@ export function wait(ms: number, signal: AbortSignal): Promise<void> {
 
 export interface JenkinsResponse {
   status: number;
-  headers: Headers;
+  headers: OutboundResponse['headers'];
   body: Buffer;
 }
 
@@ -48,6 +49,9 @@ export class JenkinsHttpError extends Error {
     super(`Jenkins answered ${status} to ${method} ${url}${firstLine(body) ? `: ${firstLine(body)}` : ''}`);
   }
 }
+
+/** The outbound guard refused the tool's URL (or a redirect): the build fails at once, naming the address and OUTBOUND_ALLOW. */
+export class JenkinsRefusedError extends BuildFailure {}
 
 /** The request never got an answer (refused, reset, timed out). */
 export class JenkinsNetworkError extends Error {
@@ -92,6 +96,8 @@ export interface JenkinsClientOptions {
   retryWindowMs?: number;
   /** Told once per streak of transient failures (to write it in the build log). */
   onRetry?: (message: string) => void;
+  /** What the tool's URL may reach besides public addresses (OUTBOUND_ALLOW): a project admin sets it. */
+  outbound: OutboundPolicy;
 }
 
 /**
@@ -107,7 +113,7 @@ export class JenkinsClient {
 
   constructor(
     readonly tool: ResolvedBuildTool,
-    private readonly options: JenkinsClientOptions = {},
+    private readonly options: JenkinsClientOptions,
   ) {
     this.base = tool.url.endsWith('/') ? tool.url : `${tool.url}/`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -138,14 +144,16 @@ export class JenkinsClient {
     if (opts.body) headers['content-type'] = 'application/x-www-form-urlencoded';
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    let res: Response;
+    let res: OutboundResponse;
     let body: Buffer;
     try {
-      // A POST's redirect (stop → the build page) is its answer, not something to follow.
-      res = await fetch(url, { method, headers, body: opts.body?.toString(), signal, redirect: method === 'POST' ? 'manual' : 'follow' });
+      // A POST's redirect (stop → the build page) is its answer, not something to follow. Behind
+      // the outbound guard: the tool's URL (and each redirect) may not reach the platform's network.
+      res = await outboundFetch(url, { method, headers, body: opts.body?.toString(), signal, redirect: method === 'POST' ? 'manual' : 'follow', maxBytes: 16 * 1024 * 1024 }, this.options.outbound);
       body = Buffer.from(await res.arrayBuffer());
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+      if (err instanceof OutboundRefusedError) throw new JenkinsRefusedError(`Jenkins at ${this.base}: ${err.message}`);
       throw new JenkinsNetworkError(url, describeNetworkError(err));
     }
     const accept = opts.accept ?? ((s: number) => s >= 200 && s < 300);

@@ -56,7 +56,7 @@ class JenkinsBuild {
     this.config = parsed.config;
     try {
       const tool = await resolveResource(ctx, 'build-tool', this.config.buildToolId, 'buildToolId');
-      this.client = new JenkinsClient(tool, { onRetry: (message) => ctx.log.line(message) });
+      this.client = new JenkinsClient(tool, { onRetry: (message) => ctx.log.line(message), outbound: ctx.outbound });
       if (ctx.signal.aborted) return await this.cancel();
       if (this.state.buildNumber === undefined) {
         if (this.state.queueId === undefined) await this.trigger();

@@ -66,12 +66,12 @@ export const buildToolKind: KindDefinition<ResolvedBuildTool> = {
     username: (row.config.username as string | null) ?? null,
     apiToken: secrets.apiToken ?? null,
   }),
-  async probe(tool, { timeoutMs }) {
+  async probe(tool, { timeoutMs, outbound }) {
     const base = tool.url.endsWith('/') ? tool.url : `${tool.url}/`;
     const headers: Record<string, string> = tool.username && tool.apiToken ? { authorization: basicAuth(tool.username, tool.apiToken) } : {};
     // The crumb proves the credentials can act; Jenkins without CSRF protection answers 404 here.
     const crumbUrl = new URL('crumbIssuer/api/json', base);
-    const crumb = await fetchWithin(crumbUrl, { headers, timeoutMs });
+    const crumb = await fetchWithin(crumbUrl, { headers, timeoutMs, outbound });
     if (crumb.status !== 404) {
       const failure = describeStatus(crumb.status, crumbUrl, 'user name and API token');
       if (failure) throw failure;
@@ -79,7 +79,7 @@ export const buildToolKind: KindDefinition<ResolvedBuildTool> = {
       headers[crumbRequestField] = value;
     }
     const apiUrl = new URL('api/json', base);
-    const api = await fetchWithin(apiUrl, { headers, timeoutMs });
+    const api = await fetchWithin(apiUrl, { headers, timeoutMs, outbound });
     const failure = describeStatus(api.status, apiUrl, 'user name and API token');
     if (failure) throw failure;
     const body = JSON.parse(api.body) as { jobs?: { name: string }[] };

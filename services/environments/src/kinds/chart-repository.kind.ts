@@ -57,17 +57,17 @@ export const chartRepositoryKind: KindDefinition<ResolvedChartRepository> = {
     username: (row.config.username as string | null) ?? null,
     password: secrets.password ?? null,
   }),
-  async probe(repo, { timeoutMs }) {
+  async probe(repo, { timeoutMs, outbound }) {
     const headers: Record<string, string> = repo.username && repo.password ? { authorization: basicAuth(repo.username, repo.password) } : {};
     if (repo.url.startsWith('oci://')) {
       const url = new URL(`https://${repo.url.slice('oci://'.length).split('/')[0]}/v2/`);
-      const res = await fetchWithin(url, { headers, timeoutMs });
+      const res = await fetchWithin(url, { headers, timeoutMs, outbound });
       const failure = describeStatus(res.status, url, 'user name and password');
       if (failure) throw failure;
       return { message: `reached the OCI registry at ${url.host}`, details: { oci: true } };
     }
     const url = new URL(`${repo.url}/index.yaml`);
-    const res = await fetchWithin(url, { headers, timeoutMs, maxBytes: 32 * 1024 * 1024 });
+    const res = await fetchWithin(url, { headers, timeoutMs, maxBytes: 32 * 1024 * 1024, outbound });
     const failure = describeStatus(res.status, url, 'user name and password');
     if (failure) throw failure;
     let index: { apiVersion?: string; entries?: Record<string, unknown[]> };

@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '@pipewright/platform';
 import type { Type } from '@nestjs/common';
 import type { EnvironmentKind, QuerySubject } from '@pipewright/contracts';
 
@@ -13,6 +14,8 @@ export type Settings = Record<string, unknown>;
 
 export interface ProbeContext {
   timeoutMs: number;
+  /** What URLs a project admin sets may reach besides public addresses (OUTBOUND_ALLOW); the kinds pipelines call through (Jenkins, chart repositories) probe behind it. */
+  outbound: OutboundPolicy;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { checkOutboundUrl, OutboundRefusedError, type CheckedAddress, type OutboundPolicy } from '@pipewright/platform';
 
 /** A probe that failed, with a message that says what failed and what to check. */
 export class ProbeFailure extends Error {
@@ -25,6 +27,8 @@ export interface HttpOptions {
   timeoutMs: number;
   /** Largest body kept, in bytes. */
   maxBytes?: number;
+  /** Behind the outbound guard: the URL's addresses are checked first and the request made to them only. */
+  outbound?: OutboundPolicy;
 }
 
 export interface HttpResult {
@@ -85,8 +89,22 @@ export function describeStatus(status: number, url: URL, credential: string): Pr
   return new ProbeFailure(`unexpected answer ${status} at ${at}`, 'HTTP', { status });
 }
 
-/** One HTTP(S) request with a hard deadline, custom trust and client certificates. */
-export function fetchWithin(url: URL, opts: HttpOptions): Promise<HttpResult> {
+/** One HTTP(S) request with a hard deadline, custom trust and client certificates (behind the outbound guard when given one). */
+export async function fetchWithin(url: URL, opts: HttpOptions): Promise<HttpResult> {
+  if (!opts.outbound) return request(url, opts);
+  let addresses: CheckedAddress[];
+  try {
+    addresses = await checkOutboundUrl(url, opts.outbound);
+  } catch (err) {
+    if (err instanceof OutboundRefusedError) throw new ProbeFailure(err.message, 'CONNECTION', { address: err.address, setting: 'OUTBOUND_ALLOW' });
+    throw err;
+  }
+  const lookup = ((_host: string, o: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+    o.all ? cb(null, addresses) : cb(null, addresses[0].address, addresses[0].family)) as unknown as LookupFunction;
+  return request(url, opts, lookup);
+}
+
+function request(url: URL, opts: HttpOptions, lookup?: LookupFunction): Promise<HttpResult> {
   const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
@@ -95,6 +113,7 @@ export function fetchWithin(url: URL, opts: HttpOptions): Promise<HttpResult> {
       {
         method: opts.method ?? 'GET',
         headers: { 'user-agent': 'pipewright-probe', ...opts.headers },
+        ...(lookup ? { lookup } : {}),
         ...(isHttps ? { ca: opts.ca || undefined, rejectUnauthorized: !opts.insecure, cert: opts.cert, key: opts.key } : {}),
       },
       (res) => {

@@ -140,7 +140,7 @@ export class ResourceService {
     const resolved = def.resolved(row, openSecrets(this.box, row));
     const started = performance.now();
     try {
-      const outcome = await def.probe(resolved, { timeoutMs: this.config.PROBE_TIMEOUT_MS });
+      const outcome = await def.probe(resolved, { timeoutMs: this.config.PROBE_TIMEOUT_MS, outbound: this.config.OUTBOUND_ALLOW });
       return { ok: true, message: outcome.message, latencyMs: Math.round(performance.now() - started), details: outcome.details ?? null };
     } catch (err) {
       const failure = err instanceof ProbeFailure ? err : new ProbeFailure(`probe failed: ${(err as Error).message}`, 'PROTOCOL');

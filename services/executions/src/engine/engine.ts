@@ -48,7 +48,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     bus: MessageBus,
     @Inject(EXECUTIONS_CONFIG) private readonly config: Config,
   ) {
-    this.io = { ds, bus, preloaded: (id) => this.preloaded.get(id), startChildRun: (run, stage, pipelineId, parameters) => children.start(run, stage, pipelineId, parameters), runStatus: (id) => children.status(id) };
+    this.io = { ds, bus, preloaded: (id) => this.preloaded.get(id), startChildRun: (run, stage, pipelineId, parameters) => children.start(run, stage, pipelineId, parameters), runStatus: (id) => children.status(id), outbound: config.OUTBOUND_ALLOW };
     this.table = messageTable<EngineMessage>(ds, {
       table: 'engine_messages',
       owner: leaseOwner('executions'),

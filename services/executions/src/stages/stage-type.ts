@@ -1,5 +1,6 @@
 import type { BuildStart, StageType as StageTypeName, stageDefinitions } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
+import type { OutboundPolicy } from '@pipewright/platform';
 import type { z } from 'zod';
 import type { RunEntity, StageRunEntity } from '../runs/run.entity';
 
@@ -43,6 +44,8 @@ export interface StageContext<C = unknown> {
   request: MessageBus['request'];
   /** Status of a run (RUN_PIPELINE polling). */
   runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
+  /** What a URL the pipeline gives may reach (OUTBOUND_ALLOW): calls go through outboundFetch with it. */
+  outbound: OutboundPolicy;
 }
 
 /**

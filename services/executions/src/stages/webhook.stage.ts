@@ -1,3 +1,4 @@
+import { outboundFetch, OutboundRefusedError, type OutboundResponse } from '@pipewright/platform';
 import { failed, succeeded, type StageTypeOf } from './stage-type';
 
 const MAX_BODY = 64 * 1024;
@@ -6,7 +7,7 @@ const MAX_BODY = 64 * 1024;
 export const webhookStage: StageTypeOf<'WEBHOOK'> = {
   type: 'WEBHOOK',
   defaultRetry: { maxAttempts: 3, backoffSeconds: 1 },
-  async start({ config: c, run, stage, timeLeftMs, attemptKey, signal }) {
+  async start({ config: c, run, stage, timeLeftMs, attemptKey, signal, outbound }) {
     const headers: Record<string, string> = { 'user-agent': 'pipewright', 'x-pipewright-run': run.id, 'x-pipewright-stage': stage.refId, ...c.headers };
     // One key per stage attempt (and restart): a receiver can drop a repeat delivery after an engine crash.
     headers['idempotency-key'] ??= attemptKey;
@@ -15,19 +16,22 @@ export const webhookStage: StageTypeOf<'WEBHOOK'> = {
       body = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
       if (typeof c.body !== 'string') headers['content-type'] ??= 'application/json';
     }
-    let res: Response;
+    let res: OutboundResponse;
     const limitMs = Math.min(c.timeoutSeconds * 1000, timeLeftMs);
     try {
       // Bounded by the attempt's timeout and by the engine's lease (lost lease: another worker may take over).
-      res = await fetch(c.url, { method: c.method, headers, body, signal: AbortSignal.any([AbortSignal.timeout(Math.max(1, limitMs)), signal]), redirect: 'follow' });
+      // Behind the outbound guard: an address of the platform's own network is refused, on every redirect too.
+      res = await outboundFetch(c.url, { method: c.method, headers, body, signal: AbortSignal.any([AbortSignal.timeout(Math.max(1, limitMs)), signal]), maxBytes: MAX_BODY + 1 }, outbound);
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+      // A refused address is the pipeline's (or the operator's) to change: trying again cannot help.
+      if (err instanceof OutboundRefusedError) return failed(`WEBHOOK ${c.url}: ${err.message}`, false);
       if (signal.aborted) return failed(`the call to ${c.url} was cut: ${String(signal.reason)}`, true);
       if (e.name === 'TimeoutError') return failed(`no answer from ${c.url} within ${Math.round(limitMs / 100) / 10} s (timeout)`, true);
       return failed(`cannot reach ${c.url}: ${e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.cause?.message ?? e.message}`, true);
     }
     const text = await res.text();
-    const truncated = text.length > MAX_BODY;
+    const truncated = res.truncated || text.length > MAX_BODY;
     const raw = truncated ? text.slice(0, MAX_BODY) : text;
     let parsed: unknown = raw;
     if (!truncated && /json/i.test(res.headers.get('content-type') ?? '')) {

@@ -30,7 +30,7 @@ describe('parseMembersBootstrap', () => {
   });
 
   it('stops the boot naming the variable when the value is bad', () => {
-    const env = { PORT: '4105', DATABASE_URL: 'postgres://127.0.0.1/p', NATS_URL: 'nats://127.0.0.1:4222', INTERNAL_SECRET: '0123456789abcdef' };
+    const env = { PORT: '4105', DATABASE_URL: 'postgres://127.0.0.1/p', NATS_URL: 'nats://127.0.0.1:4222', NATS_PASSWORD: 'members-spec', INTERNAL_SECRET: '0123456789abcdef' };
     expect(() => loadConfig(configSchema, { ...env, PROJECT_MEMBERS_BOOTSTRAP: 'dev=OWNER' })).toThrow(/PROJECT_MEMBERS_BOOTSTRAP entry "dev=OWNER": role "OWNER"/);
     const config = loadConfig(configSchema, { ...env, PROJECT_MEMBERS_BOOTSTRAP: 'ops=DEVELOPER+APPROVAL_ADMIN' });
     expect(config.PROJECT_MEMBERS_BOOTSTRAP).toEqual([{ subject: 'ops', roles: ['DEVELOPER', 'APPROVAL_ADMIN'] }]);

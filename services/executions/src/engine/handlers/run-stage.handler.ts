@@ -1,5 +1,6 @@
 import { TERMINAL_RUN_STATUSES, type BuildStart } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
+import type { OutboundPolicy } from '@pipewright/platform';
 import type { DataSource } from 'typeorm';
 import type { RunEntity, StageRunEntity } from '../../runs/run.entity';
 import { stageExecutor } from '../../stages';
@@ -25,6 +26,7 @@ export interface StageIo {
   bus: MessageBus;
   startChildRun(run: RunEntity, stage: StageRunEntity, pipelineId: string, parameters: Record<string, unknown>): Promise<string>;
   runStatus(runId: string): Promise<{ status: string; reason: string | null } | null>;
+  outbound: OutboundPolicy;
 }
 
 const timedOut = (seconds: number | undefined, detail?: string) => ({ kind: 'failed' as const, reason: `timed out after ${seconds} s${detail ? ` (${detail})` : ''}`, retryable: false, timedOut: true });
@@ -58,6 +60,7 @@ async function execute(io: StageIo, { run, stages }: RunState, msg: EngineMessag
     startChildRun: (pipelineId, parameters) => io.startChildRun(run, stage, pipelineId, parameters),
     runStatus: (runId) => io.runStatus(runId),
     request: io.bus.request.bind(io.bus),
+    outbound: io.outbound,
     // Written to the outbox with the outcome, in one transaction: nothing is sent for an attempt
     // whose outcome is not kept, and a NATS outage only delays it (a repeat is the same build).
     startBuild: async (command: BuildStart) => void builds.push(command),
