@@ -22,6 +22,16 @@ export const configSchema = z
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
     /** How long a caller's project memberships are reused at most (dropped at once on any change the gateway hears of); 0 asks on every request. */
     MEMBERSHIP_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
+    /** Requests (HTTP requests and WebSocket operations) per second per caller, sustained, and the burst above it; 0 turns the limit off. */
+    RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(100),
+    RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(300),
+    /** The deepest field nesting and the most fields an operation may select; 0 turns either check off. */
+    MAX_QUERY_DEPTH: z.coerce.number().int().min(0).default(20),
+    MAX_QUERY_COST: z.coerce.number().int().min(0).default(5000),
+    /** The largest HTTP request body and WebSocket message, in bytes. */
+    MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+    /** Operations (subscriptions among them) one WebSocket connection may have open at once. */
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
     /** The OpenID provider whose ID/access tokens sign people in (discovery + JWKS); iss, aud and exp are required. */
     OIDC_ISSUER: httpUrl('https://keycloak.example.com/realms/pipewright').optional(),
     /** The audience (or comma-separated audiences) tokens must carry: the API's resource id or the client id. */

@@ -16,6 +16,7 @@ import { MessageBus } from '@pipewright/messaging';
 import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
 import { mountConsole } from './console';
+import { callerKey, queryLimitRules, rateLimited, RateLimiter } from './limits';
 import { RunUpdates } from './run-updates';
 import { subgraphFetcher, type Fetcher } from './subgraph-fetcher';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
@@ -75,6 +76,8 @@ function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: Jso
     gateway,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // Depth and cost are checked before anything runs (limits.ts).
+    validationRules: queryLimitRules(config.MAX_QUERY_DEPTH, config.MAX_QUERY_COST),
     formatError: (formatted) => formatGraphQLError(formatted, (e) => log.error({ message: 'unexpected GraphQL error', error: e.message, path: e.path }, 'GraphQL')),
     plugins: [drain, ApolloServerPluginInlineTraceDisabled()],
   });
@@ -109,13 +112,29 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   app.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/health/ready', (_req, res) => void res.status(graphql ? 200 : 503).json({ status: graphql ? 'ok' : 'composing' }));
   app.get('/metrics', async (_req, res) => void res.type('text/plain; version=0.0.4').send(await registry.metrics()));
-  app.use('/graphql', express.json({ limit: '4mb' }), (req, res, next) => {
+  const rate = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
+  app.use('/graphql', (req, res, next) => {
     res.on('finish', () => requests.inc({ status: String(res.statusCode) }));
+    // The WebSocket upgrade is not an HTTP request here (graphql-ws limits its operations itself).
+    if (req.method === 'GET' && req.headers.upgrade) return next();
+    const wait = rate.take(callerKey(req.headers.authorization, req.socket.remoteAddress));
+    if (wait === null) return next();
+    const error = rateLimited(wait);
+    res.status(429).set('retry-after', String(wait)).json({ errors: [{ message: error.message, extensions: error.extensions }] });
+  });
+  app.use('/graphql', express.json({ limit: config.MAX_REQUEST_BYTES }), (req, res, next) => {
     if (!graphql) {
       res.status(503).json({ errors: [{ message: 'the gateway is still composing the subgraphs; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
       return;
     }
     graphql(req, res, next);
+  });
+
+  // A body over MAX_REQUEST_BYTES, or one that is not JSON: a GraphQL error, not express's HTML page.
+  app.use('/graphql', (err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (err.type === 'entity.too.large') return void res.status(413).json({ errors: [{ message: `the request body is larger than the gateway allows (${config.MAX_REQUEST_BYTES} bytes, MAX_REQUEST_BYTES)`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    if (err.type === 'entity.parse.failed') return void res.status(400).json({ errors: [{ message: `the request body is not valid JSON: ${err.message}`, extensions: { code: 'BAD_REQUEST' } }] });
+    next(err);
   });
 
   mountConsole(app, config);
@@ -152,10 +171,19 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     // Events sent while the connection was down are lost to a core subscription.
     for await (const s of nats.nc.status()) if (s.type === 'reconnect') auth.memberships.clear();
   })().catch(() => undefined);
-  const ws = attachWebSocketServer(httpServer, auth, () => live, updates, logs, log, {
-    onTokenRevoked: (handler) => void accessEvent('evt.projects.api-token.changed.v1', (e) => e.change === 'revoked' && handler(e.id)),
-    onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject, e.projectId, e.roles)),
-  });
+  const ws = attachWebSocketServer(
+    httpServer,
+    auth,
+    () => live,
+    updates,
+    logs,
+    log,
+    {
+      onTokenRevoked: (handler) => void accessEvent('evt.projects.api-token.changed.v1', (e) => e.change === 'revoked' && handler(e.id)),
+      onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject, e.projectId, e.roles)),
+    },
+    { rate, maxOperations: config.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPayloadBytes: config.MAX_REQUEST_BYTES },
+  );
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const address = httpServer.address();

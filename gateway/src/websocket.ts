@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator, GatewayContext } from './auth';
 import type { BuildLogs } from './build-logs';
+import { callerKey, rateLimited, RateLimiter } from './limits';
 import { subscriptionField } from './subscription-field';
 import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 
@@ -14,7 +15,7 @@ export const CLOSE_UNAUTHENTICATED = 4401;
 /** Close code when the connection's token expires (graphql-ws "Forbidden"): a client refreshes its token by reconnecting. */
 export const CLOSE_TOKEN_EXPIRED = 4403;
 
-type Extra = { identity?: GatewayContext['identity']; authorization?: string };
+type Extra = { identity?: GatewayContext['identity']; authorization?: string; address?: string };
 
 /** Close code that makes graphql-ws clients reconnect (and so sign in again with fresh memberships). */
 export const CLOSE_RECONNECT = 1012;
@@ -49,7 +50,23 @@ export interface LiveGraph {
  * mutations run through the supergraph exactly as over HTTP. Subscriptions are fed from NATS:
  * `runUpdated` and `runsUpdated` by RunUpdates, `buildLog` by BuildLogs.
  */
-export function attachWebSocketServer(httpServer: Server, auth: Authenticator, graph: () => LiveGraph | null, updates: RunUpdates, logs: BuildLogs, log: JsonLogger, access?: AccessEvents) {
+/** Abuse limits on WebSocket traffic (the gateway's RATE_LIMIT_*, MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_REQUEST_BYTES). */
+export interface SocketLimits {
+  rate: RateLimiter;
+  maxOperations: number;
+  maxPayloadBytes: number;
+}
+
+export function attachWebSocketServer(
+  httpServer: Server,
+  auth: Authenticator,
+  graph: () => LiveGraph | null,
+  updates: RunUpdates,
+  logs: BuildLogs,
+  log: JsonLogger,
+  access?: AccessEvents,
+  limits: SocketLimits = { rate: new RateLimiter(0, 1), maxOperations: 100, maxPayloadBytes: 4 * 1024 * 1024 },
+) {
   const open = new Set<{ socket: WebSocket; extra: Extra }>();
   access?.onTokenRevoked((tokenId) => {
     for (const c of open) if (c.extra.identity?.tokenId === tokenId) c.socket.close(CLOSE_UNAUTHENTICATED, closeReason('Unauthenticated: the API token was revoked'));
@@ -69,7 +86,7 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
     if (!s) extended.set(schema, (s = extendSchema(schema, parse(SUBSCRIPTION_SDL))));
     return s;
   };
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: limits.maxPayloadBytes });
   const cleanup = useServer<Record<string, unknown>, Extra>(
     {
       onConnect: async (ctx) => {
@@ -84,6 +101,7 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
         });
         try {
           extra.authorization = typeof raw === 'string' ? raw : undefined;
+          extra.address = (extra as { request?: { socket?: { remoteAddress?: string } } }).request?.socket?.remoteAddress;
           const { identity, expiresAt } = await auth.authenticateUntil(extra.authorization);
           if (extra.socket.readyState !== extra.socket.OPEN) return false;
           extra.identity = identity;
@@ -102,6 +120,13 @@ export function attachWebSocketServer(httpServer: Server, auth: Authenticator, g
       onSubscribe: async (ctx) => {
         if (!graph()) return [new GraphQLError('the gateway is still composing the subgraphs; retry shortly', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
         const extra = ctx.extra as Extra & { socket: WebSocket };
+        // This operation is already counted among the connection's (graphql-ws adds it before this hook).
+        const operations = Object.keys(ctx.subscriptions).length;
+        if (operations > limits.maxOperations) {
+          return [new GraphQLError(`this connection has ${limits.maxOperations} operations open already, the most the gateway allows (MAX_SUBSCRIPTIONS_PER_CONNECTION): complete one, or open another connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+        }
+        const wait = limits.rate.take(callerKey(extra.authorization, extra.address));
+        if (wait !== null) return [rateLimited(wait)];
         try {
           extra.identity = await auth.authenticate(extra.authorization);
           return undefined;

@@ -144,6 +144,9 @@ export async function startPlatform(
       HOST: '127.0.0.1',
       JWT_SECRET: jwtSecret,
       SCHEMA_POLL_MS: '0',
+      // The suites' own traffic stays well under these (e2e/limits.spec.ts sets its own, low ones).
+      RATE_LIMIT_PER_SECOND: '1000',
+      RATE_LIMIT_BURST: '5000',
       ...Object.fromEntries(SERVICE_NAMES.map((s) => [`${s.toUpperCase()}_URL`, `${serviceUrls[s]}/graphql`])),
       ...options.gatewayEnv,
     });

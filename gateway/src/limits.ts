@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+
+/**
+ * Per-caller rate limit: a token bucket per caller (the bearer token it presents, else its
+ * address), refilled at `perSecond` up to `burst`. Buckets of callers gone quiet are dropped.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly maxCallers = 100_000,
+  ) {}
+
+  get enabled(): boolean {
+    return this.perSecond > 0;
+  }
+
+  /** Takes one request's token: null when allowed, else the seconds to wait (Retry-After). */
+  take(caller: string, now = Date.now()): number | null {
+    if (!this.enabled) return null;
+    let b = this.buckets.get(caller);
+    if (b) {
+      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+      b.at = now;
+      this.buckets.delete(caller); // re-inserted last: the map stays ordered by recent use
+    } else {
+      b = { tokens: this.burst, at: now };
+      if (this.buckets.size >= this.maxCallers) this.buckets.delete(this.buckets.keys().next().value!);
+    }
+    this.buckets.set(caller, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return null;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
+  }
+}
+
+/** Who a request is from, for the rate limit: its token (hashed; each API token or person has its own), else its address. */
+export function callerKey(authorization: string | undefined, address: string | undefined): string {
+  const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+  return token ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `a:${address ?? '?'}`;
+}
+
+/** A GraphQL error for a request past the rate limit. */
+export function rateLimited(retryAfter: number): GraphQLError {
+  return new GraphQLError(`too many requests from this caller: retry in ${retryAfter} s (the gateway's RATE_LIMIT_PER_SECOND / RATE_LIMIT_BURST)`, {
+    extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter },
+  });
+}
+
+/**
+ * Validation rules for query depth and cost: depth is the deepest field nesting (fragments
+ * followed), cost the number of fields selected with fragments expanded where they are spread.
+ * Both refuse before anything is executed, naming the limit and the setting.
+ */
+export function queryLimitRules(maxDepth: number, maxCost: number): ((context: ValidationContext) => ASTVisitor)[] {
+  return [
+    (context) => ({
+      OperationDefinition(node) {
+        const fragments: Record<string, FragmentDefinitionNode> = {};
+        for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+        const { depth, cost } = measure(node.selectionSet, fragments, 0, new Set());
+        const name = node.name ? ` ${node.name.value}` : '';
+        if (maxDepth > 0 && depth > maxDepth) {
+          context.reportError(new GraphQLError(`operation${name} is nested ${depth} levels deep, more than the gateway allows (${maxDepth}, MAX_QUERY_DEPTH)`, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } }));
+        }
+        if (maxCost > 0 && cost > maxCost) {
+          context.reportError(new GraphQLError(`operation${name} selects ${cost} fields, more than the gateway allows (${maxCost}, MAX_QUERY_COST)`, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } }));
+        }
+      },
+    }),
+  ];
+}
+
+/** Depth and field count of a selection; a fragment spread inside itself counts once (the spec's validation refuses such cycles anyway). */
+function measure(set: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, level: number, visiting: Set<string>): { depth: number; cost: number } {
+  let depth = level;
+  let cost = 0;
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) {
+      cost += 1;
+      if (s.selectionSet) {
+        const inner = measure(s.selectionSet, fragments, level + 1, visiting);
+        depth = Math.max(depth, inner.depth);
+        cost += inner.cost;
+      } else depth = Math.max(depth, level + 1);
+    } else if (s.kind === Kind.INLINE_FRAGMENT) {
+      const inner = measure(s.selectionSet, fragments, level, visiting);
+      depth = Math.max(depth, inner.depth);
+      cost += inner.cost;
+    } else {
+      const f = fragments[s.name.value];
+      if (!f || visiting.has(f.name.value)) continue;
+      visiting.add(f.name.value);
+      const inner = measure(f.selectionSet, fragments, level, visiting);
+      visiting.delete(f.name.value);
+      depth = Math.max(depth, inner.depth);
+      cost += inner.cost;
+    }
+  }
+  return { depth, cost };
+}
