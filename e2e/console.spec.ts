@@ -10,12 +10,14 @@ import {
   hostPortOf,
   launchChromium,
   providerMinter,
+  startOutsideHost,
   startPlatform,
   testEnv,
   testOutputDir,
   waitFor,
   type ChromiumBrowser,
   type ChromiumPage,
+  type OutsideHost,
   type TestPlatform,
   type TokenMinter,
 } from '@pipewright/testing';
@@ -42,8 +44,12 @@ class HookTarget {
       if (req.url === '/gate' && !this.open) return void this.held.push(res);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    // On every address: the build reaches it through the outside host (its network is sandboxed), webhooks on loopback.
+    await new Promise<void>((r) => this.server.listen(0, '0.0.0.0', r));
+    this.url = `http://127.0.0.1:${this.port}`;
+  }
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
   }
   release() {
     this.open = true;
@@ -62,6 +68,9 @@ describe('the web console in Chromium', () => {
   let workspaces: string;
   let mint: TokenMinter;
   const hooks = new HookTarget();
+  /** Where the build (sandboxed) reaches the gate: a host outside, in a network namespace of the test's. */
+  let outside: OutsideHost;
+  let gateUrl: string;
   const passwords = devUserPasswords();
   const names = { repo: unique('shop-repo'), registry: unique('shop-registry'), pipeline: unique('shop-pipeline'), namespace: unique('team') };
 
@@ -69,6 +78,8 @@ describe('the web console in Chromium', () => {
     workspaces = mkdtempSync(join(tmpdir(), 'pw-console-spec-'));
     mint = await providerMinter();
     await hooks.start();
+    outside = await startOutsideHost();
+    gateUrl = await outside.forward(hooks.port);
     platform = await startPlatform(
       'console',
       { OIDC_ISSUER: testEnv('OIDC_ISSUER'), OIDC_AUDIENCE: `${testEnv('OIDC_AUDIENCE')},pipewright-console` },
@@ -85,6 +96,7 @@ describe('the web console in Chromium', () => {
     await browser?.close();
     await platform?.stop();
     await hooks.stop();
+    await outside?.stop();
     if (workspaces) rmSync(workspaces, { recursive: true, force: true });
   });
 
@@ -200,7 +212,7 @@ describe('the web console in Chromium', () => {
   }
 
   /** The build command waits at the gate (a request the test answers when it wants), so the log is watched mid-build. */
-  const buildCommand = () => `echo waiting for the gate; wget -q -O /dev/null ${hooks.url}/gate; echo through the gate; sh build.sh`;
+  const buildCommand = () => `echo waiting for the gate; wget -q -O /dev/null ${gateUrl}/gate; echo through the gate; sh build.sh`;
 
   it('builds Source -> Build -> Judgement -> Webhook by clicking, and fixes the validation error the server reports', async () => {
     const { page } = developer;

@@ -11,3 +11,4 @@ export * from './wait';
 export * from './oidc-login';
 export * from './chromium';
 export * from './oidc-signer';
+export * from './outside-host';

@@ -18,6 +18,8 @@ export const configSchema = serviceConfigSchema.extend({
   BUILDAH_BIN: z.string().min(1).default('buildah'),
   /** buildah's storage driver (vfs works everywhere, overlay is faster where the kernel allows it). */
   BUILDAH_STORAGE_DRIVER: z.string().min(1).default('vfs'),
+  /** The network a hosted build's command and Dockerfile run in: none, or egress (the outside network, never this host or private addresses). */
+  BUILD_NETWORK: z.enum(['none', 'egress'], { errorMap: () => ({ message: 'must be none or egress' }) }).default('egress'),
   /** Log lines are stored in chunks of at most this many lines (or every 200 ms). */
   BUILD_LOG_CHUNK_LINES: z.coerce.number().int().min(1).max(10_000).default(200),
   /** A log line longer than this is cut, saying so. */

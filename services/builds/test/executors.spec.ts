@@ -94,6 +94,7 @@ function harness(
     tools: { git: 'git', helm: testEnv('HELM_BIN'), buildah: 'buildah', buildahStorageDriver: 'vfs' },
     // The test environment's Jenkins fake and chart repository, as startPlatform allows them.
     outbound: parseOutboundAllow(testOutboundAllow()),
+    buildNetwork: 'none',
   };
   return h;
 }

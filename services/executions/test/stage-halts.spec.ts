@@ -3,7 +3,7 @@
 // HTTP server of the test's own that the build commands (wget) and webhooks call.
 import type { RunStatus } from '@pipewright/contracts';
 import { MessageBus, type BusLogger } from '@pipewright/messaging';
-import { connectTestNats, createGitRepository, gql, hostPortOf, startPlatform, testEnv, type TestPlatform, type TestRepository } from '@pipewright/testing';
+import { connectTestNats, createGitRepository, gql, hostPortOf, startOutsideHost, startPlatform, testEnv, type OutsideHost, type TestPlatform, type TestRepository } from '@pipewright/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -57,8 +57,13 @@ class GateServer {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    // On every address: builds reach it through the outside host (their network is sandboxed), webhooks on loopback.
+    await new Promise<void>((r) => this.server.listen(0, '0.0.0.0', r));
+    this.url = `http://127.0.0.1:${this.port}`;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
   }
 
   async stop(): Promise<void> {
@@ -139,6 +144,9 @@ describe('build and child-run stages on retry, halt, timeout and restart (real b
   let admin: string;
   let dev: string;
   let workspaces: string;
+  /** Where the builds (sandboxed) reach the server: a host outside, in a network namespace of the test's. */
+  let outside: OutsideHost;
+  let buildUrl: string;
   let repo: TestRepository;
   let nc: NatsConnection;
   const server = new GateServer();
@@ -196,6 +204,8 @@ describe('build and child-run stages on retry, halt, timeout and restart (real b
 
   beforeAll(async () => {
     await server.start();
+    outside = await startOutsideHost();
+    buildUrl = await outside.forward(server.port);
     workspaces = mkdtempSync(join(tmpdir(), 'pw-stage-halts-spec-'));
     platform = await startPlatform('stage-halts', {}, {
       builds: { GIT_BIN: 'git', BUILDAH_BIN: testEnv('BUILDAH_BIN'), BUILD_WORKSPACE_DIR: workspaces, BUILDS_INSTANCE_ID: 'stage-halts-spec', BUILDS_MAX_PARALLEL: '4' },
@@ -226,6 +236,7 @@ describe('build and child-run stages on retry, halt, timeout and restart (real b
     await nc?.close();
     await platform?.stop();
     await server.stop();
+    await outside?.stop();
     repo?.remove();
     if (workspaces) rmSync(workspaces, { recursive: true, force: true });
   });
@@ -238,7 +249,7 @@ describe('build and child-run stages on retry, halt, timeout and restart (real b
     config: { buildImage: testEnv('BASE_IMAGE'), registryId: env.registry, imageName: `app-${refId}`, repositoryId: env.repo, branch: 'main', buildCommand },
     ...extra,
   });
-  const wget = (path: string) => `echo calling ${path}; wget -q -O /dev/null ${server.url}${path}`;
+  const wget = (path: string) => `echo calling ${path}; wget -q -O /dev/null ${buildUrl}${path}`;
   const buildIdOf = (s: StageOut) => String((s.outputs as { buildId?: string } | null)?.buildId);
 
   it('retries a failed build: a hosted build that fails, then passes, and a Source stage on a missing branch, each built twice', async () => {

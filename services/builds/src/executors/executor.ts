@@ -1,4 +1,5 @@
 import type { OutboundPolicy } from '@pipewright/platform';
+import type { BuildNetwork } from './sandbox';
 import { stageDefinitions, type BuildStart } from '@pipewright/contracts';
 import type { MessageBus } from '@pipewright/messaging';
 
@@ -66,6 +67,8 @@ export interface ExecutorContext {
   tools: { git: string; helm: string; buildah: string; buildahStorageDriver: string };
   /** What URLs a project admin sets (Jenkins, chart repositories) may reach besides public addresses (OUTBOUND_ALLOW). */
   outbound: OutboundPolicy;
+  /** The network namespace a hosted build's own code runs in (BUILD_NETWORK). */
+  buildNetwork: BuildNetwork;
 }
 
 export type BuildResult =

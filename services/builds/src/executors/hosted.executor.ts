@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolveResource } from './environment';
 import { checkout, resolveRepository } from './git';
 import { createLimits, releaseLimits, type BuildLimits } from './limits';
+import { createSandbox, dockerfileBaseImages, releaseSandbox, type Sandbox } from './sandbox';
 import { inside } from './paths';
 import { runProcess, type ProcessResult } from './process';
 import { buildSource } from './source.executor';
@@ -76,6 +77,15 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   const size = { cpu: c.cpu ?? 1, memoryMb: c.memoryMb ?? 2048 };
   const limits = await createLimits(ctx.buildId, size);
   const resources = { ...size, enforced: limits.mechanism !== null, mechanism: limits.mechanism };
+  // The build's own code (its command, its Dockerfile's RUN steps) runs in a network namespace of its own.
+  let sandbox: Sandbox;
+  try {
+    sandbox = await createSandbox(ctx.buildId, ctx.buildNetwork);
+  } catch (err) {
+    await limits.dispose();
+    throw new BuildFailure((err as Error).message);
+  }
+  ctx.log.line(sandbox.describe);
   ctx.log.line(
     limits.mechanism
       ? `resources: ${size.cpu} CPU, ${size.memoryMb} MB, enforced through ${limits.mechanism}`
@@ -83,9 +93,10 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   );
   // Cleanup (`cleanup: true`) runs even after a cancel: it does not listen to the abort signal.
   // Long steps (`limited: true`) run under the build's limits.
-  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean; limited?: boolean } = {}) => {
+  const buildah = (args: string[], options: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean; limited?: boolean; sandboxed?: boolean } = {}) => {
     const full = ['--storage-driver', ctx.tools.buildahStorageDriver, ...args];
-    const run = options.limited ? limits.wrap(ctx.tools.buildah, full) : { command: ctx.tools.buildah, args: full, env: {} };
+    const inner = options.sandboxed ? sandbox.wrap(ctx.tools.buildah, full) : { command: ctx.tools.buildah, args: full };
+    const run = options.limited ? limits.wrap(inner.command, inner.args) : { ...inner, env: {} };
     return runProcess(run.command, run.args, {
       signal: options.cleanup ? undefined : ctx.signal,
       timeoutMs: options.timeoutMs ?? (options.cleanup ? 120_000 : undefined),
@@ -99,6 +110,7 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   try {
     return await buildAndPush(ctx, c, { buildah, limits, resources, tlsVerify, host, registry, src, at, source });
   } finally {
+    await sandbox.dispose();
     await limits.dispose();
   }
 }
@@ -107,7 +119,7 @@ async function buildAndPush(
   ctx: ExecutorContext,
   c: HostedConfig,
   x: {
-    buildah: (args: string[], options?: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean; limited?: boolean }) => Promise<ProcessResult>;
+    buildah: (args: string[], options?: { timeoutMs?: number; quiet?: boolean; cleanup?: boolean; limited?: boolean; sandboxed?: boolean }) => Promise<ProcessResult>;
     limits: BuildLimits;
     resources: Record<string, unknown>;
     tlsVerify: string;
@@ -135,7 +147,7 @@ async function buildAndPush(
     const container = from.stdout.trim().split('\n').pop()!;
     try {
       ctx.log.line(`$ ${c.buildCommand}`);
-      const ran = await buildah(['run', '--isolation', 'chroot', '--volume', `${src}:/workspace:rw`, '--workingdir', '/workspace', container, '--', '/bin/sh', '-c', c.buildCommand], { timeoutMs: minutes * 60_000, limited: true });
+      const ran = await buildah(['run', '--isolation', 'chroot', '--volume', `${src}:/workspace:rw`, '--workingdir', '/workspace', container, '--', '/bin/sh', '-c', c.buildCommand], { timeoutMs: minutes * 60_000, limited: true, sandboxed: true });
       if (ran.timedOut) throw new BuildFailure(`time limit of ${minutes} minute${minutes === 1 ? '' : 's'} reached: the build command was stopped`);
       if (ran.aborted) throw new BuildFailure('the build command was stopped');
       if (ran.code !== 0) {
@@ -154,7 +166,17 @@ async function buildAndPush(
   const context = inside(src, c.contextPath ?? '.', 'contextPath');
   const local = `localhost/pipewright-build/${ctx.buildId}:${tag}`;
   ctx.log.line(`building ${c.dockerfilePath ?? 'Dockerfile'} (context ${c.contextPath ?? '.'})`);
-  const bud = await buildah(['bud', '--isolation', 'chroot', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], { timeoutMs: (c.timeLimitMinutes ?? 30) * 60_000, limited: true });
+  // The base images are pulled here, outside the sandbox (which cannot reach the registry); the
+  // build itself then only uses what is in the store.
+  for (const image of dockerfileBaseImages(await readFile(dockerfile, 'utf8').catch(() => ''))) {
+    const pulled = await buildah(['pull', tlsVerify, '--quiet', image], { quiet: true, timeoutMs: 10 * 60_000 });
+    if (pulled.code !== 0) throw new BuildFailure(`cannot pull base image ${image} of ${c.dockerfilePath ?? 'Dockerfile'}: ${tail(pulled, 3)}`);
+  }
+  const bud = await buildah(['bud', '--isolation', 'chroot', '--pull=false', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], {
+    timeoutMs: (c.timeLimitMinutes ?? 30) * 60_000,
+    limited: true,
+    sandboxed: true,
+  });
   if (bud.timedOut) throw new BuildFailure(`time limit of ${c.timeLimitMinutes ?? 30} minutes reached while building the image`);
   if (bud.aborted) throw new BuildFailure('the image build was stopped');
   if (bud.code !== 0) throw (await outOfMemory('the image build', bud)) ?? new BuildFailure(`the image build failed (exit code ${bud.code}); its last lines:\n${tail(bud, TAIL_LINES)}`);
@@ -190,6 +212,7 @@ export const hostedExecutor: BuildExecutor = {
     const { pgid, host } = ctx.state as { pgid?: number; host?: string };
     if (pgid && host === hostname()) killGroupIfBuildah(pgid);
     await releaseLimits(ctx.buildId);
+    await releaseSandbox(ctx.buildId);
     const buildah = (args: string[]) => runProcess(ctx.tools.buildah, ['--storage-driver', ctx.tools.buildahStorageDriver, ...args], { timeoutMs: 120_000 });
     await buildah(['rm', `pw-build-${ctx.buildId}`]);
     const images = await buildah(['images', '--noheading', '--format', '{{.Name}}:{{.Tag}}', `localhost/pipewright-build/${ctx.buildId}`]);
