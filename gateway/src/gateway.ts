@@ -115,8 +115,6 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   const rate = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
   app.use('/graphql', (req, res, next) => {
     res.on('finish', () => requests.inc({ status: String(res.statusCode) }));
-    // The WebSocket upgrade is not an HTTP request here (graphql-ws limits its operations itself).
-    if (req.method === 'GET' && req.headers.upgrade) return next();
     const wait = rate.take(callerKey(req.headers.authorization, req.socket.remoteAddress));
     if (wait === null) return next();
     const error = rateLimited(wait);

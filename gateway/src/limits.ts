@@ -76,31 +76,42 @@ export function queryLimitRules(maxDepth: number, maxCost: number): ((context: V
   ];
 }
 
-/** Depth and field count of a selection; a fragment spread inside itself counts once (the spec's validation refuses such cycles anyway). */
-function measure(set: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, level: number, visiting: Set<string>): { depth: number; cost: number } {
+/**
+ * Depth and field count of a selection. Each fragment is measured once and remembered (a fragment
+ * spread many times, or fragments spreading each other, cost one walk each), and a fragment spread
+ * inside itself counts nothing (the spec's validation refuses such cycles anyway).
+ */
+function measure(set: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, level: number, visiting: Set<string>, memo = new Map<string, { depth: number; cost: number }>()): { depth: number; cost: number } {
   let depth = level;
   let cost = 0;
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {
       cost += 1;
       if (s.selectionSet) {
-        const inner = measure(s.selectionSet, fragments, level + 1, visiting);
+        const inner = measure(s.selectionSet, fragments, level + 1, visiting, memo);
         depth = Math.max(depth, inner.depth);
         cost += inner.cost;
       } else depth = Math.max(depth, level + 1);
     } else if (s.kind === Kind.INLINE_FRAGMENT) {
-      const inner = measure(s.selectionSet, fragments, level, visiting);
+      const inner = measure(s.selectionSet, fragments, level, visiting, memo);
       depth = Math.max(depth, inner.depth);
       cost += inner.cost;
     } else {
       const f = fragments[s.name.value];
       if (!f || visiting.has(f.name.value)) continue;
-      visiting.add(f.name.value);
-      const inner = measure(f.selectionSet, fragments, level, visiting);
-      visiting.delete(f.name.value);
-      depth = Math.max(depth, inner.depth);
-      cost += inner.cost;
+      let own = memo.get(f.name.value);
+      if (!own) {
+        // Measured from level 0: its depth below the spread, added to the spread's level.
+        visiting.add(f.name.value);
+        own = measure(f.selectionSet, fragments, 0, visiting, memo);
+        visiting.delete(f.name.value);
+        memo.set(f.name.value, own);
+      }
+      depth = Math.max(depth, level + own.depth);
+      cost += own.cost;
     }
+    // Costs can grow exponentially through fragments: stop counting far past any limit.
+    if (cost > 1e9) return { depth, cost };
   }
   return { depth, cost };
 }

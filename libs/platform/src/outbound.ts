@@ -203,7 +203,7 @@ export async function outboundFetch(input: string, init: OutboundRequest, policy
         continue;
       }
       const { bytes, truncated } = await readLimited(res, init.maxBytes ?? 1024 * 1024);
-      const out = new Response(res.status === 204 || res.status === 304 || method === 'HEAD' ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers }) as OutboundResponse;
+      const out = new Response([101, 204, 205, 304].includes(res.status) || method === 'HEAD' ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers }) as OutboundResponse;
       Object.defineProperty(out, 'truncated', { value: truncated });
       Object.defineProperty(out, 'url', { value: url.href });
       return out;

@@ -30,16 +30,17 @@ export function testEnv(key: string): string {
 
 /** host:port of a URL (its scheme's default port when it names none). */
 export function hostPortOf(url: string): string {
-  const u = new URL(url);
+  const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`);
   return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
 }
 
 /**
  * OUTBOUND_ALLOW for the test environment: exactly the servers it runs that project admins point
- * Pipewright at (the Jenkins fake, the chart repository), plus `more` (a suite's own servers).
+ * Pipewright at (the Jenkins fake, the chart repository, the registry's token service), plus
+ * `more` (a suite's own servers).
  */
 export function testOutboundAllow(more: string[] = []): string {
-  const own = ['JENKINS_URL', 'CHART_REPO_URL'].flatMap((key) => {
+  const own = ['JENKINS_URL', 'CHART_REPO_URL', 'REGISTRY_AUTH_URL'].flatMap((key) => {
     const url = process.env[key] ?? readTestEnvFile()[key];
     return url ? [hostPortOf(url)] : [];
   });

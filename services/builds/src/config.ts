@@ -20,6 +20,8 @@ export const configSchema = serviceConfigSchema.extend({
   BUILDAH_STORAGE_DRIVER: z.string().min(1).default('vfs'),
   /** The network a hosted build's command and Dockerfile run in: none, or egress (the outside network, never this host or private addresses). */
   BUILD_NETWORK: z.enum(['none', 'egress'], { errorMap: () => ({ message: 'must be none or egress' }) }).default('egress'),
+  /** The DNS resolver (an IPv4 address, not on this host) builds ask with BUILD_NETWORK=egress; unset: the host's resolv.conf. */
+  BUILD_DNS: z.string().ip({ version: 'v4', message: 'must be an IPv4 address (a resolver not on this host)' }).optional(),
   /** Log lines are stored in chunks of at most this many lines (or every 200 ms). */
   BUILD_LOG_CHUNK_LINES: z.coerce.number().int().min(1).max(10_000).default(200),
   /** A log line longer than this is cut, saying so. */

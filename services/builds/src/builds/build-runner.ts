@@ -145,6 +145,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       tools: { git: this.config.GIT_BIN, helm: this.config.HELM_BIN, buildah: this.config.BUILDAH_BIN, buildahStorageDriver: this.config.BUILDAH_STORAGE_DRIVER },
       outbound: this.config.OUTBOUND_ALLOW,
       buildNetwork: this.config.BUILD_NETWORK,
+      buildDns: this.config.BUILD_DNS,
     };
     if (build.takenOver && !executor.resumable) {
       log.line('the build service restarted while this build ran; a build of this kind cannot be resumed');

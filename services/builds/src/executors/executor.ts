@@ -69,6 +69,8 @@ export interface ExecutorContext {
   outbound: OutboundPolicy;
   /** The network namespace a hosted build's own code runs in (BUILD_NETWORK). */
   buildNetwork: BuildNetwork;
+  /** The resolver an egress build asks (BUILD_DNS). */
+  buildDns?: string;
 }
 
 export type BuildResult =

@@ -80,7 +80,7 @@ async function hostedBuild(ctx: ExecutorContext): Promise<BuildResult> {
   // The build's own code (its command, its Dockerfile's RUN steps) runs in a network namespace of its own.
   let sandbox: Sandbox;
   try {
-    sandbox = await createSandbox(ctx.buildId, ctx.buildNetwork);
+    sandbox = await createSandbox(ctx.buildId, ctx.buildNetwork, ctx.buildDns);
   } catch (err) {
     await limits.dispose();
     throw new BuildFailure((err as Error).message);

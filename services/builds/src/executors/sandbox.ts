@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { runProcess } from './process';
 
 /**
@@ -41,7 +42,7 @@ async function must(command: string, args: string[]): Promise<void> {
   if (res.code !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${res.out || `exit ${res.code}`}`);
 }
 
-export async function createSandbox(buildId: string, network: BuildNetwork): Promise<Sandbox> {
+export async function createSandbox(buildId: string, network: BuildNetwork, dns?: string): Promise<Sandbox> {
   if (network === 'none') {
     return {
       wrap: (command, args) => ({ command: 'unshare', args: ['--net', '--', command, ...args] }),
@@ -64,17 +65,26 @@ export async function createSandbox(buildId: string, network: BuildNetwork): Pro
     ['-A', 'FORWARD', '-o', hostIf, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...comment, '-j', 'ACCEPT'],
   ];
   const nat = ['-t', 'nat', '-A', 'POSTROUTING', '-s', net.cidr, '!', '-o', hostIf, ...comment, '-j', 'MASQUERADE'];
+  // A resolver the build may ask (BUILD_DNS), ahead of the drops: it may be on a private network.
+  // Without it the build has the host's resolv.conf, which works only when that resolver is public.
+  if (dns) for (const proto of ['udp', 'tcp']) rules.push(['-I', 'FORWARD', '-i', hostIf, '-d', dns, '-p', proto, '--dport', '53', ...comment, '-j', 'ACCEPT']);
   const added: string[][] = [];
   const dispose = async () => {
-    for (const r of added.reverse()) await sh('iptables', r.map((a) => (a === '-I' || a === '-A' ? '-D' : a)));
+    for (const r of added.reverse()) await sh(r[0], r.slice(1).map((a) => (a === '-I' || a === '-A' ? '-D' : a)));
     added.length = 0;
     await sh('ip', ['netns', 'delete', ns]); // removes the veth pair with it
+    await sh('ip', ['link', 'delete', hostIf]); // unless setup stopped before it moved there
+    await rm(`/etc/netns/${ns}`, { recursive: true, force: true });
   };
   try {
     await sh('ip', ['netns', 'delete', ns]); // a leftover of a crash with the same id
     await must('ip', ['netns', 'add', ns]);
     await must('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', buildIf]);
     await must('ip', ['link', 'set', buildIf, 'netns', ns]);
+    // IPv4 only: an IPv6 link-local address on the pair would reach the host around the rules below.
+    await must('sysctl', ['-q', '-w', `net.ipv6.conf.${hostIf}.disable_ipv6=1`]);
+    await must('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    await must('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
     await must('ip', ['addr', 'add', `${net.host}/30`, 'dev', hostIf]);
     await must('ip', ['link', 'set', hostIf, 'up']);
     await must('ip', ['-n', ns, 'addr', 'add', `${net.build}/30`, 'dev', buildIf]);
@@ -82,8 +92,14 @@ export async function createSandbox(buildId: string, network: BuildNetwork): Pro
     await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     await must('ip', ['-n', ns, 'route', 'add', 'default', 'via', net.host]);
     await must('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
-    for (const r of [...rules, nat]) {
-      await must('iptables', r);
+    // `ip netns exec` shows /etc/netns/<ns>/resolv.conf as /etc/resolv.conf (buildah copies it into the build).
+    if (dns) {
+      await mkdir(`/etc/netns/${ns}`, { recursive: true });
+      await writeFile(`/etc/netns/${ns}/resolv.conf`, `nameserver ${dns}\n`);
+    }
+    // -w: wait for the xtables lock (another build, or docker, may hold it).
+    for (const r of [...rules.map((x) => ['iptables', '-w', ...x]), ['iptables', '-w', ...nat], ['ip6tables', '-w', '-I', 'INPUT', '-i', hostIf, ...comment, '-j', 'DROP'], ['ip6tables', '-w', '-I', 'FORWARD', '-i', hostIf, ...comment, '-j', 'DROP']]) {
+      await must(r[0], r.slice(1));
       added.push(r);
     }
   } catch (err) {
@@ -126,14 +142,16 @@ export function dockerfileBaseImages(text: string): string[] {
 /** After a crash: removes what a build's sandbox left (its namespace, and the host's rules for it). */
 export async function releaseSandbox(buildId: string): Promise<void> {
   const id = createHash('sha256').update(buildId).digest('hex').slice(0, 8);
-  for (const table of ['filter', 'nat']) {
-    const listed = await sh('iptables', ['-t', table, '-S']);
+  for (const [tool, table] of [['iptables', 'filter'], ['iptables', 'nat'], ['ip6tables', 'filter']]) {
+    const listed = await sh(tool, ['-w', '-t', table, '-S']);
     if (listed.code !== 0) continue;
     for (const line of listed.out.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`pipewright build ${buildId}`))) {
       // `iptables -S` prints the rule as it was added; -D with the same words removes it.
       const words = line.match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
-      await sh('iptables', ['-t', table, '-D', ...words.slice(1)]);
+      await sh(tool, ['-w', '-t', table, '-D', ...words.slice(1)]);
     }
   }
   await sh('ip', ['netns', 'delete', `pwb-${id}`]);
+  await sh('ip', ['link', 'delete', `pwb${id}h`]);
+  await rm(`/etc/netns/pwb-${id}`, { recursive: true, force: true });
 }

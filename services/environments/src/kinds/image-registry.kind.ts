@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '@pipewright/platform';
 import { Directive, Field, InputType, ObjectType } from '@nestjs/graphql';
 import type { ResolvedImageRegistry } from '@pipewright/contracts';
 import { z } from 'zod';
@@ -75,13 +76,16 @@ const schema = z.object({
   password: secretField,
 });
 
-/** Answers a registry's Bearer challenge (Docker Hub, GHCR, Harbor) with the credentials. */
-async function bearerToken(challenge: string, auth: string | undefined, timeoutMs: number, insecure: boolean): Promise<string | null> {
+/**
+ * Answers a registry's Bearer challenge (Docker Hub, GHCR, Harbor) with the credentials. The token
+ * URL is the registry's choice (its realm), so it goes through the outbound guard.
+ */
+async function bearerToken(challenge: string, auth: string | undefined, timeoutMs: number, insecure: boolean, outbound: OutboundPolicy): Promise<string | null> {
   const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
   if (!params.realm) return null;
   const url = new URL(params.realm);
   if (params.service) url.searchParams.set('service', params.service);
-  const res = await fetchWithin(url, { headers: auth ? { authorization: auth } : {}, timeoutMs, insecure });
+  const res = await fetchWithin(url, { headers: auth ? { authorization: auth } : {}, timeoutMs, insecure, outbound });
   const failure = describeStatus(res.status, url, 'user name and password');
   if (failure) throw failure;
   const body = JSON.parse(res.body) as { token?: string; access_token?: string };
@@ -110,13 +114,13 @@ export const imageRegistryKind: KindDefinition<ResolvedImageRegistry> = {
     username: (row.config.username as string | null) ?? null,
     password: secrets.password ?? null,
   }),
-  async probe(reg, { timeoutMs }) {
+  async probe(reg, { timeoutMs, outbound }) {
     const url = new URL('/v2/', registryBase(reg.url, reg.insecure));
     const auth = reg.username && reg.password ? basicAuth(reg.username, reg.password) : undefined;
     let res = await fetchWithin(url, { headers: auth ? { authorization: auth } : {}, timeoutMs, insecure: reg.insecure });
     const challenge = String(res.headers['www-authenticate'] ?? '');
     if (res.status === 401 && /^Bearer /i.test(challenge)) {
-      const token = await bearerToken(challenge, auth, timeoutMs, reg.insecure);
+      const token = await bearerToken(challenge, auth, timeoutMs, reg.insecure, outbound);
       if (token) res = await fetchWithin(url, { headers: { authorization: `Bearer ${token}` }, timeoutMs, insecure: reg.insecure });
     }
     const failure = describeStatus(res.status, url, reg.username ? 'user name and password' : 'credentials (none are stored)');
