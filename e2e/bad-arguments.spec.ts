@@ -141,6 +141,7 @@ describe('malformed arguments through the gateway', () => {
     ['ImageRegistry', 'imageRegistry', 'imageRegistries', '{ name: "i", url: "https://registry.example.com" }'],
     ['ChartRepository', 'chartRepository', 'chartRepositories', '{ name: "c", url: "https://charts.example.com" }'],
     ['DeploymentTarget', 'deploymentTarget', 'deploymentTargets', '{ name: "d", apiServerUrl: "https://kube.example.com", token: "t" }'],
+    ['Secret', 'secret', 'secrets', '{ name: "S", value: "value" }'],
   ] as const;
   const STAGE = '{ refId: "gate", name: "Gate", type: JUDGEMENT, config: { options: ["go"] } }';
   const cases = (): { covers: string[]; query: string; answer: Answer }[] => [
@@ -233,8 +234,8 @@ describe('malformed arguments through the gateway', () => {
       seen.push({ query, code: res.errors?.[0]?.extensions?.code ?? res.errors?.[0]?.message ?? 'no error' });
     }
     expect(seen).toEqual(seen.map((s) => ({ query: s.query, code: 'NOT_FOUND' })));
-    // update, delete and test of 5 kinds; 9 of pipelines; 6 of projects.
-    expect(checked).toHaveLength(5 * 3 + 9 + 6);
+    // update, delete and test of 6 kinds; 9 of pipelines; 6 of projects.
+    expect(checked).toHaveLength(6 * 3 + 9 + 6);
   });
 
   it("answers a service's own error code as its GraphQL code, telling the code as the reason", async () => {

@@ -52,6 +52,7 @@ describe('projects: ownership and access across every service', () => {
       ImageRegistry: await create('ImageRegistry', { url: `http://${testEnv('REGISTRY_URL')}`, insecure: true }),
       ChartRepository: await create('ChartRepository', { url: testEnv('CHART_REPO_URL') }),
       BuildTool: await create('BuildTool', { kind: 'JENKINS', url: testEnv('JENKINS_URL'), username: testEnv('JENKINS_USER'), apiToken: testEnv('JENKINS_TOKEN') }),
+      Secret: await create('Secret', { name: `${p.slug.replace(/-/g, '_')}_SECRET`, value: `${p.slug}-secret-value` }),
     };
     const created = await ok<{ createPipeline: { id: string; projectId: string } }>(dev, `mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id projectId } }`, {
       i: {
@@ -123,13 +124,14 @@ describe('projects: ownership and access across every service', () => {
       deploymentTargets(projectId: $p) { edges { node { id } } }
       imageRegistries(projectId: $p) { edges { node { id } } }
       chartRepositories(projectId: $p) { edges { node { id } } }
+      secrets(projectId: $p) { edges { node { id } } }
       buildTools(projectId: $p) { edges { node { id } } }
     }`;
     type Lists = Record<string, { edges: { node: { id: string } }[] }>;
     const ofA = JSON.stringify(await ok<Lists>('vera', lists, { p: A.id }));
     for (const id of [B.pipelineId, B.runId, B.buildId, ...Object.values(B.resources)]) expect(ofA).not.toContain(id);
     for (const id of [A.pipelineId, A.runId, A.buildId, ...Object.values(A.resources)]) expect(ofA).toContain(id);
-    for (const list of ['pipelines', 'runs', 'builds', 'sourceRepositories', 'deploymentTargets', 'imageRegistries', 'chartRepositories', 'buildTools']) {
+    for (const list of ['pipelines', 'runs', 'builds', 'sourceRepositories', 'deploymentTargets', 'imageRegistries', 'chartRepositories', 'buildTools', 'secrets']) {
       const refused = await call('vera', `query($p: ID) { ${list}(projectId: $p) { totalCount } }`, { p: B.id });
       expect({ list, codes: refused.errors?.map((e) => e.extensions?.code) }).toEqual({ list, codes: ['FORBIDDEN'] });
       expect(refused.errors![0].message).toContain(B.id);

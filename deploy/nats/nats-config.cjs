@@ -63,6 +63,7 @@ const PRINCIPALS = {
       'rpc.environments.deployment-target.resolve',
       'rpc.environments.source-repository.resolve',
       'rpc.environments.image-registry.for-host',
+      'rpc.environments.secret.values',
       'rpc.pipelines.pipeline.snapshot',
       'rpc.projects.project.exists',
     ],

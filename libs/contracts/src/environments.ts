@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Kinds of environment resource, as they appear in subjects (`evt.environments.<kind>.changed.v1`). */
-export const environmentKinds = ['source-repository', 'build-tool', 'image-registry', 'chart-repository', 'deployment-target'] as const;
+export const environmentKinds = ['source-repository', 'build-tool', 'image-registry', 'chart-repository', 'deployment-target', 'secret'] as const;
 export const environmentKindSchema = z.enum(environmentKinds);
 export type EnvironmentKind = z.infer<typeof environmentKindSchema>;
 
@@ -51,6 +51,20 @@ export type ResolvedBuildTool = z.infer<typeof resolvedBuildToolSchema>;
 export type ResolvedImageRegistry = z.infer<typeof resolvedImageRegistrySchema>;
 export type ResolvedChartRepository = z.infer<typeof resolvedChartRepositorySchema>;
 export type ResolvedDeploymentTarget = z.infer<typeof resolvedDeploymentTargetSchema>;
+
+/** A Secret with its value (`rpc.environments.secret.resolve`). */
+export const resolvedSecretSchema = z.object({ ...base, value: z.string() });
+export type ResolvedSecret = z.infer<typeof resolvedSecretSchema>;
+
+/** How a stage names a secret: `${secrets.NAME}`. */
+export const secretNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'must be letters, digits and "_", not starting with a digit');
+
+/**
+ * The values of the secrets a running stage names, in its run's project
+ * (`rpc.environments.secret.values`); a name the project has no secret for is NOT_FOUND naming it.
+ */
+export const secretValuesRequestSchema = z.object({ projectId: z.string().uuid(), names: z.array(secretNameSchema).min(1).max(50) });
+export const secretValuesReplySchema = z.object({ values: z.record(z.string()) });
 
 /** With projectId, a resource of another project resolves to an error naming it (isolation). */
 export const resolveRequestSchema = z.object({ id: z.string().uuid(), projectId: z.string().uuid().optional() });

@@ -11,7 +11,10 @@ import {
   resolvedChartRepositorySchema,
   resolvedDeploymentTargetSchema,
   resolvedImageRegistrySchema,
+  resolvedSecretSchema,
   resolvedSourceRepositorySchema,
+  secretValuesReplySchema,
+  secretValuesRequestSchema,
 } from './environments';
 import { runStatusChangedSchema, stageStatusChangedSchema } from './executions';
 import { existsReplySchema, existsRequestSchema, pipelineSnapshotRequestSchema, pipelineSnapshotSchema } from './pipelines';
@@ -54,6 +57,7 @@ export const subjects = {
   'evt.environments.image-registry.changed.v1': environmentChanged,
   'evt.environments.chart-repository.changed.v1': environmentChanged,
   'evt.environments.deployment-target.changed.v1': environmentChanged,
+  'evt.environments.secret.changed.v1': environmentChanged,
 
   /** A resource with its decrypted credentials, for services on the bus only (never GraphQL). */
   'rpc.environments.source-repository.resolve': query(resolveRequestSchema, resolvedSourceRepositorySchema),
@@ -61,6 +65,9 @@ export const subjects = {
   'rpc.environments.image-registry.resolve': query(resolveRequestSchema, resolvedImageRegistrySchema),
   'rpc.environments.chart-repository.resolve': query(resolveRequestSchema, resolvedChartRepositorySchema),
   'rpc.environments.deployment-target.resolve': query(resolveRequestSchema, resolvedDeploymentTargetSchema),
+  'rpc.environments.secret.resolve': query(resolveRequestSchema, resolvedSecretSchema),
+  /** The values of the secrets a running stage names (`${secrets.NAME}`), in its run's project. */
+  'rpc.environments.secret.values': query(secretValuesRequestSchema, secretValuesReplySchema),
   'rpc.environments.image-registry.for-host': query(registryForHostRequestSchema, registryForHostReplySchema),
 
   /** Source, Build and Bake stages, carried out by the builds service. */

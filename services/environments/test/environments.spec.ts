@@ -539,15 +539,16 @@ describe('environments service through the gateway (real git, Jenkins fake, regi
       const empty = await platform.createProject(unique('env-empty'));
       expect(await bus.request('rpc.environments.project.usage', { projectId: empty })).toEqual({
         service: 'environments',
-        counts: { sourceRepositories: 0, buildTools: 0, imageRegistries: 0, chartRepositories: 0, deploymentTargets: 0 },
+        counts: { sourceRepositories: 0, buildTools: 0, imageRegistries: 0, chartRepositories: 0, deploymentTargets: 0, secrets: 0 },
       });
       const counted = await platform.createProject(unique('env-counted'));
       await createTarget(targetInput(counted), admin);
       await createTarget(targetInput(counted), admin);
       await ok(`mutation($i: CreateChartRepositoryInput!) { createChartRepository(input: $i) { id } }`, { i: { projectId: counted, name: unique('charts'), url: 'https://charts.example.com' } });
+      await ok(`mutation($i: CreateSecretInput!) { createSecret(input: $i) { id } }`, { i: { projectId: counted, name: 'COUNTED', value: 'counted-value' } });
       expect(await bus.request('rpc.environments.project.usage', { projectId: counted })).toEqual({
         service: 'environments',
-        counts: { sourceRepositories: 0, buildTools: 0, imageRegistries: 0, chartRepositories: 1, deploymentTargets: 2 },
+        counts: { sourceRepositories: 0, buildTools: 0, imageRegistries: 0, chartRepositories: 1, deploymentTargets: 2, secrets: 1 },
       });
     });
   });

@@ -30,6 +30,11 @@ export class ResolveResponder implements OnApplicationBootstrap, OnModuleDestroy
         registry: (await this.lookup.registryForHost(imageRegistryKind, host, registryHost, projectId)) as ResolvedImageRegistry | null,
       })),
       this.bus.answer('rpc.environments.project.usage', async ({ projectId }) => ({ service: 'environments', counts: await this.lookup.usage(projectId) })),
+      this.bus.answer('rpc.environments.secret.values', async ({ projectId, names }) => {
+        const { values, missing } = await this.lookup.secretValues(projectId, [...new Set(names)]);
+        if (missing.length) throw new QueryError('NOT_FOUND', `the project has no secret named ${missing.map((n) => `"${n}"`).join(', ')}: create it in environment settings (Secret), or fix the name in \${secrets.NAME}`);
+        return { values };
+      }),
     ];
     this.subs.push(
       ...KINDS.map((def) =>

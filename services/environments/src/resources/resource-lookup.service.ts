@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUuid, type EnvironmentKind } from '@pipewright/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { KINDS } from '../kinds';
 import type { KindDefinition } from '../kinds/kind';
 import type { SecretBox } from '../secrets/secret-box';
@@ -54,6 +54,14 @@ export class ResourceLookupService {
     const rows = await this.ds.getRepository(ResourceEntity).find({ where: { kind: def.kind, ...(projectId ? { projectId } : {}) }, order: { createdAt: 'ASC' } });
     const row = rows.find((r) => hostOf(String(r.config.url)) === host.toLowerCase());
     return row ? def.resolved(row, openSecrets(this.box, row)) : null;
+  }
+
+  /** The values of a project's secrets by name; the names it has no secret for are listed in `missing`. */
+  async secretValues(projectId: string, names: string[]): Promise<{ values: Record<string, string>; missing: string[] }> {
+    const rows = await this.ds.getRepository(ResourceEntity).find({ where: { kind: 'secret', projectId, name: In(names) } });
+    const values: Record<string, string> = {};
+    for (const row of rows) values[row.name] = openSecrets(this.box, row).value ?? '';
+    return { values, missing: names.filter((n) => !(n in values)) };
   }
 
   /** How many resources of each kind a project holds, by plural (`{ sourceRepositories: 2, ... }`). */

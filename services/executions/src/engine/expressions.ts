@@ -14,6 +14,8 @@ export class ExpressionError extends Error {
 }
 
 const EXPR = /\$\{([^}]*)\}/g;
+/** `${secrets.NAME}` is left as it is: only the stage's I/O resolves it, so its value is never in the recorded config. */
+const SECRET_REF = /^\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*$/;
 const ROOTS = ['parameters', 'stages', 'artifacts', 'run'];
 
 function lookup(expression: string, scope: ExpressionScope, field: string): unknown {
@@ -23,7 +25,7 @@ function lookup(expression: string, scope: ExpressionScope, field: string): unkn
     .split('.')
     .filter(Boolean);
   if (!parts.length || !ROOTS.includes(parts[0])) {
-    throw new ExpressionError(`${field}: \${${expression}} must start with ${ROOTS.join(', ')}`);
+    throw new ExpressionError(`${field}: \${${expression}} must start with ${ROOTS.join(', ')} (or be \${secrets.NAME})`);
   }
   let current: unknown = scope;
   for (let i = 0; i < parts.length; i++) {
@@ -44,8 +46,9 @@ function lookup(expression: string, scope: ExpressionScope, field: string): unkn
 export function evaluate(value: unknown, scope: ExpressionScope, field = 'config'): unknown {
   if (typeof value === 'string') {
     const whole = /^\$\{([^}]*)\}$/.exec(value);
-    if (whole) return lookup(whole[1], scope, field);
-    return value.replace(EXPR, (_m, expr: string) => {
+    if (whole) return SECRET_REF.test(whole[1]) ? value : lookup(whole[1], scope, field);
+    return value.replace(EXPR, (m, expr: string) => {
+      if (SECRET_REF.test(expr)) return m;
       const v = lookup(expr, scope, field);
       return typeof v === 'string' ? v : JSON.stringify(v);
     });

@@ -12,6 +12,7 @@ const ENV_LABEL: Record<EnvironmentKind, string> = {
   'image-registry': 'image registry',
   'chart-repository': 'chart repository',
   'deployment-target': 'deployment target',
+  secret: 'secret',
 };
 
 /**

@@ -17,7 +17,9 @@ export function toStage(s: StageDocument): Stage {
   const stage: Stage = { ...s, failurePolicy: s.failurePolicy as FailurePolicy, retry: s.retry && { maxAttempts: s.retry.maxAttempts, backoffSeconds: s.retry.backoffSeconds } };
   for (const field of Object.values(REF_FIELDS)) stage[field] = null;
   for (const ref of stageDefinition(s.type).references(s.config)) {
-    if (ref.kind !== 'pipeline' && !stage[REF_FIELDS[ref.kind]]) stage[REF_FIELDS[ref.kind]] = { id: ref.id };
+    // Secrets are named in a stage (${secrets.NAME}), never referenced by id: no field for them.
+    if (ref.kind === 'pipeline' || ref.kind === 'secret') continue;
+    if (!stage[REF_FIELDS[ref.kind]]) stage[REF_FIELDS[ref.kind]] = { id: ref.id };
   }
   return stage;
 }
