@@ -148,8 +148,8 @@ export async function checkOutboundUrl(url: URL, policy: OutboundPolicy): Promis
   return addresses;
 }
 
-/** A lookup that answers only the addresses already checked (no second resolution). */
-function pinnedLookup(addresses: CheckedAddress[]): LookupFunction {
+/** A lookup that answers only the addresses already checked (no second resolution): for net/tls/http `lookup`. */
+export function pinnedLookup(addresses: CheckedAddress[]): LookupFunction {
   return ((_host: string, options: { all?: boolean; family?: number }, callback: (...args: unknown[]) => void) => {
     const usable = options.family ? addresses.filter((a) => a.family === options.family) : addresses;
     const list = usable.length ? usable : addresses;

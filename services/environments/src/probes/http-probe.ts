@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { checkOutboundUrl, OutboundRefusedError, type CheckedAddress, type OutboundPolicy } from '@pipewright/platform';
+import { checkOutboundUrl, OutboundRefusedError, pinnedLookup, type CheckedAddress, type OutboundPolicy } from '@pipewright/platform';
 
 /** A probe that failed, with a message that says what failed and what to check. */
 export class ProbeFailure extends Error {
@@ -99,9 +99,7 @@ export async function fetchWithin(url: URL, opts: HttpOptions): Promise<HttpResu
     if (err instanceof OutboundRefusedError) throw new ProbeFailure(err.message, 'CONNECTION', { address: err.address, setting: 'OUTBOUND_ALLOW' });
     throw err;
   }
-  const lookup = ((_host: string, o: { all?: boolean }, cb: (...args: unknown[]) => void) =>
-    o.all ? cb(null, addresses) : cb(null, addresses[0].address, addresses[0].family)) as unknown as LookupFunction;
-  return request(url, opts, lookup);
+  return request(url, opts, pinnedLookup(addresses));
 }
 
 function request(url: URL, opts: HttpOptions, lookup?: LookupFunction): Promise<HttpResult> {
@@ -113,7 +111,8 @@ function request(url: URL, opts: HttpOptions, lookup?: LookupFunction): Promise<
       {
         method: opts.method ?? 'GET',
         headers: { 'user-agent': 'pipewright-probe', ...opts.headers },
-        ...(lookup ? { lookup } : {}),
+        // Pinned: a connection of its own (the shared keep-alive pool would not use this lookup).
+        ...(lookup ? { lookup, agent: false } : {}),
         ...(isHttps ? { ca: opts.ca || undefined, rejectUnauthorized: !opts.insecure, cert: opts.cert, key: opts.key } : {}),
       },
       (res) => {
