@@ -46,7 +46,7 @@ export async function createSandbox(buildId: string, network: BuildNetwork, dns?
   if (network === 'none') {
     return {
       wrap: (command, args) => ({ command: 'unshare', args: ['--net', '--', command, ...args] }),
-      describe: 'network: none (the build command and the Dockerfile run in a network namespace of their own, without any network; BUILD_NETWORK=none)',
+      describe: 'network: none (BUILD_NETWORK): the build command and Dockerfile run without any network',
       dispose: async () => undefined,
     };
   }
@@ -108,7 +108,7 @@ export async function createSandbox(buildId: string, network: BuildNetwork, dns?
   }
   return {
     wrap: (command, args) => ({ command: 'ip', args: ['netns', 'exec', ns, command, ...args] }),
-    describe: `network: egress (the build command and the Dockerfile run in network namespace ${ns}: the outside network through NAT, but not this host nor private, link-local or loopback addresses; BUILD_NETWORK=egress)`,
+    describe: `network: egress (BUILD_NETWORK, namespace ${ns}): the outside network only, not this host nor private addresses`,
     dispose,
   };
 }
