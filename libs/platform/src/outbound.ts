@@ -174,8 +174,8 @@ export type OutboundResponse = Response & { truncated: boolean; url: string };
 const MAX_REDIRECTS = 10;
 
 /**
- * fetch() behind the guard. The body is read here (up to maxBytes) so that the connection, made
- * to the checked address, is closed before this returns.
+ * fetch() behind the guard. The body is read here (up to maxBytes), so the connection (made to
+ * the checked address only) is free for the next call when this returns.
  */
 export async function outboundFetch(input: string, init: OutboundRequest, policy: OutboundPolicy): Promise<OutboundResponse> {
   let url = new URL(input);
@@ -184,33 +184,54 @@ export async function outboundFetch(input: string, init: OutboundRequest, policy
   const headers: Record<string, string> = { ...init.headers };
   for (let hop = 0; ; hop++) {
     const addresses = await checkOutboundUrl(url, policy);
-    const agent = new Agent({ connect: { lookup: pinnedLookup(addresses) } });
-    try {
-      const res = await fetch(url, { method, headers: headers as HeadersInit, body, signal: init.signal, redirect: 'manual', dispatcher: agent });
-      const location = res.headers.get('location');
-      if (init.redirect !== 'manual' && location && [301, 302, 303, 307, 308].includes(res.status)) {
-        await res.body?.cancel().catch(() => undefined);
-        if (hop >= MAX_REDIRECTS) throw new OutboundRefusedError(url.href, null, `more than ${MAX_REDIRECTS} redirects from ${input}`);
-        const next = new URL(location, url);
-        // As fetch does: 303 (and 301/302 after a POST) become a GET without a body; credentials stay with their origin.
-        if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
-          method = method === 'HEAD' ? 'HEAD' : 'GET';
-          body = undefined;
-          for (const h of Object.keys(headers)) if (/^content-/i.test(h)) delete headers[h];
-        }
-        if (next.origin !== url.origin) for (const h of Object.keys(headers)) if (/^(authorization|cookie|proxy-authorization)$/i.test(h)) delete headers[h];
-        url = next;
-        continue;
+    const agent = agentFor(url, addresses);
+    const res = await fetch(url, { method, headers: headers as HeadersInit, body, signal: init.signal, redirect: 'manual', dispatcher: agent });
+    const location = res.headers.get('location');
+    if (init.redirect !== 'manual' && location && [301, 302, 303, 307, 308].includes(res.status)) {
+      await res.body?.cancel().catch(() => undefined);
+      if (hop >= MAX_REDIRECTS) throw new OutboundRefusedError(url.href, null, `more than ${MAX_REDIRECTS} redirects from ${input}`);
+      const next = new URL(location, url);
+      // As fetch does: 303 (and 301/302 after a POST) become a GET without a body; credentials stay with their origin.
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        body = undefined;
+        for (const h of Object.keys(headers)) if (/^content-/i.test(h)) delete headers[h];
       }
-      const { bytes, truncated } = await readLimited(res, init.maxBytes ?? 1024 * 1024);
-      const out = new Response([101, 204, 205, 304].includes(res.status) || method === 'HEAD' ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers }) as OutboundResponse;
-      Object.defineProperty(out, 'truncated', { value: truncated });
-      Object.defineProperty(out, 'url', { value: url.href });
-      return out;
-    } finally {
-      void agent.destroy().catch(() => undefined);
+      if (next.origin !== url.origin) for (const h of Object.keys(headers)) if (/^(authorization|cookie|proxy-authorization)$/i.test(h)) delete headers[h];
+      url = next;
+      continue;
+    }
+    const { bytes, truncated } = await readLimited(res, init.maxBytes ?? 1024 * 1024);
+    const out = new Response([101, 204, 205, 304].includes(res.status) || method === 'HEAD' ? null : bytes, { status: res.status, statusText: res.statusText, headers: res.headers }) as OutboundResponse;
+    Object.defineProperty(out, 'truncated', { value: truncated });
+    Object.defineProperty(out, 'url', { value: url.href });
+    return out;
+  }
+}
+
+/**
+ * Kept-alive connections per origin and checked address set: an agent only ever connects to the
+ * addresses it was made for (its lookup is pinned), so reusing it for the same answer keeps the
+ * guard, and a webhook called every step does not pay a new connection each time.
+ */
+const agents = new Map<string, Agent>();
+const MAX_AGENTS = 64;
+const agentKey = (url: URL, addresses: CheckedAddress[]) => `${url.protocol}//${url.host}|${addresses.map((a) => a.address).join(',')}`;
+
+function agentFor(url: URL, addresses: CheckedAddress[]): Agent {
+  const key = agentKey(url, addresses);
+  let agent = agents.get(key);
+  if (agent) agents.delete(key); // re-inserted last: the map stays ordered by recent use
+  else {
+    agent = new Agent({ connect: { lookup: pinnedLookup(addresses) }, keepAliveTimeout: 4000 });
+    if (agents.size >= MAX_AGENTS) {
+      const [oldest, old] = agents.entries().next().value!;
+      agents.delete(oldest);
+      void old.close().catch(() => undefined);
     }
   }
+  agents.set(key, agent);
+  return agent;
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<{ bytes: Buffer; truncated: boolean }> {
