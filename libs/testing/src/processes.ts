@@ -6,16 +6,34 @@ import { waitFor } from './wait';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
-/** A port the OS says is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that is free right now and that this process has not handed out before. Two services given
+ * the same port raced for it once (the loser's readiness check was answered by the winner, and the
+ * gateway composed one subgraph twice), so ports come from a range below the kernel's ephemeral one
+ * (32768+, where listen(0) and outgoing connections take theirs), a slice of it per jest worker, in
+ * turn, each checked by binding it.
+ */
+const PORT_RANGE_START = 20_000;
+const PORTS_PER_WORKER = 1_500;
+const WORKER_SLICES = 8;
+let portCursor = 0;
+
+export async function freePort(): Promise<number> {
+  const worker = (Number(process.env.JEST_WORKER_ID ?? '1') - 1) % WORKER_SLICES;
+  const base = PORT_RANGE_START + worker * PORTS_PER_WORKER;
+  for (let tries = 0; tries < PORTS_PER_WORKER; tries++) {
+    const port = base + (portCursor++ % PORTS_PER_WORKER);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${base}..${base + PORTS_PER_WORKER - 1}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
