@@ -13,3 +13,4 @@ export * from './project-exists';
 export * from './project-deletion';
 export * from './arguments';
 export * from './outbound';
+export * from './secret-values';

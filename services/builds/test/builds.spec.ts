@@ -288,6 +288,31 @@ spec:
     expect(stage(failing, 'ci').error).toMatch(/failed/i);
   });
 
+  it('Jenkins: ${secrets.NAME} in a parameter reaches the job, and the log, outputs, database and process output show it masked', async () => {
+    const value = `jenkins-${randomBytes(8).toString('hex')}-secret`;
+    const name = `DEPLOY_KEY_${randomBytes(3).toString('hex')}`;
+    await create('Secret', { name, value });
+    const job = unique('hello');
+    const id = await pipeline([{ refId: 'ci', name: 'ci', type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job, parameters: { KEY: `key=\${secrets.${name}}`, PLAIN: 'visible' } } }]);
+    const run = await reach((await start(id)).id);
+    expect(run.status).toBe('SUCCEEDED');
+    // Jenkins got the value itself (its API lists the build's parameters).
+    const jenkinsAuth = { authorization: `Basic ${Buffer.from(`${testEnv('JENKINS_USER')}:${testEnv('JENKINS_TOKEN')}`).toString('base64')}` };
+    const info = (await (await fetch(`${testEnv('JENKINS_URL')}/job/${job}/1/api/json`, { headers: jenkinsAuth })).json()) as { actions: { parameters?: { name: string; value: string }[] }[] };
+    expect(info.actions.flatMap((a) => a.parameters ?? [])).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'KEY', value: `key=${value}` }), expect.objectContaining({ name: 'PLAIN', value: 'visible' })]));
+    // The fake's console echoes every parameter: the build's log shows the secret one masked.
+    const b = await build(String((stage(run, 'ci').outputs as { buildId: string }).buildId));
+    expect(logText(b)).toContain('PLAIN=visible');
+    expect(logText(b)).toMatch(/KEY=key=\*+/);
+    expect(JSON.stringify([run, b])).not.toContain(value);
+    const tables = await serviceQuery<{ table_name: string }>(platform, 'builds', `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+    for (const { table_name: table } of tables) {
+      const rows = await serviceQuery<{ t: string }>(platform, 'builds', `SELECT row_to_json(x)::text AS t FROM "${table}" x`);
+      expect({ table, leaked: rows.filter((r) => r.t.includes(value)).length }).toEqual({ table, leaked: 0 });
+    }
+    for (const service of ['builds', 'executions', 'environments', 'gateway'] as const) expect({ service, leaked: platform.processes[service].output().includes(value) }).toEqual({ service, leaked: false });
+  });
+
   it('Jenkins: cancelling the run stops the Jenkins build', async () => {
     const job = unique('slow');
     const id = await pipeline([{ refId: 'ci', name: 'ci', type: 'BUILD_JENKINS', config: { buildToolId: env.jenkins, job } }]);

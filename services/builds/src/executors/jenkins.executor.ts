@@ -1,6 +1,7 @@
 import type { stageDefinitions } from '@pipewright/contracts';
+import { NO_SECRETS, type Secrets } from '@pipewright/platform';
 import type { z } from 'zod';
-import { resolveResource } from './environment';
+import { resolveResource, resolveSecrets } from './environment';
 import { abortReasonText, BuildFailure, isHandOver, stageConfig, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 import { Backoff, JenkinsClient, JenkinsHttpError, JenkinsNetworkError, wait } from './jenkins-client';
 import { ConsoleLines } from './jenkins-console';
@@ -44,6 +45,8 @@ class JenkinsBuild {
   private readonly state: JenkinsState;
   private config!: JenkinsConfig;
   private client?: JenkinsClient;
+  /** `${secrets.NAME}` in the parameters: filled in for the trigger only, masked in the log (also after a restart) and in errors. */
+  private secrets: Secrets = NO_SECRETS;
 
   constructor(private readonly ctx: ExecutorContext) {
     this.state = { ...(ctx.state as JenkinsState) };
@@ -57,6 +60,7 @@ class JenkinsBuild {
     try {
       const tool = await resolveResource(ctx, 'build-tool', this.config.buildToolId, 'buildToolId');
       this.client = new JenkinsClient(tool, { onRetry: (message) => ctx.log.line(message), outbound: ctx.outbound });
+      this.secrets = await resolveSecrets(ctx, 'parameters', ...Object.values(this.config.parameters));
       if (ctx.signal.aborted) return await this.cancel();
       if (this.state.buildNumber === undefined) {
         if (this.state.queueId === undefined) await this.trigger();
@@ -77,7 +81,7 @@ class JenkinsBuild {
       const jenkinsError = err instanceof JenkinsHttpError || err instanceof JenkinsNetworkError;
       const failure = err instanceof BuildFailure ? err : jenkinsError && this.client ? this.client.failure(err) : undefined;
       if (!failure) throw err;
-      return { status: 'FAILED', error: failure.message, outputs: failure.outputs ?? this.outputs() };
+      return { status: 'FAILED', error: this.secrets.mask(failure.message), outputs: failure.outputs ?? this.outputs() };
     }
   }
 
@@ -113,7 +117,8 @@ class JenkinsBuild {
     let location: string | null;
     try {
       // Not tied to ctx.signal: once sent, we want the queue item, to cancel it if the run was cancelled meanwhile.
-      const res = await client.post(url, { body: hasParameters ? new URLSearchParams(parameters) : undefined });
+      const filled = Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name, this.secrets.fill(value)]));
+      const res = await client.post(url, { body: hasParameters ? new URLSearchParams(filled) : undefined });
       location = res.headers.get('location');
     } catch (err) {
       if (err instanceof JenkinsHttpError && err.status !== 401 && err.status !== 403 && err.status !== 404) {

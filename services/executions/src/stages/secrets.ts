@@ -1,39 +1,12 @@
+import { NO_SECRETS, secretNames, secretsFrom, type Secrets } from '@pipewright/platform';
 import type { StageContext } from './stage-type';
 
-/** `${secrets.NAME}` in a stage's config (the expression evaluator leaves these for the stage's I/O). */
-const SECRET_REF = /\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g;
-
-/** The names of the secrets these strings name. */
-export function secretNames(...texts: (string | undefined)[]): string[] {
-  const names = new Set<string>();
-  for (const t of texts) for (const m of (t ?? '').matchAll(SECRET_REF)) names.add(m[1]);
-  return [...names];
-}
-
-export interface Secrets {
-  /** The text with every `${secrets.NAME}` replaced by its value (for the call only: never recorded); `json`: escaped for inside a JSON string. */
-  fill(text: string, json?: boolean): string;
-  /** The text with every value (and its URL- and JSON-escaped forms) replaced by `***`: for outputs, errors and logs. */
-  mask(text: string): string;
-  /** `mask` over every string in a JSON-like value. */
-  maskDeep<T>(value: T): T;
-}
-
-const none: Secrets = { fill: (t) => t, mask: (t) => t, maskDeep: (v) => v };
+export type { Secrets } from '@pipewright/platform';
 
 /** Asks the environments service for the values of the secrets `texts` name, in the run's project. */
 export async function resolveSecrets(ctx: Pick<StageContext, 'request' | 'run'>, ...texts: (string | undefined)[]): Promise<Secrets> {
   const names = secretNames(...texts);
-  if (!names.length) return none;
+  if (!names.length) return NO_SECRETS;
   const { values } = await ctx.request('rpc.environments.secret.values', { projectId: ctx.run.projectId, names });
-  // Longest first, so a value that contains another is masked whole.
-  const forms = [...new Set(Object.values(values).flatMap((v) => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)]))].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
-  const mask = (text: string) => forms.reduce((t, f) => t.split(f).join('***'), text);
-  const maskDeep = <T>(value: T): T => {
-    if (typeof value === 'string') return mask(value) as T;
-    if (Array.isArray(value)) return value.map(maskDeep) as T;
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k), maskDeep(v)])) as T;
-    return value;
-  };
-  return { fill: (text, json) => text.replace(SECRET_REF, (_m, name: string) => (json ? JSON.stringify(values[name]).slice(1, -1) : values[name])), mask, maskDeep };
+  return secretsFrom(values);
 }
