@@ -30,30 +30,32 @@ const { join } = require('node:path');
  * - requests: the queries it asks;
  * - answers: the query subjects it answers (queue group; replies allowed);
  * - subscribes: core subscriptions;
- * - consumes: the JetStream streams it reads through durable consumers.
- * `streams`: whether it creates and updates the two streams at boot (MessageBus.ensureStreams).
+ * - durables: per stream (EVENTS, COMMANDS), the names of the durable consumers it reads through:
+ *   those only, so no service can read (and ack away) another's messages;
+ * - streams: `create`: it creates the two streams at boot if they are missing (MessageBus.ensureStreams;
+ *   creating an existing stream with the same config is a no-op); `manage`: it also brings their
+ *   config up to date. One principal manages, so no other can change a stream's limits or subjects.
  */
 const PRINCIPALS = {
   projects: {
     events: ['evt.projects.>'],
     answers: ['rpc.projects.>'],
     requests: ['rpc.builds.project.usage', 'rpc.environments.project.usage', 'rpc.executions.project.usage', 'rpc.pipelines.project.usage'],
-    consumes: ['EVENTS'],
-    streams: true,
+    streams: 'manage',
   },
   environments: {
     events: ['evt.environments.>'],
     answers: ['rpc.environments.>'],
     requests: ['rpc.pipelines.references', 'rpc.projects.project.exists'],
-    consumes: ['EVENTS'],
-    streams: true,
+    durables: { EVENTS: ['environments-project-deleted'] },
+    streams: 'create',
   },
   pipelines: {
     events: ['evt.pipelines.>'],
     answers: ['rpc.pipelines.>'],
     requests: ['rpc.environments.exists', 'rpc.projects.project.exists'],
-    consumes: ['EVENTS'],
-    streams: true,
+    durables: { EVENTS: ['pipelines-project-deleted'] },
+    streams: 'create',
   },
   executions: {
     events: ['evt.executions.>'],
@@ -67,8 +69,8 @@ const PRINCIPALS = {
       'rpc.pipelines.pipeline.snapshot',
       'rpc.projects.project.exists',
     ],
-    consumes: ['EVENTS'],
-    streams: true,
+    durables: { EVENTS: ['executions-build-finished', 'executions-project-deleted'] },
+    streams: 'create',
   },
   builds: {
     events: ['evt.builds.>'],
@@ -80,10 +82,11 @@ const PRINCIPALS = {
       'rpc.environments.image-registry.resolve',
       'rpc.environments.image-registry.for-host',
       'rpc.environments.chart-repository.resolve',
+      'rpc.environments.secret.values',
       'rpc.projects.project.exists',
     ],
-    consumes: ['EVENTS', 'COMMANDS'],
-    streams: true,
+    durables: { COMMANDS: ['builds-start', 'builds-cancel'] },
+    streams: 'create',
   },
   // The gateway reads events and live logs and asks projects who a caller is; nothing else.
   gateway: {
@@ -111,17 +114,23 @@ function permissionsFor(name, prefix) {
   if (p.streams) {
     publish.push('$JS.API.INFO');
     for (const stream of new Set(['EVENTS', 'COMMANDS'].map((k) => streamName(prefix, k)))) {
-      publish.push(`$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.UPDATE.${stream}`);
+      publish.push(`$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`);
+      if (p.streams === 'manage') publish.push(`$JS.API.STREAM.UPDATE.${stream}`);
     }
   }
-  for (const stream of new Set((p.consumes ?? []).map((k) => streamName(prefix, k)))) {
-    publish.push(
-      `$JS.API.CONSUMER.INFO.${stream}.*`,
-      `$JS.API.CONSUMER.CREATE.${stream}.>`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`,
-      `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
-      `$JS.ACK.${stream}.>`,
-    );
+  for (const [kind, names] of Object.entries(p.durables ?? {})) {
+    const stream = streamName(prefix, kind);
+    for (const durable of names) {
+      publish.push(
+        `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+        // The new create API puts the filter subject after the name; the old one has none.
+        `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,
+        `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+        `$JS.ACK.${stream}.${durable}.>`,
+      );
+    }
   }
   return { publish, subscribe, allowResponses: Boolean(p.answers?.length) };
 }

@@ -19,6 +19,7 @@ import {
 import {
   AckPolicy,
   DeliverPolicy,
+  ErrorCode,
   JSONCodec,
   RetentionPolicy,
   StorageType,
@@ -28,6 +29,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type NatsError,
   type NatsConnection,
   type PubAck,
   type StreamConfig,
@@ -148,7 +150,14 @@ export class MessageBus {
         await jsm.streams.add(cfg);
       } catch (err) {
         if (!/already in use|stream name already/i.test(String((err as Error).message))) throw err;
-        await jsm.streams.update(cfg.name!, cfg);
+        try {
+          await jsm.streams.update(cfg.name!, cfg);
+        } catch (updateErr) {
+          // One service may change a stream's config (deploy/nats/nats-config.cjs, `streams: 'manage'`);
+          // the others use the stream as it is until that one has booted.
+          if ((updateErr as NatsError).code !== ErrorCode.PermissionsViolation) throw updateErr;
+          this.log.warn(`stream ${cfg.name} has an older config; the service that manages the streams brings it up to date`, {});
+        }
       }
     }
   }

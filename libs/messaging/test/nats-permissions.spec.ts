@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, ErrorCode, StringCodec, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { connect, ErrorCode, nanos, StringCodec, type NatsConnection, type NatsError, type Subscription } from 'nats';
 
 const sc = StringCodec();
 
@@ -150,7 +150,7 @@ describe('NATS users and permissions (the test environment runs deploy/nats/nats
       const executions = await bus('executions');
       await executions.ensureStreams(); // the second one to boot only brings them up to date
       const got: string[] = [];
-      const consumer = await executions.consume(['evt.projects.project.changed.v1'], { durable: 'fixed-projects', from: 'all' }, async (e) => void got.push(e.slug));
+      const consumer = await executions.consume(['evt.projects.project.changed.v1'], { durable: 'executions-project-deleted', from: 'all' }, async (e) => void got.push(e.slug));
       const event = { id: randomUUID(), slug: 'fixed', change: 'created' as const, by: 'spec', at: new Date().toISOString() };
       await projects.publish('evt.projects.project.changed.v1', event);
       await waitFor('the event through the durable consumer', () => got.includes('fixed'), 10_000);
@@ -170,6 +170,40 @@ describe('NATS users and permissions (the test environment runs deploy/nats/nats
       await other.flush();
       await waitFor('the refusal of another prefix', () => errors.length > 0, 5_000);
       expect(errors[0]).toContain('pw.evt.projects.project.changed.v1');
+    });
+
+    it("a service reads only through its own durable consumers, and only one principal changes a stream's config", async () => {
+      const stream = `${fixed.toUpperCase()}_EVENTS`;
+      const executions = await bus('executions');
+      await executions.ensureStreams();
+      const own = await executions.consume(['evt.builds.build.finished.v1'], { durable: 'executions-build-finished', from: 'new' }, async () => undefined);
+      await own.stop();
+      // builds may not take executions' consumer over (reading its build events and acking them away),
+      // nor make one under that name, nor pull from it, nor read its state.
+      const builds = await bus('builds');
+      await expect(builds.consume(['evt.builds.build.finished.v1'], { durable: 'executions-build-finished' }, async () => undefined)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      await expect(builds.consume(['evt.builds.build.finished.v1'], { durable: 'builds-own-idea' }, async () => undefined)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      await expect(builds.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.executions-build-finished`, sc.encode('{"batch":1}'))).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      const buildsJsm = await builds.nc.jetstreamManager();
+      await expect(buildsJsm.consumers.info(stream, 'executions-build-finished')).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      // Its own consumer of commands it may use.
+      const commands = await builds.consume(['cmd.builds.build.cancel.v1'], { durable: 'builds-cancel', from: 'all' }, async () => undefined);
+      await commands.stop();
+
+      // Only projects (`streams: 'manage'`) changes a stream's config; executions cannot shrink it.
+      const executionsJsm = await executions.nc.jetstreamManager();
+      const before = (await executionsJsm.streams.info(stream)).config;
+      await expect(executionsJsm.streams.update(stream, { ...before, max_msgs: 1 })).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      // An operator's change (here the admin's) stays until the manager boots: executions boots on it...
+      const admin = await connectTestNats('fixed-admin', { access: server.access });
+      fixedOpen.push(admin);
+      const adminJsm = await admin.jetstreamManager();
+      await adminJsm.streams.update(stream, { ...before, max_age: nanos(3600_000) });
+      await executions.ensureStreams();
+      expect((await adminJsm.streams.info(stream)).config.max_age).toBe(nanos(3600_000));
+      // ...and projects brings it back to the platform's config.
+      await (await bus('projects')).ensureStreams();
+      expect((await adminJsm.streams.info(stream)).config.max_age).toBe(before.max_age);
     });
   });
 });
