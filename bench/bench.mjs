@@ -72,7 +72,7 @@ for (const s of SERVICE_NAMES) {
 Object.assign(serviceEnv.executions, { ENGINE_WORKERS: '8', ENGINE_SWEEP_MS: '200' });
 // BENCH_GATEWAY_NODE_OPTIONS: the same for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 // The bench measures the platform, not the per-caller rate limit (one caller drives it all).
-const gatewayEnv = { RATE_LIMIT_PER_SECOND: '0', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}) };
+const gatewayEnv = { RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_ADDRESS_PER_SECOND: '0', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}) };
 const platform = await startPlatform('bench', { LOG_LEVEL: 'error' }, serviceEnv, { gatewayEnv, outbound: [`127.0.0.1:${hooks.address().port}`] });
 const sqlCounts = async () =>
   Object.fromEntries(

@@ -1,13 +1,14 @@
 import { gql, startPlatform, type TestPlatform } from '@pipewright/testing';
 import { createClient, type Client } from 'graphql-ws';
 import { randomUUID } from 'node:crypto';
+import { Agent, fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
 
 describe('abuse limits at the gateway', () => {
   let platform: TestPlatform;
   beforeAll(async () => {
     platform = await startPlatform('limits', {}, {}, {
-      gatewayEnv: { RATE_LIMIT_PER_SECOND: '20', RATE_LIMIT_BURST: '50', MAX_QUERY_DEPTH: '6', MAX_QUERY_COST: '40', MAX_REQUEST_BYTES: '65536', MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' },
+      gatewayEnv: { RATE_LIMIT_PER_SECOND: '20', RATE_LIMIT_BURST: '50', RATE_LIMIT_PER_ADDRESS_PER_SECOND: '60', RATE_LIMIT_PER_ADDRESS_BURST: '150', MAX_QUERY_DEPTH: '6', MAX_QUERY_COST: '40', MAX_REQUEST_BYTES: '65536', MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' },
     });
   });
   afterAll(() => platform?.stop());
@@ -74,6 +75,37 @@ describe('abuse limits at the gateway', () => {
       expect(third).toEqual([expect.objectContaining({ message: expect.stringMatching(/^this connection has 2 operations open already, the most the gateway allows \(MAX_SUBSCRIPTIONS_PER_CONNECTION\)/) })]);
     } finally {
       await client.dispose();
+    }
+  });
+  // Last: it leaves 127.0.0.1's bucket empty.
+  it('limits one address that sends a new token with every request, and serves another address meanwhile', async () => {
+    const token = await platform.token({ sub: 'elsewhere', roles: ['VIEWER'] });
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const res = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer rotated-${i}-${randomUUID()}` }, body: JSON.stringify({ query: '{ pipelinesInfo { service } }' }) });
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { errors?: { message: string }[] } };
+      }),
+    );
+    const elapsed = (Date.now() - started) / 1000;
+    // Each token is new, so no caller bucket refuses: the address's does (its burst of 150 was partly
+    // spent by the tests before, and it refills at 60/s).
+    const passed = answers.filter((a) => a.status !== 429);
+    const limited = answers.filter((a) => a.status === 429);
+    expect(passed.every((a) => a.status === 401)).toBe(true); // the made-up tokens were looked at, and refused
+    expect(passed.length).toBeLessThanOrEqual(150 + Math.ceil(60 * elapsed) + 1);
+    expect(limited.length).toBeGreaterThanOrEqual(300 - 150 - Math.ceil(60 * elapsed) - 1);
+    for (const l of limited) {
+      expect(Number(l.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(l.body.errors?.[0].message).toMatch(/^too many requests from this address: retry in \d+ s \(the gateway's RATE_LIMIT_PER_ADDRESS_PER_SECOND \/ RATE_LIMIT_PER_ADDRESS_BURST\)/);
+    }
+    // 127.0.0.2 (loopback too, another source address) has a bucket of its own.
+    const dispatcher = new Agent({ connect: { localAddress: '127.0.0.2' } });
+    try {
+      const res = await undiciFetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ pipelinesInfo { service } }' }), dispatcher });
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: { data: { pipelinesInfo: { service: 'pipelines' } } } });
+    } finally {
+      await dispatcher.close();
     }
   });
 });

@@ -25,6 +25,14 @@ export const configSchema = z
     /** Requests (HTTP requests and WebSocket operations) per second per caller, sustained, and the burst above it; 0 turns the limit off. */
     RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(100),
     RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(300),
+    /** The same per client address, whatever tokens it presents (many callers may share one); 0 turns it off. */
+    RATE_LIMIT_PER_ADDRESS_PER_SECOND: z.coerce.number().min(0).default(1000),
+    RATE_LIMIT_PER_ADDRESS_BURST: z.coerce.number().int().min(1).default(3000),
+    /**
+     * How many proxies in front of the gateway (an ingress: 1) to believe about the client's address:
+     * it is then the X-Forwarded-For entry that many hops back. 0: the connection's own address.
+     */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
     /** The deepest field nesting and the most fields an operation may select; 0 turns either check off. */
     MAX_QUERY_DEPTH: z.coerce.number().int().min(0).default(20),
     MAX_QUERY_COST: z.coerce.number().int().min(0).default(5000),

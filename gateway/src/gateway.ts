@@ -16,7 +16,7 @@ import { MessageBus } from '@pipewright/messaging';
 import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
 import { mountConsole } from './console';
-import { callerKey, queryLimitRules, rateLimited, RateLimiter } from './limits';
+import { clientAddress, queryLimitRules, RateLimiter, RequestLimiter } from './limits';
 import { RunUpdates } from './run-updates';
 import { subgraphFetcher, type Fetcher } from './subgraph-fetcher';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
@@ -112,13 +112,13 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
   app.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/health/ready', (_req, res) => void res.status(graphql ? 200 : 503).json({ status: graphql ? 'ok' : 'composing' }));
   app.get('/metrics', async (_req, res) => void res.type('text/plain; version=0.0.4').send(await registry.metrics()));
-  const rate = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
+  const rate = new RequestLimiter(new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST), new RateLimiter(config.RATE_LIMIT_PER_ADDRESS_PER_SECOND, config.RATE_LIMIT_PER_ADDRESS_BURST));
+  const addressOf = (req: import('node:http').IncomingMessage) => clientAddress(req, config.TRUST_PROXY_HOPS);
   app.use('/graphql', (req, res, next) => {
     res.on('finish', () => requests.inc({ status: String(res.statusCode) }));
-    const wait = rate.take(callerKey(req.headers.authorization, req.socket.remoteAddress));
-    if (wait === null) return next();
-    const error = rateLimited(wait);
-    res.status(429).set('retry-after', String(wait)).json({ errors: [{ message: error.message, extensions: error.extensions }] });
+    const error = rate.take(req.headers.authorization, addressOf(req));
+    if (!error) return next();
+    res.status(429).set('retry-after', String(error.extensions.retryAfterSeconds)).json({ errors: [{ message: error.message, extensions: error.extensions }] });
   });
   app.use('/graphql', express.json({ limit: config.MAX_REQUEST_BYTES }), (req, res, next) => {
     if (!graphql) {
@@ -180,7 +180,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
       onTokenRevoked: (handler) => void accessEvent('evt.projects.api-token.changed.v1', (e) => e.change === 'revoked' && handler(e.id)),
       onMembershipChanged: (handler) => void accessEvent('evt.projects.member.changed.v1', (e) => handler(e.subject, e.projectId, e.roles)),
     },
-    { rate, maxOperations: config.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPayloadBytes: config.MAX_REQUEST_BYTES },
+    { rate, addressOf, maxOperations: config.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPayloadBytes: config.MAX_REQUEST_BYTES },
   );
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));

@@ -1,5 +1,5 @@
 import { buildSchema, parse, validate } from 'graphql';
-import { queryLimitRules, RateLimiter } from './limits';
+import { clientAddress, queryLimitRules, RateLimiter, RequestLimiter } from './limits';
 
 const schema = buildSchema('type Query { a: A  n: Int } type A { b: A  n: Int }');
 
@@ -30,5 +30,31 @@ describe('rate limiter', () => {
     expect(r.take('a', t + 500)).toBeNull(); // half a second refills one
     expect(r.take('a', t + 500)).toBe(1);
     expect(new RateLimiter(0, 1).take('a')).toBeNull(); // 0: off
+  });
+});
+
+describe('request limiter', () => {
+  it('limits an address that sends a new token each time, after the caller limit, and names the setting', () => {
+    const limiter = new RequestLimiter(new RateLimiter(1, 2), new RateLimiter(1, 5));
+    const t = 2_000_000;
+    const answers = Array.from({ length: 8 }, (_, i) => limiter.take(`Bearer token-${i}`, '10.0.0.9', t));
+    expect(answers.slice(0, 5)).toEqual([null, null, null, null, null]);
+    expect(answers.slice(5).map((e) => e?.message)).toEqual(Array(3).fill("too many requests from this address: retry in 1 s (the gateway's RATE_LIMIT_PER_ADDRESS_PER_SECOND / RATE_LIMIT_PER_ADDRESS_BURST)"));
+    expect(answers[5]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    expect(limiter.take('Bearer token-x', '10.0.0.10', t)).toBeNull(); // another address is served
+    // One token past its own bucket is refused as the caller, not charged to the address.
+    const one = new RequestLimiter(new RateLimiter(1, 1), new RateLimiter(1, 2));
+    expect(one.take('Bearer same', '10.0.0.1', t)).toBeNull();
+    expect(one.take('Bearer same', '10.0.0.1', t)?.message).toMatch(/^too many requests from this caller/);
+    expect(one.take('Bearer other', '10.0.0.1', t)).toBeNull();
+  });
+
+  it('believes X-Forwarded-For only as many hops back as TRUST_PROXY_HOPS says', () => {
+    const req = (xff?: string | string[]) => ({ headers: xff === undefined ? {} : { 'x-forwarded-for': xff }, socket: { remoteAddress: '10.1.0.2' } }) as unknown as Parameters<typeof clientAddress>[0];
+    expect(clientAddress(req('6.6.6.6, 203.0.113.7'), 0)).toBe('10.1.0.2'); // no proxy trusted: the header is the client's own text
+    expect(clientAddress(req('6.6.6.6, 203.0.113.7'), 1)).toBe('203.0.113.7'); // what the ingress appended
+    expect(clientAddress(req(['6.6.6.6', '203.0.113.7, 10.1.0.1']), 2)).toBe('203.0.113.7');
+    expect(clientAddress(req(), 1)).toBe('10.1.0.2'); // no header: the connection's
+    expect(clientAddress(req('203.0.113.7'), 5)).toBe('203.0.113.7'); // fewer hops than configured: the farthest there is
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /**
@@ -43,6 +44,46 @@ export class RateLimiter {
 export function callerKey(authorization: string | undefined, address: string | undefined): string {
   const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
   return token ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `a:${address ?? '?'}`;
+}
+
+/**
+ * The client's address: the connection's, or with `hops` proxies in front (TRUST_PROXY_HOPS) the
+ * X-Forwarded-For entry that many hops back (each proxy appends the address it was reached from;
+ * entries further left are the client's to write, so they are never believed).
+ */
+export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, hops: number): string | undefined {
+  const own = req.socket.remoteAddress;
+  if (hops <= 0) return own;
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((a) => a.trim()).filter(Boolean);
+  const chain = [own, ...forwarded.reverse()];
+  return chain[Math.min(hops, chain.length - 1)];
+}
+
+/**
+ * The two limits every HTTP request and WebSocket operation passes: its caller's (the bearer token
+ * it presents, unverified at this point, else its address) and its address's. The second bounds a
+ * client that presents a new token on every request (each would get a full bucket of its own), and
+ * is set higher, for callers that share an address (a NAT, a proxy not trusted with TRUST_PROXY).
+ */
+export class RequestLimiter {
+  constructor(
+    readonly perCaller: RateLimiter,
+    readonly perAddress: RateLimiter,
+  ) {}
+
+  /** Takes one request from both buckets: null when allowed, else the error (with the seconds to wait). */
+  take(authorization: string | undefined, address: string | undefined, now = Date.now()): GraphQLError | null {
+    const callerWait = this.perCaller.take(callerKey(authorization, address), now);
+    if (callerWait !== null) return rateLimited(callerWait);
+    const addressWait = this.perAddress.take(`a:${address ?? '?'}`, now);
+    if (addressWait !== null) {
+      return new GraphQLError(`too many requests from this address: retry in ${addressWait} s (the gateway's RATE_LIMIT_PER_ADDRESS_PER_SECOND / RATE_LIMIT_PER_ADDRESS_BURST)`, {
+        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: addressWait },
+      });
+    }
+    return null;
+  }
 }
 
 /** A GraphQL error for a request past the rate limit. */

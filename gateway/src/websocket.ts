@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator, GatewayContext } from './auth';
 import type { BuildLogs } from './build-logs';
-import { callerKey, rateLimited, RateLimiter } from './limits';
+import { RateLimiter, RequestLimiter } from './limits';
 import { subscriptionField } from './subscription-field';
 import { SUBSCRIPTION_SDL, type RunUpdates } from './run-updates';
 
@@ -52,7 +52,9 @@ export interface LiveGraph {
  */
 /** Abuse limits on WebSocket traffic (the gateway's RATE_LIMIT_*, MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_REQUEST_BYTES). */
 export interface SocketLimits {
-  rate: RateLimiter;
+  rate: RequestLimiter;
+  /** The client's address (TRUST_PROXY_HOPS), from the upgrade request. */
+  addressOf: (req: import('node:http').IncomingMessage) => string | undefined;
   maxOperations: number;
   maxPayloadBytes: number;
 }
@@ -65,7 +67,7 @@ export function attachWebSocketServer(
   logs: BuildLogs,
   log: JsonLogger,
   access?: AccessEvents,
-  limits: SocketLimits = { rate: new RateLimiter(0, 1), maxOperations: 100, maxPayloadBytes: 4 * 1024 * 1024 },
+  limits: SocketLimits = { rate: new RequestLimiter(new RateLimiter(0, 1), new RateLimiter(0, 1)), addressOf: (req) => req.socket.remoteAddress, maxOperations: 100, maxPayloadBytes: 4 * 1024 * 1024 },
 ) {
   const open = new Set<{ socket: WebSocket; extra: Extra }>();
   access?.onTokenRevoked((tokenId) => {
@@ -101,7 +103,8 @@ export function attachWebSocketServer(
         });
         try {
           extra.authorization = typeof raw === 'string' ? raw : undefined;
-          extra.address = (extra as { request?: { socket?: { remoteAddress?: string } } }).request?.socket?.remoteAddress;
+          const upgrade = (extra as { request?: import('node:http').IncomingMessage }).request;
+          extra.address = upgrade ? limits.addressOf(upgrade) : undefined;
           const { identity, expiresAt } = await auth.authenticateUntil(extra.authorization);
           if (extra.socket.readyState !== extra.socket.OPEN) return false;
           extra.identity = identity;
@@ -125,8 +128,8 @@ export function attachWebSocketServer(
         if (operations > limits.maxOperations) {
           return [new GraphQLError(`this connection has ${limits.maxOperations} operations open already, the most the gateway allows (MAX_SUBSCRIPTIONS_PER_CONNECTION): complete one, or open another connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
         }
-        const wait = limits.rate.take(callerKey(extra.authorization, extra.address));
-        if (wait !== null) return [rateLimited(wait)];
+        const limited = limits.rate.take(extra.authorization, extra.address);
+        if (limited) return [limited];
         try {
           extra.identity = await auth.authenticate(extra.authorization);
           return undefined;

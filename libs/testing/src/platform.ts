@@ -147,6 +147,8 @@ export async function startPlatform(
       // The suites' own traffic stays well under these (e2e/limits.spec.ts sets its own, low ones).
       RATE_LIMIT_PER_SECOND: '1000',
       RATE_LIMIT_BURST: '5000',
+      RATE_LIMIT_PER_ADDRESS_PER_SECOND: '5000',
+      RATE_LIMIT_PER_ADDRESS_BURST: '20000',
       ...Object.fromEntries(SERVICE_NAMES.map((s) => [`${s.toUpperCase()}_URL`, `${serviceUrls[s]}/graphql`])),
       ...options.gatewayEnv,
     });
