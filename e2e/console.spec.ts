@@ -72,7 +72,7 @@ describe('the web console in Chromium', () => {
   let outside: OutsideHost;
   let gateUrl: string;
   const passwords = devUserPasswords();
-  const names = { repo: unique('shop-repo'), registry: unique('shop-registry'), pipeline: unique('shop-pipeline'), namespace: unique('team') };
+  const names = { repo: unique('shop-repo'), registry: unique('shop-registry'), pipeline: unique('shop-pipeline'), namespace: unique('team'), secret: `SHOP_${randomBytes(3).toString('hex').toUpperCase()}` };
 
   beforeAll(async () => {
     workspaces = mkdtempSync(join(tmpdir(), 'pw-console-spec-'));
@@ -198,6 +198,23 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: `Test connection ${names.registry}` }).click();
     await page.getByRole('status', { name: `Connection test of ${names.registry}` }).getByText('Connected').waitFor();
     await shot(page, 'settings-image-registries');
+
+    // A secret: its name is checked by the server (shown at the field), its value is never shown again.
+    const secretValue = `console-${randomBytes(6).toString('hex')}`;
+    await page.getByRole('tab', { name: 'Secrets' }).click();
+    await page.getByRole('button', { name: 'New secret' }).click();
+    const sec = page.getByRole('dialog', { name: 'New secret' });
+    await sec.getByLabel('Name', { exact: true }).fill('shop-token');
+    await sec.getByLabel('Value').fill(secretValue);
+    await sec.getByRole('button', { name: 'Save' }).click();
+    expect(await fieldError(sec.getByLabel('Name', { exact: true }))).toMatch(/must be letters, digits and "_"/);
+    await sec.getByLabel('Name', { exact: true }).fill(names.secret);
+    await sec.getByRole('button', { name: 'Save' }).click();
+    await sec.waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: `\${secrets.${names.secret}}`, exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: `Test connection ${names.secret}` }).count()).toBe(0); // nothing to connect to
+    expect(await page.content()).not.toContain(secretValue);
+    await shot(page, 'settings-secrets');
   });
 
   /** "+Add Stage", then the type's button in the dialog; resolves to the new stage's form. */

@@ -2,7 +2,7 @@ import { useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { Link, Navigate, Route, Routes, useNavigate, useParams } from 'react-router';
 import { useProject } from '../projects/ProjectContext';
 import { Empty } from '../ui/states';
-import { buildTools, chartRepositories, deploymentTargets, imageRegistries, sourceRepositories, type KindConfig, type ResourceRow } from './kinds';
+import { buildTools, chartRepositories, deploymentTargets, imageRegistries, secrets, sourceRepositories, type KindConfig, type ResourceRow } from './kinds';
 import { ResourceTab } from './ResourceTab';
 import './environments.css';
 
@@ -19,7 +19,7 @@ const tab = <Row extends ResourceRow, C, U>(kind: KindConfig<Row, C, U>): Tab =>
   render: () => <ResourceTab key={kind.slug} kind={kind} />,
 });
 
-export const TABS: Tab[] = [tab(sourceRepositories), tab(buildTools), tab(imageRegistries), tab(chartRepositories), tab(deploymentTargets)];
+export const TABS: Tab[] = [tab(sourceRepositories), tab(buildTools), tab(imageRegistries), tab(chartRepositories), tab(deploymentTargets), tab(secrets)];
 
 const tabId = (slug: string) => `env-tab-${slug}`;
 

@@ -104,9 +104,11 @@ export function ResourceTab<Row extends ResourceRow, C, U>({ kind }: { kind: Kin
                     <td className="env-actions">
                       {admin && (
                         <>
-                          <button type="button" onClick={() => void runTest(row)} disabled={probe?.running} aria-label={`Test connection ${row.name}`}>
-                            {probe?.running && <span className="spinner" aria-hidden />} Test connection
-                          </button>
+                          {kind.testable !== false && (
+                            <button type="button" onClick={() => void runTest(row)} disabled={probe?.running} aria-label={`Test connection ${row.name}`}>
+                              {probe?.running && <span className="spinner" aria-hidden />} Test connection
+                            </button>
+                          )}
                           <button type="button" onClick={() => setEditing(row)} aria-label={`Edit ${row.name}`}>
                             Edit
                           </button>
@@ -140,7 +142,7 @@ export function ResourceTab<Row extends ResourceRow, C, U>({ kind }: { kind: Kin
         <label htmlFor={searchId} className="visually-hidden">
           Search {kind.plural}
         </label>
-        <input id={searchId} type="search" placeholder={`Search ${kind.plural} by name or URL`} value={text} onChange={(e) => setText(e.target.value)} className="env-search" />
+        <input id={searchId} type="search" placeholder={`Search ${kind.plural} by ${kind.searchBy ?? 'name or URL'}`} value={text} onChange={(e) => setText(e.target.value)} className="env-search" />
         {fetching && list && <span className="spinner" aria-label="Loading" />}
         <span className="spacer" />
         {admin ? (

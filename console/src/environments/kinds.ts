@@ -5,11 +5,13 @@ import type {
   CreateChartRepositoryInput,
   CreateDeploymentTargetInput,
   CreateImageRegistryInput,
+  CreateSecretInput,
   CreateSourceRepositoryInput,
   UpdateBuildToolInput,
   UpdateChartRepositoryInput,
   UpdateDeploymentTargetInput,
   UpdateImageRegistryInput,
+  UpdateSecretInput,
   UpdateSourceRepositoryInput,
 } from '../gql/graphql';
 import type { FieldSpec } from './form-model';
@@ -175,6 +177,36 @@ const TestDeploymentTargetMutation = graphql(`
   }
 `);
 
+const SecretsQuery = graphql(`
+  query EnvSecrets($projectId: ID!, $first: Int, $after: String, $search: String) {
+    list: secrets(projectId: $projectId, first: $first, after: $after, search: $search) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id name version hasCredentials updatedAt updatedBy } }
+    }
+  }
+`);
+const CreateSecretMutation = graphql(`
+  mutation EnvCreateSecret($input: CreateSecretInput!) {
+    created: createSecret(input: $input) { id name }
+  }
+`);
+const UpdateSecretMutation = graphql(`
+  mutation EnvUpdateSecret($id: ID!, $input: UpdateSecretInput!) {
+    updated: updateSecret(id: $id, input: $input) { id name version hasCredentials updatedAt updatedBy }
+  }
+`);
+const DeleteSecretMutation = graphql(`
+  mutation EnvDeleteSecret($id: ID!, $force: Boolean!) {
+    deleted: deleteSecret(id: $id, force: $force)
+  }
+`);
+const TestSecretMutation = graphql(`
+  mutation EnvTestSecret($id: ID!) {
+    probe: testSecret(id: $id) { ok message latencyMs details }
+  }
+`);
+
 /** Fields every listed resource has. */
 export interface ResourceRow {
   id: string;
@@ -220,6 +252,10 @@ export interface KindConfig<Row extends ResourceRow, CreateIn, UpdateIn> {
   update: TypedDocumentNode<{ updated: Row }, { id: string; input: UpdateIn }>;
   remove: TypedDocumentNode<{ deleted: string }, { id: string; force: boolean }>;
   test: TypedDocumentNode<ProbeData, { id: string }>;
+  /** Whether it has an endpoint to test (default true; a secret has none). */
+  testable?: boolean;
+  /** What the search matches, for its placeholder (default "name or URL"). */
+  searchBy?: string;
   fields: FieldSpec<Row>[];
   columns: Column<Row>[];
 }
@@ -401,5 +437,42 @@ export const deploymentTargets: KindConfig<
     { header: 'Authentication', cell: (r) => authMethodLabel[r.authMethod] ?? r.authMethod },
     { header: 'Default namespace', cell: (r) => r.defaultNamespace, mono: true },
     { header: 'TLS', cell: (r) => (r.insecureSkipTlsVerify ? 'not verified' : r.caCertificate ? 'custom CA' : 'verified') },
+  ],
+};
+
+export const secrets: KindConfig<ResourceRow, CreateSecretInput, UpdateSecretInput> = {
+  slug: 'secrets',
+  title: 'Secrets',
+  singular: 'secret',
+  plural: 'secrets',
+  list: SecretsQuery,
+  create: CreateSecretMutation,
+  update: UpdateSecretMutation,
+  remove: DeleteSecretMutation,
+  test: TestSecretMutation,
+  testable: false,
+  searchBy: 'name',
+  fields: [
+    {
+      key: 'name',
+      label: 'Name',
+      type: 'text',
+      required: true,
+      placeholder: 'SLACK_WEBHOOK_TOKEN',
+      hint: 'Stages use it as ${secrets.NAME} (webhook URL, headers and body; Jenkins parameters). Letters, digits and "_", not starting with a digit',
+    },
+    {
+      key: 'value',
+      label: 'Value',
+      type: 'secret',
+      required: true,
+      hint: 'Write-only: sealed at rest, filled in only when a stage runs, masked in outputs, errors and logs',
+      isSet: (r) => r.hasCredentials,
+      noClear: true,
+    },
+  ],
+  columns: [
+    { header: 'Reference', cell: (r) => `\${secrets.${r.name}}`, mono: true },
+    { header: 'Value', cell: credentials },
   ],
 };

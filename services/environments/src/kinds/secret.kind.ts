@@ -6,7 +6,7 @@ import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
 @ObjectType({
   implements: () => [EnvironmentResourceBase],
-  description: 'A value a stage may use as ${secrets.NAME} (WEBHOOK URL, headers and body). Write-only: sealed at rest, never returned; resolved only while the stage runs and masked in what it records.',
+  description: 'A value a stage may use as ${secrets.NAME} (WEBHOOK URL, headers and body; BUILD_JENKINS parameters). Write-only: sealed at rest, never returned; resolved only while the stage runs and masked in what it records.',
 })
 @Directive('@key(fields: "id")')
 export class Secret extends EnvironmentResourceBase {}
