@@ -100,7 +100,8 @@ describe('abuse limits at the gateway', () => {
       expect(l.body.errors?.[0].message).toMatch(/^too many requests from this address: retry in \d+ s \(the gateway's RATE_LIMIT_PER_ADDRESS_PER_SECOND \/ RATE_LIMIT_PER_ADDRESS_BURST\)/);
     }
     // 127.0.0.2 (loopback too, another source address) has a bucket of its own.
-    const dispatcher = new Agent({ connect: { localAddress: '127.0.0.2' } });
+    // The source address of every connection (undici passes it to net.connect).
+    const dispatcher = new Agent({ connect: { localAddress: '127.0.0.2' } as unknown as Agent.Options['connect'] });
     try {
       const res = await undiciFetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ pipelinesInfo { service } }' }), dispatcher });
       expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: { data: { pipelinesInfo: { service: 'pipelines' } } } });

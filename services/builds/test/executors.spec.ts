@@ -2,9 +2,11 @@
 // repository, the git server and helm. Run `deploy/testenv/up` first.
 import type { BuildStart } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
-import { parseOutboundAllow } from '@pipewright/platform';
+import { parseOutboundAllow, type OutboundPolicy } from '@pipewright/platform';
 import { createGitRepository, freePort, testEnv, testOutboundAllow, waitFor } from '@pipewright/testing';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -344,6 +346,8 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
       'charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.1.0\n',
       'charts/lib/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-lib\ndata:\n  greeting: {{ .Values.greeting | quote }}\n',
       'charts/broken/Chart.yaml': 'apiVersion: v2\nname: broken\nversion: 0.0.1\n',
+      // A dependency on a repository of the platform's own network (loopback, port 9).
+      'charts/reaching/Chart.yaml': 'apiVersion: v2\nname: reaching\nversion: 0.0.1\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n  - name: inside\n    version: 1.0.0\n    repository: http://127.0.0.1:9/charts\n',
       'charts/broken/templates/deployment.yaml': 'image: {{ required "tag is required: set it with an override" .Values.tag }}\n',
       'values/staging.yaml': 'replicaCount: 4\nimage:\n  tag: "2.0.0-staging"\ncolor: green\nlib:\n  greeting: bonjour\n',
     });
@@ -382,7 +386,9 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     expect(manifest).toContain('kind: Deployment');
     expect(manifest).toContain('name: web-hello');
     expect(manifest).toContain('message: "hi, there \\\\o/"');
-    expect(h.lines).toContain(`$ helm template web ./chart/hello --namespace team-a --skip-tests --set-string 'message=hi\\, there \\\\o/'`);
+    expect(h.lines).toContain(`fetching ${testEnv('CHART_REPO_URL').replace(/\/?$/, '/')}index.yaml`);
+    expect(h.lines).toContainEqual(expect.stringMatching(/^fetched chart hello 0\.1\.0 from http:\/\/.*\/hello-0\.1\.0\.tgz \(\d+ KiB, sha256 matches the index\)$/));
+    expect(h.lines).toContain(`$ helm template web ./chart/hello-0.1.0.tgz --namespace team-a --skip-tests --set-string 'message=hi\\, there \\\\o/'`);
     // No version asked: the latest, and its version is reported.
     expect(await bake(fromRepo()).done).toMatchObject({ status: 'SUCCEEDED', outputs: { chartVersion: '0.1.0' } });
   });
@@ -401,11 +407,73 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     expect(h.secrets).toContain(password);
     expect(h.raw.join('\n')).not.toContain(password);
     expect(h.lines.join('\n')).not.toContain(password);
-    expect(h.lines.some((l) => l.startsWith('$ helm repo add') && l.includes('--password-stdin'))).toBe(true);
+    expect(h.lines).toContain(`fetching ${testEnv('CHART_REPO_AUTH_URL').replace(/\/?$/, '/')}index.yaml`);
 
     const wrong = await bake({ template: { source: 'CHART_REPOSITORY', chartRepositoryId: wrongAuth.id, chart: 'hello' } }).done;
     expect(wrong).toMatchObject({ status: 'FAILED', error: expect.stringContaining('401 Unauthorized') });
     expect((wrong as { error: string }).error).toContain('check the user name and password of chart repository wrong-password');
+  });
+
+  it("refuses a git chart's dependency repository on an address OUTBOUND_ALLOW does not allow, before helm fetches it", async () => {
+    const { h, done } = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/reaching' } });
+    const result = await done;
+    expect(result.status === 'FAILED' && result.error).toMatch(
+      /^cannot build the dependencies of chart reaching \(charts\/reaching\): dependency repository http:\/\/127\.0\.0\.1:9\/charts: refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address/,
+    );
+    expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
+  });
+
+  describe('a chart repository whose index points elsewhere', () => {
+    // A repository of the test's own, allowed by OUTBOUND_ALLOW: its index names archives on
+    // addresses that are not allowed (directly, or by a redirect), or one changed after indexing.
+    let server: Server;
+    let base: string;
+    let archive: Buffer;
+    let policy: OutboundPolicy;
+    const index = (url: string, digest: string) => `apiVersion: v1\nentries:\n  hello:\n  - name: hello\n    version: 0.1.0\n    digest: ${digest}\n    urls:\n    - ${url}\n`;
+    beforeAll(async () => {
+      archive = Buffer.from(await (await fetch(`${testEnv('CHART_REPO_URL').replace(/\/?$/, '/')}hello-0.1.0.tgz`)).arrayBuffer());
+      const digest = createHash('sha256').update(archive).digest('hex');
+      server = createServer((req, res) => {
+        const routes: Record<string, () => void> = {
+          '/direct/index.yaml': () => res.writeHead(200).end(index('http://127.0.0.1:9/hello-0.1.0.tgz', digest)),
+          '/redirect/index.yaml': () => res.writeHead(200).end(index('hello-0.1.0.tgz', digest)),
+          '/redirect/hello-0.1.0.tgz': () => res.writeHead(302, { location: 'http://127.0.0.1:9/stolen.tgz' }).end(),
+          '/tampered/index.yaml': () => res.writeHead(200).end(index('hello-0.1.0.tgz', 'f'.repeat(64))),
+          '/tampered/hello-0.1.0.tgz': () => res.writeHead(200).end(archive),
+          '/ranged/index.yaml': () => res.writeHead(200).end(index('hello-0.1.0.tgz', digest)),
+          '/ranged/hello-0.1.0.tgz': () => res.writeHead(200).end(archive),
+        };
+        (routes[req.url ?? ''] ?? (() => res.writeHead(404).end('not found')))();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as AddressInfo).port;
+      base = `http://127.0.0.1:${port}`;
+      policy = parseOutboundAllow(testOutboundAllow([`127.0.0.1:${port}`]));
+    });
+    afterAll(() => new Promise((r) => server?.close(r)));
+
+    const bakeFrom = async (path: string, version?: string) => {
+      const repo = resource('rpc.environments.chart-repository.resolve', { name: `elsewhere-${path}`, url: `${base}/${path}`, username: null, password: null });
+      const h = harness('BAKE_MANIFEST', { releaseName: 'web', namespace: 'team-a', template: { source: 'CHART_REPOSITORY', chartRepositoryId: repo.id, chart: 'hello', ...(version ? { version } : {}) } });
+      return { h, result: await bakeExecutor.run({ ...h.ctx, outbound: policy }) };
+    };
+
+    it('refuses an archive URL on an address OUTBOUND_ALLOW does not allow, and a redirect to one, naming the address', async () => {
+      for (const path of ['direct', 'redirect']) {
+        const { h, result } = await bakeFrom(path);
+        expect({ path, status: result.status }).toEqual({ path, status: 'FAILED' });
+        expect(result.status === 'FAILED' && result.error).toMatch(/refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address.*OUTBOUND_ALLOW=/);
+        expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
+      }
+    });
+
+    it('refuses an archive whose sha256 is not the index digest, and picks a version by a constraint', async () => {
+      const tampered = await bakeFrom('tampered');
+      expect(tampered.result).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/has sha256 [0-9a-f]{64}, not the f{64} the index gives: it was changed after it was indexed/) });
+      const ranged = await bakeFrom('ranged', '>= 0.1, < 1.0');
+      expect(ranged.result).toMatchObject({ status: 'SUCCEEDED', outputs: { chart: 'hello', chartVersion: '0.1.0' } });
+    });
   });
 
   it('fails naming the chart and version the repository does not have', async () => {

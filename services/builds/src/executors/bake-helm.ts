@@ -53,6 +53,8 @@ export interface ChartMeta {
   name: string;
   version?: string;
   dependencies: number;
+  /** The dependencies' repositories that are URLs (http, https, oci), each once; `file://` and `@alias` left out. */
+  repositories: string[];
 }
 
 /** Name, version and number of dependencies from a chart's Chart.yaml; undefined without one. */
@@ -69,5 +71,13 @@ export async function readChartMeta(dir: string): Promise<ChartMeta | undefined>
     name: typeof doc.name === 'string' ? doc.name : '',
     version: doc.version === undefined || doc.version === null ? undefined : String(doc.version),
     dependencies: Array.isArray(doc.dependencies) ? doc.dependencies.length : 0,
+    repositories: [
+      ...new Set(
+        (Array.isArray(doc.dependencies) ? doc.dependencies : [])
+          .map((d) => (d && typeof d === 'object' ? (d as { repository?: unknown }).repository : undefined))
+          .filter((r): r is string => typeof r === 'string' && /^(https?|oci):\/\//i.test(r.trim()))
+          .map((r) => r.trim()),
+      ),
+    ],
   };
 }

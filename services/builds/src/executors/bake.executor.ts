@@ -5,6 +5,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { z } from 'zod';
 import { commandLine, escapeSetValue, helmEnv, helmMessage, readChartMeta } from './bake-helm';
+import { fetchChart } from './chart-fetch';
 import { inside } from './paths';
 import { abortReasonText, BuildFailure, stageConfig, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 import { resolveResource } from './environment';
@@ -122,8 +123,7 @@ class Bake {
     if (template.source !== 'CHART_REPOSITORY') throw new Error('unreachable');
     const repo = await resolveResource(this.ctx, 'chart-repository', template.chartRepositoryId, 'template.chartRepositoryId');
     const what = `cannot fetch chart "${template.chart}"${template.version ? ` version ${template.version}` : ''} from chart repository ${repo.name} (${repo.url})`;
-    // The outbound guard, before helm connects: the repository's address may not be the platform's
-    // own network. (helm resolves the name again itself; the test right before it narrows that.)
+    // The outbound guard first: the repository's address may not be the platform's own network.
     try {
       await checkOutboundUrl(new URL(repo.url), ctx.outbound);
     } catch (err) {
@@ -131,6 +131,18 @@ class Bake {
       throw err;
     }
     const dest = join(ctx.workspace, 'chart');
+    if (!/^oci:/i.test(repo.url)) {
+      // HTTP(S): fetched here, behind the guard (the archive's URL is the index's to say, and may
+      // point anywhere, or redirect); helm renders the archive as it is.
+      const fetched = await fetchChart(repo, template.chart, template.version, { policy: ctx.outbound, signal: ctx.signal, what, log: (l) => ctx.log.line(l) }).catch((err: unknown) => {
+        throw err instanceof BuildFailure ? new BuildFailure(credentialHint(err.message, repo.name)) : err;
+      });
+      await mkdir(dest, { recursive: true });
+      const file = join(dest, `${fetched.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${fetched.version.replace(/[^A-Za-z0-9.+_-]/g, '_')}.tgz`);
+      await writeFile(file, fetched.archive);
+      return { chart: { dir: `./${relative(ctx.workspace, file)}`, name: fetched.name, version: fetched.version } };
+    }
+    // OCI: helm pulls it (behind the check above only).
     const pull = ['pull'];
     if (repo.username || repo.password) {
       // helm template/pull take a password only as an argument (visible to every local user);
@@ -187,7 +199,18 @@ class Bake {
     if (!meta) throw new BuildFailure(`"${template.path}" on branch ${source.branch} of ${source.repo.name} is not a Helm chart directory (no Chart.yaml there): fix template.path`);
     const rel = `./${relative(ctx.workspace, dir)}`;
     if (meta.dependencies > 0) {
-      await this.helmStep(['dependency', 'build', rel], `cannot build the dependencies of chart ${meta.name} (${template.path})`);
+      const what = `cannot build the dependencies of chart ${meta.name} (${template.path})`;
+      // Chart.yaml is the pipeline author's: its repositories pass the outbound guard before helm
+      // fetches from them (helm resolves and follows redirects itself after this check).
+      for (const repository of meta.repositories) {
+        try {
+          await checkOutboundUrl(new URL(repository.replace(/^oci:/i, 'https:')), ctx.outbound);
+        } catch (err) {
+          if (err instanceof OutboundRefusedError) throw new BuildFailure(`${what}: dependency repository ${repository}: ${err.message}`);
+          throw err;
+        }
+      }
+      await this.helmStep(['dependency', 'build', rel], what);
     }
     return { chart: { dir: rel, name: meta.name || template.path, version: meta.version }, source };
   }
