@@ -36,11 +36,11 @@ export function hostPortOf(url: string): string {
 
 /**
  * OUTBOUND_ALLOW for the test environment: exactly the servers it runs that project admins point
- * Pipewright at (the Jenkins fake, the chart repository, the registry's token service), plus
+ * Pipewright at (the Jenkins fake, the chart repository, the registry and its token service), plus
  * `more` (a suite's own servers).
  */
 export function testOutboundAllow(more: string[] = []): string {
-  const own = ['JENKINS_URL', 'CHART_REPO_URL', 'REGISTRY_AUTH_URL'].flatMap((key) => {
+  const own = ['JENKINS_URL', 'CHART_REPO_URL', 'REGISTRY_URL', 'REGISTRY_AUTH_URL'].flatMap((key) => {
     const url = process.env[key] ?? readTestEnvFile()[key];
     return url ? [hostPortOf(url)] : [];
   });

@@ -238,6 +238,14 @@ spec:
     expect(stage(failed, 'build').error).not.toContain(password);
   });
 
+  it('refuses a build image or a Dockerfile base image on an address OUTBOUND_ALLOW does not allow, before pulling it', async () => {
+    const image = await reach((await start(await pipeline([{ ...source, config: source.config() }, hosted({ buildImage: '127.0.0.1:9/evil:1' })]))).id);
+    expect(stage(image, 'build')).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^cannot pull build image 127\.0\.0\.1:9\/evil:1: refused to connect to 127\.0\.0\.1 for https:\/\/127\.0\.0\.1:9: it is a loopback address.*OUTBOUND_ALLOW=127\.0\.0\.1:9,/) });
+    // The build command writes a Dockerfile whose FROM names such an address.
+    const base = await reach((await start(await pipeline([{ ...source, config: source.config() }, hosted({ buildCommand: "printf 'FROM 127.0.0.1:9/evil:1\\n' > Dockerfile.evil", dockerfilePath: 'Dockerfile.evil' })]))).id);
+    expect(stage(base, 'build')).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^cannot pull base image of Dockerfile\.evil: 127\.0\.0\.1:9\/evil:1: refused to connect to 127\.0\.0\.1/) });
+  });
+
   it('a cancel that overtakes its start ends the build at once, without running it', async () => {
     const nc = await connectTestNats('builds-spec');
     const bus = new MessageBus(nc, platform.prefix, 'builds-spec', { warn: () => undefined, error: () => undefined });

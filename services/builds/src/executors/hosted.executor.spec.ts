@@ -1,4 +1,5 @@
-import { imageTag, registryHost } from './hosted.executor';
+import { parseOutboundAllow } from '@pipewright/platform';
+import { checkImageSource, imageReferenceHost, imageTag, registryHost } from './hosted.executor';
 
 describe('hosted build tags', () => {
   it('fills {BUILD_NUMBER} and {COMMIT} into the tag format', () => {
@@ -13,5 +14,27 @@ describe('hosted build tags', () => {
   it('takes host[:port] from a registry URL with or without a scheme', () => {
     expect(registryHost('127.0.0.1:5000')).toBe('127.0.0.1:5000');
     expect(registryHost('https://registry.example.com/')).toBe('registry.example.com');
+  });
+});
+
+describe('the outbound guard for the images a pipeline names', () => {
+  const policy = parseOutboundAllow('');
+
+  it('finds the registry an image reference names, if it names one', () => {
+    expect(imageReferenceHost('127.0.0.1:5000/team/app:1')).toBe('127.0.0.1:5000');
+    expect(imageReferenceHost('Registry.Example.com/app')).toBe('registry.example.com');
+    expect(imageReferenceHost('alpine:3.20')).toBeNull(); // unqualified: registries.conf decides
+    expect(imageReferenceHost('team/app:1')).toBeNull();
+    expect(imageReferenceHost('localhost/pipewright-build/x:1')).toBeNull(); // local storage
+  });
+
+  it("refuses one on the platform's own network, naming it and the setting, unless it is the stage's own registry", async () => {
+    await expect(checkImageSource('127.0.0.1:9/evil:1', 'cannot pull build image', '127.0.0.1:5000', policy)).rejects.toThrow(
+      /^cannot pull build image 127\.0\.0\.1:9\/evil:1: refused to connect to 127\.0\.0\.1 for https:\/\/127\.0\.0\.1:9: it is a loopback address.*OUTBOUND_ALLOW=127\.0\.0\.1:9/,
+    );
+    await expect(checkImageSource('169.254.169.254/latest:1', 'cannot pull base image of Dockerfile:', '127.0.0.1:5000', policy)).rejects.toThrow(/it is a link-local address/);
+    await expect(checkImageSource('127.0.0.1:5000/base:1', 'cannot pull build image', '127.0.0.1:5000', policy)).resolves.toBeUndefined();
+    await expect(checkImageSource('127.0.0.1:9/evil:1', 'cannot pull build image', '127.0.0.1:5000', parseOutboundAllow('127.0.0.1:9'))).resolves.toBeUndefined();
+    await expect(checkImageSource('alpine:3.20', 'cannot pull build image', '127.0.0.1:5000', policy)).resolves.toBeUndefined();
   });
 });

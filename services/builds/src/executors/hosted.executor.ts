@@ -11,6 +11,7 @@ import { inside } from './paths';
 import { runProcess, type ProcessResult } from './process';
 import { buildSource } from './source.executor';
 import { BuildFailure, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
+import { checkOutboundUrl, OutboundRefusedError, type OutboundPolicy } from '@pipewright/platform';
 
 interface HostedConfig {
   buildImage: string;
@@ -40,6 +41,36 @@ export function imageTag(c: Pick<HostedConfig, 'useTagFormat' | 'tagFormat'>, bu
 /** host[:port] of a registry URL (with or without a scheme). */
 export function registryHost(url: string): string {
   return new URL(/^[a-z]+:\/\//i.test(url) ? url : `https://${url}`).host;
+}
+
+/**
+ * The registry host an image reference names (`host[:port]/path[:tag]`), or null when it names
+ * none: unqualified (`alpine`, `team/app`: registries.conf's search list decides) or local storage
+ * (`localhost/...`).
+ */
+export function imageReferenceHost(image: string): string | null {
+  const slash = image.indexOf('/');
+  if (slash <= 0) return null;
+  const first = image.slice(0, slash).toLowerCase();
+  if (first === 'localhost' || !/[.:]/.test(first)) return null;
+  return first;
+}
+
+/**
+ * The outbound guard for an image the pipeline names (the build image, a Dockerfile's FROM): its
+ * registry may not be an address of the platform's own network unless OUTBOUND_ALLOW allows it, or
+ * it is the stage's own image registry (set by a project admin). A name that does not resolve here
+ * is left to buildah (it may go through a proxy).
+ */
+export async function checkImageSource(image: string, what: string, registryHostOfStage: string, policy: OutboundPolicy): Promise<void> {
+  const host = imageReferenceHost(image);
+  if (!host || host === registryHostOfStage.toLowerCase()) return;
+  try {
+    await checkOutboundUrl(new URL(`https://${host}`), policy);
+  } catch (err) {
+    if (err instanceof OutboundRefusedError && err.address !== null) throw new BuildFailure(`${what} ${image}: ${err.message}`);
+    if (!(err instanceof OutboundRefusedError)) throw err;
+  }
 }
 
 /**
@@ -141,6 +172,7 @@ async function buildAndPush(
   // 2. The build command, in the build image, with the workspace mounted.
   if (c.buildCommand?.trim()) {
     const minutes = c.timeLimitMinutes ?? 30;
+    await checkImageSource(c.buildImage, 'cannot pull build image', host, ctx.outbound);
     ctx.log.line(`starting build image ${c.buildImage}`);
     const from = await buildah(['from', tlsVerify, '--quiet', '--pull', '--name', `pw-build-${ctx.buildId}`, c.buildImage], { quiet: true, timeoutMs: 10 * 60_000 });
     if (from.code !== 0) throw new BuildFailure(`cannot start build image ${c.buildImage}: ${tail(from, 3)}`);
@@ -168,7 +200,9 @@ async function buildAndPush(
   ctx.log.line(`building ${c.dockerfilePath ?? 'Dockerfile'} (context ${c.contextPath ?? '.'})`);
   // The base images are pulled here, outside the sandbox (which cannot reach the registry); the
   // build itself then only uses what is in the store.
-  for (const image of dockerfileBaseImages(await readFile(dockerfile, 'utf8').catch(() => ''))) {
+  const bases = dockerfileBaseImages(await readFile(dockerfile, 'utf8').catch(() => ''));
+  for (const image of bases) await checkImageSource(image, `cannot pull base image of ${c.dockerfilePath ?? 'Dockerfile'}:`, host, ctx.outbound);
+  for (const image of bases) {
     const pulled = await buildah(['pull', tlsVerify, '--quiet', image], { quiet: true, timeoutMs: 10 * 60_000 });
     if (pulled.code !== 0) throw new BuildFailure(`cannot pull base image ${image} of ${c.dockerfilePath ?? 'Dockerfile'}: ${tail(pulled, 3)}`);
   }
