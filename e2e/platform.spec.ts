@@ -1,5 +1,5 @@
 import { signRequest } from '@pipewright/auth';
-import { gql, startPlatform, SERVICE_NAMES, type TestPlatform } from '@pipewright/testing';
+import { gql, serviceQuery, startPlatform, SERVICE_NAMES, type TestPlatform } from '@pipewright/testing';
 import { createClient } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
@@ -102,6 +102,22 @@ describe('the platform through the gateway', () => {
     expect(await send(url, altered)).toMatchObject({ status: 401, body: { errors: [{ message: 'invalid gateway signature' }] } });
     const other = SERVICE_NAMES.find((s) => s !== service)!;
     expect(await send(`${platform.serviceUrls[other]}/graphql`, body)).toMatchObject({ status: 401, body: { errors: [{ message: `gateway signature for another subgraph ("${service}"), not ${other}` }] } });
+  });
+
+  it("refuses a replayed signed request after the subgraph restarted too: the nonces are in the service's database, shared by its replicas", async () => {
+    const url = `${platform.serviceUrls.pipelines}/graphql`;
+    const body = JSON.stringify({ query: '{ pipelinesInfo { service } }' });
+    const headers = signRequest({ sub: 'alice', roles: ['VIEWER'] }, { method: 'POST', path: '/graphql', body, audience: 'pipelines' }, platform.internalSecret);
+    const send = async () => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await send()).toMatchObject({ status: 200, body: { data: { pipelinesInfo: { service: 'pipelines' } } } });
+    // A new process (what another replica is: nothing of the first one's memory) still refuses it.
+    await platform.restart('pipelines');
+    expect(await send()).toMatchObject({ status: 401, body: { errors: [{ message: 'replayed gateway signature: its nonce was used already' }] } });
+    const rows = await serviceQuery<{ n: number }>(platform, 'pipelines', `SELECT count(*)::int AS n FROM request_nonces WHERE nonce = $1`, [headers['x-pw-nonce']]);
+    expect(rows).toEqual([{ n: 1 }]);
   });
 
   it('serves graphql-ws on /graphql for an authenticated connection', async () => {

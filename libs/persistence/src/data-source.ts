@@ -2,12 +2,13 @@ import { Client } from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { OutboxEntity } from './outbox.entity';
 import { CreateOutbox1767000000000, OutboxClaims1769000000001 } from './outbox.migration';
+import { CreateRequestNonces1769200000000 } from './request-nonces';
 
 export interface DataSourceOptions {
   url: string;
   /** Entity classes (the outbox is always added). */
   entities?: Array<new () => object>;
-  /** Migration classes, oldest first (the outbox migration is always first). */
+  /** Migration classes, oldest first (the outbox's and the request nonces' come first). */
   migrations?: Array<new () => MigrationInterface>;
   poolSize?: number;
   applicationName?: string;
@@ -19,7 +20,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     type: 'postgres',
     url: opts.url,
     entities: [OutboxEntity, ...(opts.entities ?? [])],
-    migrations: [CreateOutbox1767000000000, OutboxClaims1769000000001, ...(opts.migrations ?? [])],
+    migrations: [CreateOutbox1767000000000, OutboxClaims1769000000001, CreateRequestNonces1769200000000, ...(opts.migrations ?? [])],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -7,3 +7,4 @@ export * from './pg-listener';
 export * from './wake-loop';
 export * from './work-queue';
 export * from './prepared';
+export * from './request-nonces';

@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import { ConfigError, loadConfig, type ServiceConfig } from './config';
 import { JsonLogger } from './json-logger';
 import { signatureMiddleware } from './signature.middleware';
+import { SharedNonces } from '@pipewright/persistence';
+import { DataSource } from 'typeorm';
 
 export interface RunServiceOptions<S extends z.ZodType<ServiceConfig, z.ZodTypeDef, unknown>> {
   service: string;
@@ -27,8 +29,9 @@ export async function runService<S extends z.ZodType<ServiceConfig, z.ZodTypeDef
     // The gateway accepts 4 MB; a subgraph must too, so an oversized field is refused by validation
     // (BAD_USER_INPUT naming it) rather than by the body parser.
     app.useBodyParser('json', { limit: '4mb' });
-    // The raw body (rawBody: true) is what the gateway's signature covers.
-    app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET, opts.service));
+    // The raw body (rawBody: true) is what the gateway's signature covers; the nonces are shared by
+    // the service's replicas through its database.
+    app.use('/graphql', signatureMiddleware(config.INTERNAL_SECRET, opts.service, new SharedNonces(app.get(DataSource))));
     app.enableShutdownHooks();
     // Idle keep-alive connections outlive the gateway's (Node's agent drops its idle sockets after
     // 5 s, the same as the server's default): otherwise a request the gateway sends on a socket the
