@@ -30,8 +30,9 @@ const { join } = require('node:path');
  * - requests: the queries it asks;
  * - answers: the query subjects it answers (queue group; replies allowed);
  * - subscribes: core subscriptions;
- * - durables: per stream (EVENTS, COMMANDS), the names of the durable consumers it reads through:
- *   those only, so no service can read (and ack away) another's messages;
+ * - durables: per stream (EVENTS, COMMANDS), the durable consumers it reads through, each with the
+ *   one subject it filters on: those only, so no service can read (and ack away) another's
+ *   messages, nor widen its own consumer's filter (the create API names the filter in its subject);
  * - streams: `create`: it creates the two streams at boot if they are missing (MessageBus.ensureStreams;
  *   creating an existing stream with the same config is a no-op); `manage`: it also brings their
  *   config up to date. One principal manages, so no other can change a stream's limits or subjects.
@@ -47,14 +48,14 @@ const PRINCIPALS = {
     events: ['evt.environments.>'],
     answers: ['rpc.environments.>'],
     requests: ['rpc.pipelines.references', 'rpc.projects.project.exists'],
-    durables: { EVENTS: ['environments-project-deleted'] },
+    durables: { EVENTS: { 'environments-project-deleted': 'evt.projects.project.changed.v1' } },
     streams: 'create',
   },
   pipelines: {
     events: ['evt.pipelines.>'],
     answers: ['rpc.pipelines.>'],
     requests: ['rpc.environments.exists', 'rpc.projects.project.exists'],
-    durables: { EVENTS: ['pipelines-project-deleted'] },
+    durables: { EVENTS: { 'pipelines-project-deleted': 'evt.projects.project.changed.v1' } },
     streams: 'create',
   },
   executions: {
@@ -69,7 +70,7 @@ const PRINCIPALS = {
       'rpc.pipelines.pipeline.snapshot',
       'rpc.projects.project.exists',
     ],
-    durables: { EVENTS: ['executions-build-finished', 'executions-project-deleted'] },
+    durables: { EVENTS: { 'executions-build-finished': 'evt.builds.build.finished.v1', 'executions-project-deleted': 'evt.projects.project.changed.v1' } },
     streams: 'create',
   },
   builds: {
@@ -85,7 +86,7 @@ const PRINCIPALS = {
       'rpc.environments.secret.values',
       'rpc.projects.project.exists',
     ],
-    durables: { COMMANDS: ['builds-start', 'builds-cancel'] },
+    durables: { COMMANDS: { 'builds-start': 'cmd.builds.build.start.v1', 'builds-cancel': 'cmd.builds.build.cancel.v1' } },
     streams: 'create',
   },
   // The gateway reads events and live logs and asks projects who a caller is; nothing else.
@@ -118,15 +119,15 @@ function permissionsFor(name, prefix) {
       if (p.streams === 'manage') publish.push(`$JS.API.STREAM.UPDATE.${stream}`);
     }
   }
-  for (const [kind, names] of Object.entries(p.durables ?? {})) {
+  for (const [kind, durables] of Object.entries(p.durables ?? {})) {
     const stream = streamName(prefix, kind);
-    for (const durable of names) {
+    for (const [durable, filter] of Object.entries(durables)) {
       publish.push(
         `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
-        // The new create API puts the filter subject after the name; the old one has none.
-        `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,
-        `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`,
-        `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+        // Create and update only through the API that names the filter subject after the consumer
+        // (nats-server 2.9+; the server refuses a config whose filter is not that subject), so the
+        // filter is this one; not the forms without it (CREATE.<stream>.<name>, DURABLE.CREATE).
+        `$JS.API.CONSUMER.CREATE.${stream}.${durable}.${at(filter)}`,
         `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
         `$JS.ACK.${stream}.${durable}.>`,
       );

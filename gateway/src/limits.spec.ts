@@ -1,5 +1,5 @@
 import { buildSchema, parse, validate } from 'graphql';
-import { clientAddress, queryLimitRules, RateLimiter, RequestLimiter } from './limits';
+import { addressBucket, clientAddress, queryLimitRules, RateLimiter, RequestLimiter } from './limits';
 
 const schema = buildSchema('type Query { a: A  n: Int } type A { b: A  n: Int }');
 
@@ -47,6 +47,19 @@ describe('request limiter', () => {
     expect(one.take('Bearer same', '10.0.0.1', t)).toBeNull();
     expect(one.take('Bearer same', '10.0.0.1', t)?.message).toMatch(/^too many requests from this caller/);
     expect(one.take('Bearer other', '10.0.0.1', t)).toBeNull();
+  });
+
+  it('counts an IPv6 address by its /64, an IPv4 one (also mapped) by itself', () => {
+    expect(addressBucket('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:0db8:0001:0003::1')).toBe('2001:db8:1:3::/64');
+    expect(addressBucket('::1')).toBe('0:0:0:0::/64');
+    expect(addressBucket('::ffff:10.0.0.9')).toBe('10.0.0.9');
+    expect(addressBucket('10.0.0.9')).toBe('10.0.0.9');
+    expect(addressBucket(undefined)).toBe('?');
+    const limiter = new RequestLimiter(new RateLimiter(1, 5), new RateLimiter(1, 2));
+    expect([limiter.take('Bearer a', '2001:db8::1'), limiter.take('Bearer b', '2001:db8::2')]).toEqual([null, null]);
+    expect(limiter.take('Bearer c', '2001:db8::3')?.message).toMatch(/^too many requests from this address/);
   });
 
   it('believes X-Forwarded-For only as many hops back as TRUST_PROXY_HOPS says', () => {

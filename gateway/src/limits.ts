@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 
@@ -76,7 +77,7 @@ export class RequestLimiter {
   take(authorization: string | undefined, address: string | undefined, now = Date.now()): GraphQLError | null {
     const callerWait = this.perCaller.take(callerKey(authorization, address), now);
     if (callerWait !== null) return rateLimited(callerWait);
-    const addressWait = this.perAddress.take(`a:${address ?? '?'}`, now);
+    const addressWait = this.perAddress.take(`a:${addressBucket(address)}`, now);
     if (addressWait !== null) {
       return new GraphQLError(`too many requests from this address: retry in ${addressWait} s (the gateway's RATE_LIMIT_PER_ADDRESS_PER_SECOND / RATE_LIMIT_PER_ADDRESS_BURST)`, {
         extensions: { code: 'RATE_LIMITED', retryAfterSeconds: addressWait },
@@ -84,6 +85,26 @@ export class RequestLimiter {
     }
     return null;
   }
+}
+
+/**
+ * The bucket an address counts against: an IPv4 address (also IPv4-mapped IPv6) itself, an IPv6
+ * address by its /64 (one host or LAN usually has a whole /64, and could otherwise take a new
+ * address for every request).
+ */
+export function addressBucket(address: string | undefined): string {
+  if (!address) return '?';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!isIPv6(address)) return address;
+  const [head, tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** A GraphQL error for a request past the rate limit. */

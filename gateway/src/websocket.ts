@@ -19,6 +19,8 @@ type Extra = { identity?: GatewayContext['identity']; authorization?: string; ad
 
 /** Close code that makes graphql-ws clients reconnect (and so sign in again with fresh memberships). */
 export const CLOSE_RECONNECT = 1012;
+/** Closed for the rate limit (RATE_LIMIT_*): reconnect after a while. */
+export const CLOSE_TRY_LATER = 1013;
 /** Longest timer Node keeps (about 24.8 days); a token that lives longer is re-checked per operation anyway. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -105,6 +107,13 @@ export function attachWebSocketServer(
           extra.authorization = typeof raw === 'string' ? raw : undefined;
           const upgrade = (extra as { request?: import('node:http').IncomingMessage }).request;
           extra.address = upgrade ? limits.addressOf(upgrade) : undefined;
+          // A connection counts as a request (its token is checked like one): past the limit it is
+          // closed with 1013 "try again later", which clients answer by reconnecting later.
+          const limited = limits.rate.take(extra.authorization, extra.address);
+          if (limited) {
+            extra.socket.close(CLOSE_TRY_LATER, closeReason(`Try again later: ${limited.message}`));
+            return false;
+          }
           const { identity, expiresAt } = await auth.authenticateUntil(extra.authorization);
           if (extra.socket.readyState !== extra.socket.OPEN) return false;
           extra.identity = identity;
@@ -137,7 +146,7 @@ export function attachWebSocketServer(
           const error = err instanceof GraphQLError ? err : new GraphQLError((err as Error).message, { extensions: { code: 'UNAUTHENTICATED' } });
           const unauthenticated = error.extensions?.code === 'UNAUTHENTICATED';
           // 1013 "try again later" when the projects service did not answer: the client reconnects.
-          setImmediate(() => extra.socket.close(unauthenticated ? CLOSE_UNAUTHENTICATED : 1013, closeReason(`${unauthenticated ? 'Unauthenticated' : 'Unavailable'}: ${error.message}`)));
+          setImmediate(() => extra.socket.close(unauthenticated ? CLOSE_UNAUTHENTICATED : CLOSE_TRY_LATER, closeReason(`${unauthenticated ? 'Unauthenticated' : 'Unavailable'}: ${error.message}`)));
           return [error];
         }
       },

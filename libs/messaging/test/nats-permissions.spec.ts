@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, ErrorCode, nanos, StringCodec, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { AckPolicy, connect, ErrorCode, nanos, StringCodec, type NatsConnection, type NatsError, type Subscription } from 'nats';
 
 const sc = StringCodec();
 
@@ -174,6 +174,9 @@ describe('NATS users and permissions (the test environment runs deploy/nats/nats
 
     it("a service reads only through its own durable consumers, and only one principal changes a stream's config", async () => {
       const stream = `${fixed.toUpperCase()}_EVENTS`;
+      const adminNc = await connectTestNats('fixed-admin-info', { access: server.access });
+      fixedOpen.push(adminNc);
+      const adminInfo = async (s: string, name: string) => (await adminNc.jetstreamManager()).consumers.info(s, name);
       const executions = await bus('executions');
       await executions.ensureStreams();
       const own = await executions.consume(['evt.builds.build.finished.v1'], { durable: 'executions-build-finished', from: 'new' }, async () => undefined);
@@ -186,9 +189,26 @@ describe('NATS users and permissions (the test environment runs deploy/nats/nats
       await expect(builds.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.executions-build-finished`, sc.encode('{"batch":1}'))).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
       const buildsJsm = await builds.nc.jetstreamManager();
       await expect(buildsJsm.consumers.info(stream, 'executions-build-finished')).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      const takeover = sc.encode(JSON.stringify({ stream_name: stream, config: { durable_name: 'executions-build-finished', ack_policy: 'explicit', filter_subject: `${fixed}.evt.builds.build.finished.v1` } }));
+      for (const subject of [
+        `$JS.API.CONSUMER.CREATE.${stream}.executions-build-finished.${fixed}.evt.builds.build.finished.v1`,
+        `$JS.API.CONSUMER.CREATE.${stream}.executions-build-finished`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.executions-build-finished`,
+      ]) {
+        await expect(builds.nc.request(subject, takeover)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      }
       // Its own consumer of commands it may use.
       const commands = await builds.consume(['cmd.builds.build.cancel.v1'], { durable: 'builds-cancel', from: 'all' }, async () => undefined);
       await commands.stop();
+
+      // executions may not widen its own consumer's filter to every event, nor give it several.
+      const ownJsm = await executions.nc.jetstreamManager();
+      const widened = { durable_name: 'executions-build-finished', ack_policy: AckPolicy.Explicit };
+      await expect(ownJsm.consumers.update(stream, 'executions-build-finished', { filter_subject: `${fixed}.evt.>` })).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      // (the create subject without a filter, which any config could go through, is refused too)
+      const unfiltered = sc.encode(JSON.stringify({ stream_name: stream, config: { ...widened, filter_subject: `${fixed}.evt.>` } }));
+      await expect(executions.nc.request(`$JS.API.CONSUMER.CREATE.${stream}.executions-build-finished`, unfiltered)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      expect((await adminInfo(stream, 'executions-build-finished')).config.filter_subject).toBe(`${fixed}.evt.builds.build.finished.v1`);
 
       // Only projects (`streams: 'manage'`) changes a stream's config; executions cannot shrink it.
       const executionsJsm = await executions.nc.jetstreamManager();

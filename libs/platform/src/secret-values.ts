@@ -14,7 +14,7 @@ export interface Secrets {
   readonly values: readonly string[];
   /** The text with every `${secrets.NAME}` replaced by its value (for the call only: never recorded); `json`: escaped for inside a JSON string. */
   fill(text: string, json?: boolean): string;
-  /** The text with every value (and its URL- and JSON-escaped forms) replaced by `***`: for outputs, errors and logs. */
+  /** The text with every value (and its URL-, form- and JSON-escaped forms) replaced by `***`: for outputs, errors and logs. */
   mask(text: string): string;
   /** `mask` over every string (keys too) in a JSON-like value. */
   maskDeep<T>(value: T): T;
@@ -25,7 +25,7 @@ export const NO_SECRETS: Secrets = { values: [], fill: (t) => t, mask: (t) => t,
 /** Filling and masking over the values `rpc.environments.secret.values` answered (name -> value). */
 export function secretsFrom(values: Record<string, string>): Secrets {
   // Longest first, so a value that contains another is masked whole.
-  const forms = [...new Set(Object.values(values).flatMap((v) => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)]))]
+  const forms = [...new Set(Object.values(values).flatMap((v) => [v, encodeURIComponent(v), new URLSearchParams({ v }).toString().slice(2), JSON.stringify(v).slice(1, -1)]))]
     .filter((f) => f.length > 0)
     .sort((a, b) => b.length - a.length);
   const mask = (text: string) => forms.reduce((t, f) => t.split(f).join('***'), text);

@@ -16,7 +16,8 @@ export const REPO_ROOT = join(__dirname, '..', '..', '..');
 const PORT_RANGE_START = 20_000;
 const PORTS_PER_WORKER = 1_500;
 const WORKER_SLICES = 8;
-let portCursor = 0;
+// Started per process, so two jest processes with the same worker id (a second run) start apart.
+let portCursor = (process.pid * 7919) % PORTS_PER_WORKER;
 
 export async function freePort(): Promise<number> {
   const worker = (Number(process.env.JEST_WORKER_ID ?? '1') - 1) % WORKER_SLICES;

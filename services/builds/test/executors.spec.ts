@@ -347,6 +347,9 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
       'charts/lib/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-lib\ndata:\n  greeting: {{ .Values.greeting | quote }}\n',
       'charts/broken/Chart.yaml': 'apiVersion: v2\nname: broken\nversion: 0.0.1\n',
       // A dependency on a repository of the platform's own network (loopback, port 9).
+      // Chart.yaml names only a local dependency; the Chart.lock helm would fetch from names another.
+      'charts/locked/Chart.yaml': 'apiVersion: v2\nname: locked\nversion: 0.0.1\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n',
+      'charts/locked/Chart.lock': 'dependencies:\n- name: lib\n  repository: http://127.0.0.1:9/charts\n  version: 0.1.0\ndigest: sha256:0000\ngenerated: "2026-01-01T00:00:00Z"\n',
       'charts/reaching/Chart.yaml': 'apiVersion: v2\nname: reaching\nversion: 0.0.1\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n  - name: inside\n    version: 1.0.0\n    repository: http://127.0.0.1:9/charts\n',
       'charts/broken/templates/deployment.yaml': 'image: {{ required "tag is required: set it with an override" .Values.tag }}\n',
       'values/staging.yaml': 'replicaCount: 4\nimage:\n  tag: "2.0.0-staging"\ncolor: green\nlib:\n  greeting: bonjour\n',
@@ -414,13 +417,16 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     expect((wrong as { error: string }).error).toContain('check the user name and password of chart repository wrong-password');
   });
 
-  it("refuses a git chart's dependency repository on an address OUTBOUND_ALLOW does not allow, before helm fetches it", async () => {
-    const { h, done } = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/reaching' } });
-    const result = await done;
-    expect(result.status === 'FAILED' && result.error).toMatch(
-      /^cannot build the dependencies of chart reaching \(charts\/reaching\): dependency repository http:\/\/127\.0\.0\.1:9\/charts: refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address/,
-    );
-    expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
+  it("refuses a git chart's dependency repository (in Chart.yaml or Chart.lock) on an address OUTBOUND_ALLOW does not allow, before helm fetches it", async () => {
+    for (const chart of ['reaching', 'locked']) {
+      const { h, done } = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: `charts/${chart}` } });
+      const result = await done;
+      expect({ chart, error: result.status === 'FAILED' && result.error }).toEqual({
+        chart,
+        error: expect.stringMatching(new RegExp(`^cannot build the dependencies of chart ${chart} \\(charts/${chart}\\): dependency repository http://127\\.0\\.0\\.1:9/charts: refused to connect to 127\\.0\\.0\\.1 for http://127\\.0\\.0\\.1:9: it is a loopback address`)),
+      });
+      expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
+    }
   });
 
   describe('a chart repository whose index points elsewhere', () => {
@@ -441,7 +447,11 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
           '/redirect/hello-0.1.0.tgz': () => res.writeHead(302, { location: 'http://127.0.0.1:9/stolen.tgz' }).end(),
           '/tampered/index.yaml': () => res.writeHead(200).end(index('hello-0.1.0.tgz', 'f'.repeat(64))),
           '/tampered/hello-0.1.0.tgz': () => res.writeHead(200).end(archive),
-          '/ranged/index.yaml': () => res.writeHead(200).end(index('hello-0.1.0.tgz', digest)),
+          // Versions the constraint must not pick point where picking them would fail (refused).
+          '/ranged/index.yaml': () =>
+            res.writeHead(200).end(
+              `${index('hello-0.1.0.tgz', digest)}  - name: hello\n    version: 1.0.0\n    urls: [http://127.0.0.1:9/hello-1.0.0.tgz]\n  - name: hello\n    version: 0.2.0-rc.1\n    urls: [http://127.0.0.1:9/hello-0.2.0-rc.1.tgz]\n  - name: hello\n    version: 0.0.9\n    urls: [http://127.0.0.1:9/hello-0.0.9.tgz]\n`,
+            ),
           '/ranged/hello-0.1.0.tgz': () => res.writeHead(200).end(archive),
         };
         (routes[req.url ?? ''] ?? (() => res.writeHead(404).end('not found')))();

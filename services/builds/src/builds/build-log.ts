@@ -33,7 +33,11 @@ export class BuildLogWriter implements BuildLog {
 
   secret(value: string | null | undefined): void {
     if (!value || value.length < 3) return;
-    for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) if (!this.secrets.includes(form)) this.secrets.push(form);
+    // The log is masked line by line: a value of several lines (a PEM key) is masked by each of its
+    // lines long enough to be told from ordinary text.
+    const lines = value.includes('\n') ? value.split(/\r?\n/).filter((l) => l.trim().length >= 8) : [];
+    const forms = [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), Buffer.from(value).toString('base64'), ...lines];
+    for (const form of forms) if (!this.secrets.includes(form)) this.secrets.push(form);
     this.secrets.sort((a, b) => b.length - a.length);
   }
 

@@ -125,7 +125,7 @@ class Bake {
     const what = `cannot fetch chart "${template.chart}"${template.version ? ` version ${template.version}` : ''} from chart repository ${repo.name} (${repo.url})`;
     // The outbound guard first: the repository's address may not be the platform's own network.
     try {
-      await checkOutboundUrl(new URL(repo.url), ctx.outbound);
+      await checkOutboundUrl(new URL(repo.url.replace(/^oci:/i, 'https:')), ctx.outbound);
     } catch (err) {
       if (err instanceof OutboundRefusedError) throw new BuildFailure(`${what}: ${err.message}`);
       throw err;

@@ -8,7 +8,7 @@ describe('pickChartVersion (as helm picks)', () => {
 
   it('takes the highest stable version when none is asked for', () => {
     expect(pickChartVersion(all, undefined)?.version).toBe('1.10.3');
-    expect(pickChartVersion(entries('1.0.0-beta', '1.0.0-alpha'), undefined)?.version).toBe('1.0.0-beta'); // only prereleases: the highest
+    expect(pickChartVersion(entries('1.0.0-beta', '1.0.0-alpha'), undefined)).toBeUndefined(); // only prereleases: none, as helm
   });
 
   it('takes an exact version, with or without a leading v', () => {
@@ -21,7 +21,9 @@ describe('pickChartVersion (as helm picks)', () => {
     expect(pickChartVersion(all, '^1.2')?.version).toBe('1.10.3');
     expect(pickChartVersion(all, '~1.2')?.version).toBe('1.2.0');
     expect(pickChartVersion(all, '>= 1.0, < 1.5')?.version).toBe('1.2.0');
+    expect(pickChartVersion(all, '< 2.0')?.version).toBe('1.10.3'); // not 2.0.0-rc.1 ("< 2.0" is "<2.0.0-0" to semver)
     expect(pickChartVersion(all, '>= 2.0.0-0')?.version).toBe('2.0.0-rc.1');
+    expect(pickChartVersion(all, '1.0.0 - 2.0.0')?.version).toBe('1.10.3'); // a hyphen range asks for no prerelease
     expect(pickChartVersion(all, '^3')).toBeUndefined();
     expect(pickChartVersion(all, '9.9.9')).toBeUndefined();
   });

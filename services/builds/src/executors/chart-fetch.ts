@@ -38,13 +38,21 @@ export interface FetchedChart {
 export function pickChartVersion(entries: IndexEntry[], wanted: string | undefined): IndexEntry | undefined {
   const valid = entries.filter((e) => semver.valid(e.version, { loose: true }));
   const sorted = [...valid].sort((a, b) => semver.rcompare(a.version, b.version, { loose: true }));
-  if (!wanted) return sorted.find((e) => !semver.prerelease(e.version, { loose: true })) ?? sorted[0];
+  // No version: the highest stable one, as helm's "*" (none when there are only prereleases).
+  if (!wanted) return sorted.find((e) => !semver.prerelease(e.version, { loose: true }));
   const exact = entries.find((e) => e.version === wanted || e.version === wanted.replace(/^v/, ''));
   if (exact) return exact;
   // Helm's constraints separate AND-ed terms with commas; npm's with spaces.
-  const range = semver.validRange(wanted.replace(/,/g, ' '), { loose: true });
-  if (!range) return undefined;
-  return sorted.find((e) => semver.satisfies(e.version, range, { loose: true, includePrerelease: /-/.test(wanted) }));
+  let range: semver.Range;
+  try {
+    range = new semver.Range(wanted.replace(/,/g, ' '), { loose: true });
+  } catch {
+    return undefined;
+  }
+  // Prereleases only when a version written in the constraint is one itself (as helm: the hyphen
+  // range "1.0.0 - 2.0.0" is not; semver's own desugaring of "< 1.0" to "<1.0.0-0" does not count).
+  const includePrerelease = /\d+\.\d+\.\d+-[0-9A-Za-z]/.test(wanted);
+  return sorted.find((e) => semver.satisfies(e.version, range, { loose: true, includePrerelease }));
 }
 
 /** The entries of `chart` in an index.yaml's text; throws a BuildFailure naming what is wrong with it. */

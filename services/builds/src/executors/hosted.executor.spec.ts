@@ -1,5 +1,5 @@
 import { parseOutboundAllow } from '@pipewright/platform';
-import { checkImageSource, imageReferenceHost, imageTag, registryHost } from './hosted.executor';
+import { checkImageSource, imageReferenceHost, imageReferenceProblem, imageTag, registryHost } from './hosted.executor';
 
 describe('hosted build tags', () => {
   it('fills {BUILD_NUMBER} and {COMMIT} into the tag format', () => {
@@ -25,7 +25,24 @@ describe('the outbound guard for the images a pipeline names', () => {
     expect(imageReferenceHost('Registry.Example.com/app')).toBe('registry.example.com');
     expect(imageReferenceHost('alpine:3.20')).toBeNull(); // unqualified: registries.conf decides
     expect(imageReferenceHost('team/app:1')).toBeNull();
-    expect(imageReferenceHost('localhost/pipewright-build/x:1')).toBeNull(); // local storage
+    expect(imageReferenceHost('localhost:5000/x:1')).toBe('localhost:5000');
+  });
+
+  it('takes registry references only: no transport, no local image store', () => {
+    for (const ok of ['alpine', 'alpine:3.20', 'team/app:1', '127.0.0.1:5000/pipewright/busybox:1.35', 'registry.example.com/a/b@sha256:' + 'a'.repeat(64), 'localhost:5000/x']) {
+      expect({ ok, problem: imageReferenceProblem(ok) }).toEqual({ ok, problem: null });
+    }
+    for (const [bad, why] of [
+      ['docker://127.0.0.1:9/x', /names the transport "docker:"/],
+      ['dir:/etc', /names the transport "dir:"/],
+      ['containers-storage:secret-image', /names the transport "containers-storage:"/],
+      ['oci-archive:/var/lib/x.tar', /names the transport "oci-archive:"/],
+      ['localhost/pipewright-build/other:1', /the builds service's own image store/],
+      ['Team/App', /is not an image reference/],
+      ['a b', /is not an image reference/],
+    ] as const) {
+      expect(imageReferenceProblem(bad)).toMatch(why);
+    }
   });
 
   it("refuses one on the platform's own network, naming it and the setting, unless it is the stage's own registry", async () => {
@@ -36,5 +53,6 @@ describe('the outbound guard for the images a pipeline names', () => {
     await expect(checkImageSource('127.0.0.1:5000/base:1', 'cannot pull build image', '127.0.0.1:5000', policy)).resolves.toBeUndefined();
     await expect(checkImageSource('127.0.0.1:9/evil:1', 'cannot pull build image', '127.0.0.1:5000', parseOutboundAllow('127.0.0.1:9'))).resolves.toBeUndefined();
     await expect(checkImageSource('alpine:3.20', 'cannot pull build image', '127.0.0.1:5000', policy)).resolves.toBeUndefined();
+    await expect(checkImageSource('dir:/etc', 'cannot pull build image', '127.0.0.1:5000', policy)).rejects.toThrow(/^cannot pull build image "dir:\/etc" names the transport "dir:"/);
   });
 });

@@ -43,26 +43,49 @@ export function registryHost(url: string): string {
   return new URL(/^[a-z]+:\/\//i.test(url) ? url : `https://${url}`).host;
 }
 
+/** Transports buildah takes before a `:` instead of a registry name: a reference must never name one. */
+const TRANSPORTS = new Set(['docker', 'docker-archive', 'docker-daemon', 'oci', 'oci-archive', 'dir', 'containers-storage', 'ostree', 'sif', 'tarball']);
+/** A registry image reference: [host[:port]/]path[:tag][@digest] (the distribution grammar, lower-case path). */
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REFERENCE = new RegExp(
+  `^(?:((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)/)?(${COMPONENT}(?:/${COMPONENT})*)(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+/**
+ * Why `image` cannot be pulled for a build, or null: it must be a registry reference. A transport
+ * (`dir:/...`, `containers-storage:...`, `docker://...`) would read files or images of the builds
+ * service's host, and `localhost/...` is its local image store (other builds' images).
+ */
+export function imageReferenceProblem(image: string): string | null {
+  const transport = /^([a-z-]+):/.exec(image)?.[1];
+  if (transport && TRANSPORTS.has(transport) && !/^[a-z-]+:[0-9]+\//.test(image)) return `"${image}" names the transport "${transport}:": give a registry image, e.g. registry.example.com/team/image:tag`;
+  const match = REFERENCE.exec(image);
+  if (!match) return `"${image}" is not an image reference: give [registry[:port]/]name[:tag], the name in lower case, e.g. registry.example.com/team/image:tag`;
+  if (match[1] === 'localhost') return `"${image}" names the builds service's own image store (localhost/...): give a registry image`;
+  return null;
+}
+
 /**
  * The registry host an image reference names (`host[:port]/path[:tag]`), or null when it names
- * none: unqualified (`alpine`, `team/app`: registries.conf's search list decides) or local storage
- * (`localhost/...`).
+ * none (`alpine`, `team/app`: registries.conf's search list decides).
  */
 export function imageReferenceHost(image: string): string | null {
   const slash = image.indexOf('/');
   if (slash <= 0) return null;
   const first = image.slice(0, slash).toLowerCase();
-  if (first === 'localhost' || !/[.:]/.test(first)) return null;
+  if (first !== 'localhost' && !/[.:]/.test(first)) return null;
   return first;
 }
 
 /**
- * The outbound guard for an image the pipeline names (the build image, a Dockerfile's FROM): its
- * registry may not be an address of the platform's own network unless OUTBOUND_ALLOW allows it, or
- * it is the stage's own image registry (set by a project admin). A name that does not resolve here
- * is left to buildah (it may go through a proxy).
+ * Checks an image the pipeline names (the build image, a Dockerfile's FROM) before it is pulled:
+ * a registry reference (imageReferenceProblem), whose registry is not an address of the platform's
+ * own network unless OUTBOUND_ALLOW allows it, or is the stage's own image registry (set by a
+ * project admin). A name that does not resolve here is left to buildah (it may go through a proxy).
  */
 export async function checkImageSource(image: string, what: string, registryHostOfStage: string, policy: OutboundPolicy): Promise<void> {
+  const problem = imageReferenceProblem(image);
+  if (problem) throw new BuildFailure(`${what} ${problem}`);
   const host = imageReferenceHost(image);
   if (!host || host === registryHostOfStage.toLowerCase()) return;
   try {
@@ -174,7 +197,8 @@ async function buildAndPush(
     const minutes = c.timeLimitMinutes ?? 30;
     await checkImageSource(c.buildImage, 'cannot pull build image', host, ctx.outbound);
     ctx.log.line(`starting build image ${c.buildImage}`);
-    const from = await buildah(['from', tlsVerify, '--quiet', '--pull', '--name', `pw-build-${ctx.buildId}`, c.buildImage], { quiet: true, timeoutMs: 10 * 60_000 });
+    // docker://: from a registry, never another transport (checkImageSource refused those already).
+    const from = await buildah(['from', tlsVerify, '--quiet', '--pull', '--name', `pw-build-${ctx.buildId}`, `docker://${c.buildImage}`], { quiet: true, timeoutMs: 10 * 60_000 });
     if (from.code !== 0) throw new BuildFailure(`cannot start build image ${c.buildImage}: ${tail(from, 3)}`);
     const container = from.stdout.trim().split('\n').pop()!;
     try {
@@ -203,7 +227,7 @@ async function buildAndPush(
   const bases = dockerfileBaseImages(await readFile(dockerfile, 'utf8').catch(() => ''));
   for (const image of bases) await checkImageSource(image, `cannot pull base image of ${c.dockerfilePath ?? 'Dockerfile'}:`, host, ctx.outbound);
   for (const image of bases) {
-    const pulled = await buildah(['pull', tlsVerify, '--quiet', image], { quiet: true, timeoutMs: 10 * 60_000 });
+    const pulled = await buildah(['pull', tlsVerify, '--quiet', `docker://${image}`], { quiet: true, timeoutMs: 10 * 60_000 });
     if (pulled.code !== 0) throw new BuildFailure(`cannot pull base image ${image} of ${c.dockerfilePath ?? 'Dockerfile'}: ${tail(pulled, 3)}`);
   }
   const bud = await buildah(['bud', '--isolation', 'chroot', '--pull=false', tlsVerify, '--format', 'docker', '-f', dockerfile, '-t', local, context], {

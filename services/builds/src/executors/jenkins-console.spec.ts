@@ -35,6 +35,13 @@ describe('ConsoleLines', () => {
     expect(resumed.flush()).toEqual([]);
   });
 
+  it('leaves the unfinished line out of the saved state when asked (a build with secrets)', () => {
+    const c = new ConsoleLines();
+    c.push(Buffer.from('x\ntoken=s3cr'), '11');
+    expect(c.state(false)).toEqual({ consoleOffset: 11, consolePending: undefined });
+    expect(c.state()).toEqual({ consoleOffset: 11, consolePending: Buffer.from('token=s3cr').toString('base64') });
+  });
+
   it('keeps empty lines', () => {
     expect(new ConsoleLines().push(Buffer.from('a\n\nb\n'), '5')).toEqual(['a', '', 'b']);
   });

@@ -38,8 +38,12 @@ export class ConsoleLines {
     return [last];
   }
 
-  /** What to save with the build state. */
-  state(): { consoleOffset: number; consolePending: string | undefined } {
-    return { consoleOffset: this.offset, consolePending: this.pending.length ? this.pending.toString('base64') : undefined };
+  /**
+   * What to save with the build state. Without `keepPending` the unfinished line is left out (a
+   * build with secrets: the line is not masked yet, and could hold one); after a restart its rest
+   * then shows as a line of its own.
+   */
+  state(keepPending = true): { consoleOffset: number; consolePending: string | undefined } {
+    return { consoleOffset: this.offset, consolePending: keepPending && this.pending.length ? this.pending.toString('base64') : undefined };
   }
 }

@@ -60,7 +60,7 @@ class JenkinsBuild {
     try {
       const tool = await resolveResource(ctx, 'build-tool', this.config.buildToolId, 'buildToolId');
       this.client = new JenkinsClient(tool, { onRetry: (message) => ctx.log.line(message), outbound: ctx.outbound });
-      this.secrets = await resolveSecrets(ctx, 'parameters', ...Object.values(this.config.parameters));
+      this.secrets = await this.parameterSecrets();
       if (ctx.signal.aborted) return await this.cancel();
       if (this.state.buildNumber === undefined) {
         if (this.state.queueId === undefined) await this.trigger();
@@ -83,6 +83,29 @@ class JenkinsBuild {
       if (!failure) throw err;
       return { status: 'FAILED', error: this.secrets.mask(failure.message), outputs: failure.outputs ?? this.outputs() };
     }
+  }
+
+  /**
+   * The secrets the parameters name. Once the build was triggered (a resume after a restart), a
+   * failure to read them does not fail the stage (the Jenkins build runs on, and is followed): it
+   * is tried again a few times, then the build goes on, saying its console is no longer masked.
+   */
+  private async parameterSecrets(): Promise<Secrets> {
+    const texts = Object.values(this.config.parameters);
+    if (this.state.queueId === undefined) return resolveSecrets(this.ctx, 'parameters', ...texts);
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        return await resolveSecrets(this.ctx, 'parameters', ...texts);
+      } catch (err) {
+        if (!(err instanceof BuildFailure)) throw err;
+        lastError = err;
+        if (/does not exist|has no secret/.test(err.message)) break;
+        await wait(1000 * 2 ** (attempt - 1), this.ctx.signal);
+      }
+    }
+    this.ctx.log.line(`could not read the secrets of the parameters again after the restart (${lastError?.message}): what the Jenkins console prints of them is not masked from here on`);
+    return NO_SECRETS;
   }
 
   private outputs(result?: string | null): Record<string, unknown> | undefined {
@@ -196,7 +219,7 @@ class JenkinsBuild {
       const more = await this.pumpConsole(consoleLines);
       if (!build.building && !more) {
         for (const line of consoleLines.flush()) ctx.log.line(line);
-        await this.save(consoleLines.state());
+        await this.save(consoleLines.state(this.secrets.values.length === 0));
         return build;
       }
       await wait(backoff.next(), ctx.signal);
@@ -215,7 +238,7 @@ class JenkinsBuild {
     for (const line of lines) ctx.log.line(line);
     // The lines are stored before the offset past them is: a crash in between repeats lines, never loses them.
     if (lines.length) await ctx.log.flush();
-    if (consoleLines.offset !== before || lines.length) await this.save(consoleLines.state());
+    if (consoleLines.offset !== before || lines.length) await this.save(consoleLines.state(this.secrets.values.length === 0));
     return res.headers.get('x-more-data') === 'true';
   }
 
