@@ -373,7 +373,7 @@ export const chartRepositories: KindConfig<
   test: TestChartRepositoryMutation,
   fields: [
     nameField,
-    { key: 'url', label: 'URL', type: 'text', required: true, placeholder: 'https://charts.example.com', hint: 'HTTP(S) with an index.yaml, or oci://registry.example.com/charts' },
+    { key: 'url', label: 'URL', type: 'text', required: true, placeholder: 'https://charts.example.com', hint: 'HTTP(S) with an index.yaml (Bake does not fetch from an oci:// registry yet)' },
     { key: 'username', label: 'Username', type: 'text' },
     { key: 'password', label: 'Password', type: 'secret', isSet: (r) => r.hasCredentials },
   ],

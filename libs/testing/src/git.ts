@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { testEnv } from './test-env';
@@ -17,8 +17,8 @@ export interface TestRepository {
   remove(): void;
 }
 
-/** A repository of a suite's own on the test environment's git server, holding `files` on `main`. */
-export async function createGitRepository(name: string, files: Record<string, string>): Promise<TestRepository> {
+/** A repository of a suite's own on the test environment's git server, holding `files` (and `symlinks`: path -> target) on `main`. */
+export async function createGitRepository(name: string, files: Record<string, string>, opts: { symlinks?: Record<string, string> } = {}): Promise<TestRepository> {
   const bare = join(testEnv('GIT_ROOT'), `${name}.git`);
   const work = mkdtempSync(join(tmpdir(), 'pw-test-repo-'));
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: work, GIT_TERMINAL_PROMPT: '0' };
@@ -28,6 +28,10 @@ export async function createGitRepository(name: string, files: Record<string, st
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(tree, path)), { recursive: true });
       writeFileSync(join(tree, path), text);
+    }
+    for (const [path, target] of Object.entries(opts.symlinks ?? {})) {
+      mkdirSync(dirname(join(tree, path)), { recursive: true });
+      symlinkSync(target, join(tree, path));
     }
     await git(['init', '--quiet', '-b', 'main', tree], env);
     await git(['-C', tree, 'add', '-A'], env);

@@ -7,7 +7,7 @@ import { createGitRepository, freePort, testEnv, testOutboundAllow, waitFor } fr
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bakeExecutor } from '../src/executors/bake.executor';
@@ -313,8 +313,8 @@ describe('jenkinsExecutor (against the Jenkins fake)', () => {
 // ---- Bake ---------------------------------------------------------------------------------------
 
 /** A repository of this suite's own on the git server, holding the given files on `main`. */
-async function gitRepository(name: string, files: Record<string, string>): Promise<string> {
-  const repo = await createGitRepository(name, files);
+async function gitRepository(name: string, files: Record<string, string>, symlinks?: Record<string, string>): Promise<string> {
+  const repo = await createGitRepository(name, files, { symlinks });
   cleanups.push(repo.remove);
   return repo.url;
 }
@@ -337,9 +337,12 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
   });
   let own: { id: string };
 
+  // A file of the builds service's host, outside every checkout.
+  const outsideFile = join(mkdtempSync(join(tmpdir(), 'pw-outside-')), 'host-secret.txt');
   beforeAll(async () => {
+    writeFileSync(outsideFile, `HOST-SECRET-${RUN}\n`);
     const url = await gitRepository(`bake-${RUN}`, {
-      // An umbrella chart with a local dependency (helm dependency build) and its values file.
+      // An umbrella chart with a local dependency (helm dependency update) and its values file.
       'charts/umbrella/Chart.yaml': 'apiVersion: v2\nname: umbrella\nversion: 2.3.4\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n',
       'charts/umbrella/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-umbrella\ndata:\n  color: {{ .Values.color | quote }}\n',
       'charts/umbrella/values.yaml': 'color: blue\nlib:\n  greeting: hello\n',
@@ -350,10 +353,15 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
       // Chart.yaml names only a local dependency; the Chart.lock helm would fetch from names another.
       'charts/locked/Chart.yaml': 'apiVersion: v2\nname: locked\nversion: 0.0.1\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n',
       'charts/locked/Chart.lock': 'dependencies:\n- name: lib\n  repository: http://127.0.0.1:9/charts\n  version: 0.1.0\ndigest: sha256:0000\ngenerated: "2026-01-01T00:00:00Z"\n',
+      // A dependency from the test chart repository (fetched by the bake, not by helm).
+      'charts/remote/Chart.yaml': `apiVersion: v2\nname: remote\nversion: 0.0.1\ndependencies:\n  - name: hello\n    version: ^0.1.0\n    repository: ${testEnv('CHART_REPO_URL')}\n`,
+      // A template reading a file through a link out of the repository (see the symlinks below).
+      'charts/leaky/Chart.yaml': 'apiVersion: v2\nname: leaky\nversion: 0.0.1\n',
+      'charts/leaky/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\ndata:\n  host: {{ .Files.Get "host.txt" | quote }}\n',
       'charts/reaching/Chart.yaml': 'apiVersion: v2\nname: reaching\nversion: 0.0.1\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n  - name: inside\n    version: 1.0.0\n    repository: http://127.0.0.1:9/charts\n',
       'charts/broken/templates/deployment.yaml': 'image: {{ required "tag is required: set it with an override" .Values.tag }}\n',
       'values/staging.yaml': 'replicaCount: 4\nimage:\n  tag: "2.0.0-staging"\ncolor: green\nlib:\n  greeting: bonjour\n',
-    });
+    }, { 'charts/leaky/host.txt': outsideFile });
     own = resource('rpc.environments.source-repository.resolve', { name: 'bake-fixtures', provider: 'GITLAB', url, defaultBranch: 'main', token: testEnv('GIT_TOKEN') });
   });
 
@@ -417,16 +425,29 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     expect((wrong as { error: string }).error).toContain('check the user name and password of chart repository wrong-password');
   });
 
-  it("refuses a git chart's dependency repository (in Chart.yaml or Chart.lock) on an address OUTBOUND_ALLOW does not allow, before helm fetches it", async () => {
-    for (const chart of ['reaching', 'locked']) {
-      const { h, done } = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: `charts/${chart}` } });
-      const result = await done;
-      expect({ chart, error: result.status === 'FAILED' && result.error }).toEqual({
-        chart,
-        error: expect.stringMatching(new RegExp(`^cannot build the dependencies of chart ${chart} \\(charts/${chart}\\): dependency repository http://127\\.0\\.0\\.1:9/charts: refused to connect to 127\\.0\\.0\\.1 for http://127\\.0\\.0\\.1:9: it is a loopback address`)),
-      });
-      expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
-    }
+  it("fetches a git chart's dependency from its chart repository itself, behind the guard, and refuses one on an address OUTBOUND_ALLOW does not allow", async () => {
+    const remote = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/remote' } });
+    const manifest = manifestOf(await remote.done);
+    expect(manifest).toContain('name: web-hello'); // the dependency's own resources
+    expect(remote.h.lines).toContainEqual(expect.stringMatching(/^fetched chart hello 0\.1\.0 from http:\/\/.*hello-0\.1\.0\.tgz/));
+    expect(remote.h.lines).toContainEqual(expect.stringMatching(/^\$ helm dependency update \.\/src\/chart\/charts\/remote --skip-refresh$/));
+
+    const { h, done } = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/reaching' } });
+    const result = await done;
+    expect(result.status === 'FAILED' && result.error).toMatch(
+      /^cannot build the dependencies of chart reaching \(charts\/reaching\): dependency inside from http:\/\/127\.0\.0\.1:9\/charts: refused to connect to 127\.0\.0\.1 for http:\/\/127\.0\.0\.1:9: it is a loopback address/,
+    );
+    expect(h.lines.filter((l) => l.startsWith('$ helm'))).toEqual([]);
+    // What a Chart.lock names is never fetched: the dependency is the file:// one Chart.yaml names.
+    expect(manifestOf(await bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/locked' } }).done)).toContain('name: web-lib');
+  });
+
+  it('refuses a git chart holding a symbolic link out of the repository (helm would read the file it leads to)', async () => {
+    const { h, done } = bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/leaky' } });
+    const result = await done;
+    expect(result).toMatchObject({ status: 'FAILED', error: `chart charts/leaky: charts/leaky/host.txt is a symbolic link out of the repository (to ${outsideFile}): a chart may only hold its own files` });
+    expect(JSON.stringify([result, h.raw])).not.toContain(`HOST-SECRET-${RUN}`);
+    expect(h.lines.filter((l) => l.startsWith('$ helm template'))).toEqual([]);
   });
 
   describe('a chart repository whose index points elsewhere', () => {
@@ -521,7 +542,7 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     expect(manifest).toContain('color: "green"');
     expect(manifest).toContain('name: web-lib');
     expect(manifest).toContain('greeting: "bonjour"');
-    expect(h.lines).toContain('$ helm dependency build ./src/chart/charts/umbrella');
+    expect(h.lines).toContain('$ helm dependency update ./src/chart/charts/umbrella --skip-refresh');
     expect(h.lines.filter((l) => l.startsWith('checked out '))).toHaveLength(1);
   });
 

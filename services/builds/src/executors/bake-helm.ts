@@ -53,8 +53,6 @@ export interface ChartMeta {
   name: string;
   version?: string;
   dependencies: number;
-  /** The dependencies' repositories that are URLs (http, https, oci), each once, from Chart.yaml and Chart.lock (what helm fetches); `file://` and `@alias` left out. */
-  repositories: string[];
 }
 
 /** Name, version and number of dependencies from a chart's Chart.yaml; undefined without one. */
@@ -67,28 +65,9 @@ export async function readChartMeta(dir: string): Promise<ChartMeta | undefined>
   } catch (err) {
     throw new BuildFailure(`Chart.yaml of the chart is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  // Chart.lock (the author's too) is what `helm dependency build` fetches when it is there.
-  const lockFile = join(dir, 'Chart.lock');
-  let lock: { dependencies?: unknown } = {};
-  if (existsSync(lockFile)) {
-    try {
-      lock = (parseYaml(await readFile(lockFile, 'utf8')) ?? {}) as typeof lock;
-    } catch (err) {
-      throw new BuildFailure(`Chart.lock of the chart is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
-  }
-  const listed = [...(Array.isArray(doc.dependencies) ? doc.dependencies : []), ...(Array.isArray(lock.dependencies) ? lock.dependencies : [])];
   return {
     name: typeof doc.name === 'string' ? doc.name : '',
     version: doc.version === undefined || doc.version === null ? undefined : String(doc.version),
     dependencies: Array.isArray(doc.dependencies) ? doc.dependencies.length : 0,
-    repositories: [
-      ...new Set(
-        listed
-          .map((d) => (d && typeof d === 'object' ? (d as { repository?: unknown }).repository : undefined))
-          .filter((r): r is string => typeof r === 'string' && /^(https?|oci):\/\//i.test(r.trim()))
-          .map((r) => r.trim()),
-      ),
-    ],
   };
 }

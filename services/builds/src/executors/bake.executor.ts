@@ -1,12 +1,12 @@
-import { checkOutboundUrl, OutboundRefusedError } from '@pipewright/platform';
 import type { ResolvedSourceRepository, stageDefinitions } from '@pipewright/contracts';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { isMap, isSeq, parse as parseYaml, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { commandLine, escapeSetValue, helmEnv, helmMessage, readChartMeta } from './bake-helm';
 import { fetchChart } from './chart-fetch';
-import { inside } from './paths';
+import { inside, refuseLinksOut } from './paths';
 import { abortReasonText, BuildFailure, stageConfig, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 import { resolveResource } from './environment';
 import { checkout, resolveRepository } from './git';
@@ -15,8 +15,6 @@ import { runProcess, type ProcessResult } from './process';
 type BakeStage = Extract<(typeof stageDefinitions)[number], { type: 'BAKE_MANIFEST' }>;
 export type BakeConfig = z.output<BakeStage['config']>;
 
-/** Local name of the chart repository inside the build's own helm config. */
-const REPO_ALIAS = 'pipewright-bake';
 
 interface Chart {
   /** Relative to the workspace, e.g. `./chart/hello`. */
@@ -123,49 +121,19 @@ class Bake {
     if (template.source !== 'CHART_REPOSITORY') throw new Error('unreachable');
     const repo = await resolveResource(this.ctx, 'chart-repository', template.chartRepositoryId, 'template.chartRepositoryId');
     const what = `cannot fetch chart "${template.chart}"${template.version ? ` version ${template.version}` : ''} from chart repository ${repo.name} (${repo.url})`;
-    // The outbound guard first: the repository's address may not be the platform's own network.
-    try {
-      await checkOutboundUrl(new URL(repo.url.replace(/^oci:/i, 'https:')), ctx.outbound);
-    } catch (err) {
-      if (err instanceof OutboundRefusedError) throw new BuildFailure(`${what}: ${err.message}`);
-      throw err;
+    if (/^oci:/i.test(repo.url)) {
+      throw new BuildFailure(`${what}: it is an OCI registry; Bake fetches charts from HTTP(S) chart repositories (an index.yaml) only: use one, or bake the chart from git (template.source GIT_FILE)`);
     }
-    const dest = join(ctx.workspace, 'chart');
-    if (!/^oci:/i.test(repo.url)) {
-      // HTTP(S): fetched here, behind the guard (the archive's URL is the index's to say, and may
-      // point anywhere, or redirect); helm renders the archive as it is.
-      const fetched = await fetchChart(repo, template.chart, template.version, { policy: ctx.outbound, signal: ctx.signal, what, log: (l) => ctx.log.line(l) }).catch((err: unknown) => {
-        throw err instanceof BuildFailure ? new BuildFailure(credentialHint(err.message, repo.name)) : err;
-      });
-      await mkdir(dest, { recursive: true });
-      const file = join(dest, `${fetched.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${fetched.version.replace(/[^A-Za-z0-9.+_-]/g, '_')}.tgz`);
-      await writeFile(file, fetched.archive);
-      return { chart: { dir: `./${relative(ctx.workspace, file)}`, name: fetched.name, version: fetched.version } };
-    }
-    // OCI: helm pulls it (behind the check above only).
-    const pull = ['pull'];
-    if (repo.username || repo.password) {
-      // helm template/pull take a password only as an argument (visible to every local user);
-      // `repo add --password-stdin` keeps it off the command line, in the build's own helm config.
-      const add = ['repo', 'add', REPO_ALIAS, repo.url, '--force-update', '--password-stdin'];
-      if (repo.username) add.push('--username', repo.username);
-      await this.helmStep(add, what, repo.password ?? '').catch((err: BuildFailure) => {
-        throw new BuildFailure(credentialHint(err.message, repo.name));
-      });
-      pull.push(`${REPO_ALIAS}/${template.chart}`);
-    } else {
-      pull.push(template.chart, '--repo', repo.url);
-    }
-    if (template.version) pull.push('--version', template.version);
-    pull.push('--untar', '--untardir', './chart');
-    await this.helmStep(pull, what).catch((err: BuildFailure) => {
-      throw new BuildFailure(credentialHint(err.message, repo.name));
+    // Fetched here, behind the outbound guard (the archive's URL is the index's to say, and may
+    // point anywhere, or redirect); helm renders the archive as it is.
+    const fetched = await fetchChart(repo, template.chart, template.version, { policy: ctx.outbound, signal: ctx.signal, what, log: (l) => ctx.log.line(l) }).catch((err: unknown) => {
+      throw err instanceof BuildFailure ? new BuildFailure(credentialHint(err.message, repo.name)) : err;
     });
-    const entries = (await readdir(dest, { withFileTypes: true })).filter((e) => e.isDirectory());
-    if (entries.length !== 1) throw new BuildFailure(`${what}: helm pull left ${entries.length} directories instead of one chart`);
-    const dir = join(dest, entries[0].name);
-    const meta = await readChartMeta(dir);
-    return { chart: { dir: `./${relative(ctx.workspace, dir)}`, name: meta?.name || template.chart, version: meta?.version } };
+    const dest = join(ctx.workspace, 'chart');
+    await mkdir(dest, { recursive: true });
+    const file = join(dest, archiveName(fetched.name, fetched.version));
+    await writeFile(file, fetched.archive);
+    return { chart: { dir: `./${relative(ctx.workspace, file)}`, name: fetched.name, version: fetched.version } };
   }
 
   /**
@@ -198,21 +166,56 @@ class Bake {
     const meta = existsSync(dir) && statSync(dir).isDirectory() ? await readChartMeta(dir) : undefined;
     if (!meta) throw new BuildFailure(`"${template.path}" on branch ${source.branch} of ${source.repo.name} is not a Helm chart directory (no Chart.yaml there): fix template.path`);
     const rel = `./${relative(ctx.workspace, dir)}`;
-    if (meta.dependencies > 0) {
-      const what = `cannot build the dependencies of chart ${meta.name} (${template.path})`;
-      // Chart.yaml is the pipeline author's: its repositories pass the outbound guard before helm
-      // fetches from them (helm resolves and follows redirects itself after this check).
-      for (const repository of meta.repositories) {
-        try {
-          await checkOutboundUrl(new URL(repository.replace(/^oci:/i, 'https:')), ctx.outbound);
-        } catch (err) {
-          if (err instanceof OutboundRefusedError) throw new BuildFailure(`${what}: dependency repository ${repository}: ${err.message}`);
-          throw err;
-        }
-      }
-      await this.helmStep(['dependency', 'build', rel], what);
-    }
+    // helm follows symbolic links when it loads a chart directory: none may lead out of the checkout.
+    await refuseLinksOut(source.dir, dir, `chart ${template.path}`);
+    if (meta.dependencies > 0) await this.vendorDependencies(source.dir, dir, `cannot build the dependencies of chart ${meta.name} (${template.path})`);
     return { chart: { dir: rel, name: meta.name || template.path, version: meta.version }, source };
+  }
+
+  /**
+   * A git chart's dependencies, without helm reaching out: each one from an HTTP(S) repository is
+   * fetched here (fetchChart: behind the outbound guard, the version Chart.lock pins or else the
+   * one Chart.yaml allows) and unpacked in the workspace, Chart.yaml is pointed at it (file://),
+   * and `helm dependency update` then only copies local charts into charts/. A `file://` one must
+   * stay inside the checkout; an OCI one is refused.
+   */
+  private async vendorDependencies(root: string, dir: string, what: string): Promise<void> {
+    const { ctx } = this;
+    const chartFile = join(dir, 'Chart.yaml');
+    const doc = parseDocument(await readFile(chartFile, 'utf8'));
+    const lockFile = join(dir, 'Chart.lock');
+    const lock = existsSync(lockFile) ? ((parseYaml(await readFile(lockFile, 'utf8')) ?? {}) as { dependencies?: { name?: string; version?: string; repository?: string }[] }) : {};
+    const deps = doc.get('dependencies');
+    if (!isSeq(deps)) return;
+    for (const [i, item] of deps.items.entries()) {
+      if (!isMap(item)) continue;
+      const name = String(item.get('name') ?? '');
+      const repository = String(item.get('repository') ?? '').trim();
+      const label = `${what}: dependency ${name || `#${i + 1}`}`;
+      if (/^file:\/\//i.test(repository)) {
+        inside(root, relative(root, resolve(dir, repository.slice('file://'.length))), `${label}: its repository`);
+        continue;
+      }
+      if (/^oci:/i.test(repository)) throw new BuildFailure(`${label}: ${repository} is an OCI registry; a dependency comes from an HTTP(S) chart repository or file://`);
+      if (!/^https?:\/\//i.test(repository)) continue; // a `helm repo add` name or @alias: helm says it has none
+      const pinned = lock.dependencies?.find((d) => d.name === name)?.version;
+      const wanted = pinned ?? (item.get('version') === undefined ? undefined : String(item.get('version')));
+      const fetched = await fetchChart({ url: repository }, name, wanted, { policy: ctx.outbound, signal: ctx.signal, what: `${label} from ${repository}`, log: (l) => ctx.log.line(l) });
+      const unpacked = join(ctx.workspace, 'dependencies', `${i}`);
+      await mkdir(unpacked, { recursive: true });
+      const archive = join(unpacked, archiveName(fetched.name, fetched.version));
+      await writeFile(archive, fetched.archive);
+      const untar = await runProcess('tar', ['-xzf', archive, '-C', unpacked, '--no-same-owner', '--no-same-permissions'], { signal: ctx.signal, timeoutMs: 60_000, keepOutput: true });
+      if (untar.code !== 0) throw new BuildFailure(`${label}: the archive from ${fetched.url} does not unpack: ${untar.stderr.trim().split('\n').pop()}`);
+      const chartDir = join(unpacked, fetched.name);
+      if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new BuildFailure(`${label}: the archive from ${fetched.url} holds no chart ${fetched.name}/`);
+      await refuseLinksOut(unpacked, chartDir, `${label}: the archive from ${fetched.url}`);
+      item.set('repository', `file://${relative(dir, chartDir)}`);
+      if (pinned) item.set('version', pinned);
+    }
+    await writeFile(chartFile, doc.toString());
+    await rm(lockFile, { force: true }); // helm writes it again, for the local charts
+    await this.helmStep(['dependency', 'update', `./${relative(ctx.workspace, dir)}`, '--skip-refresh'], what);
   }
 
   /** The values file, from the chart's own checkout when it is the same repository, branch and commit. */
@@ -233,6 +236,11 @@ class Bake {
 /** A checkout as the stage's outputs name it. */
 function described(c: Checkout): Record<string, unknown> {
   return { ...(c.refId ? { refId: c.refId } : {}), repositoryId: c.repositoryId, branch: c.branch, commit: c.commit };
+}
+
+/** The file name of a fetched chart archive: its name and version, with nothing that could leave the directory. */
+function archiveName(name: string, version: string): string {
+  return `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${version.replace(/[^A-Za-z0-9.+_-]/g, '_')}.tgz`;
 }
 
 /** Adds what to check when helm's message is about authentication. */

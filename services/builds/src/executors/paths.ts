@@ -1,5 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { readdir, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { BuildFailure } from './executor';
 
 /**
@@ -16,4 +17,26 @@ export function inside(root: string, rel: string, field: string): string {
     throw new BuildFailure(`${field} must be a path inside the repository (got "${rel}")`);
   }
   return target;
+}
+
+/**
+ * Refuses a directory holding a symbolic link that leads out of `root` (the checkout): helm follows
+ * links when it loads a chart directory, so `.Files.Get` or a template could otherwise read any
+ * file of the builds service's host (its environment, its credentials) into the manifest.
+ */
+export async function refuseLinksOut(root: string, dir: string, what: string): Promise<void> {
+  const realRoot = await realpath(root);
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isSymbolicLink()) {
+        const target = await realpath(path).catch(() => null); // a dangling link reads nothing
+        const r = target === null ? '' : relative(realRoot, target);
+        if (r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r)) {
+          throw new BuildFailure(`${what}: ${relative(root, path)} is a symbolic link out of the repository (to ${target}): a chart may only hold its own files`);
+        }
+      } else if (entry.isDirectory()) await walk(path);
+    }
+  };
+  await walk(dir);
 }

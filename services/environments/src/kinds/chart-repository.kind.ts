@@ -7,7 +7,7 @@ import { baseModel, type KindDefinition } from './kind';
 import { nameField, optionalText, secretField, urlField } from './fields';
 import { EnvironmentResourceBase, InProjectInput } from './resource-base.model';
 
-@ObjectType({ implements: () => [EnvironmentResourceBase], description: 'A Helm chart repository (HTTP with index.yaml, or oci://) that Bake stages render from.' })
+@ObjectType({ implements: () => [EnvironmentResourceBase], description: 'A Helm chart repository that Bake stages render from: HTTP(S) with an index.yaml. An oci:// registry can be stored and tested, but Bake does not fetch from one yet.' })
 @Directive('@key(fields: "id")')
 export class ChartRepository extends EnvironmentResourceBase {
   @Field() url!: string;
