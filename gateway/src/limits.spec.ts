@@ -57,6 +57,8 @@ describe('request limiter', () => {
     expect(addressBucket('::ffff:10.0.0.9')).toBe('10.0.0.9');
     expect(addressBucket('10.0.0.9')).toBe('10.0.0.9');
     expect(addressBucket(undefined)).toBe('?');
+    expect(addressBucket('10.0.0.9:5678')).toBe('10.0.0.9'); // X-Forwarded-For with a port
+    expect(addressBucket('[2001:db8:1:2::9]:5678')).toBe('2001:db8:1:2::/64');
     const limiter = new RequestLimiter(new RateLimiter(1, 5), new RateLimiter(1, 2));
     expect([limiter.take('Bearer a', '2001:db8::1'), limiter.take('Bearer b', '2001:db8::2')]).toEqual([null, null]);
     expect(limiter.take('Bearer c', '2001:db8::3')?.message).toMatch(/^too many requests from this address/);

@@ -44,7 +44,7 @@ export class RateLimiter {
 /** Who a request is from, for the rate limit: its token (hashed; each API token or person has its own), else its address. */
 export function callerKey(authorization: string | undefined, address: string | undefined): string {
   const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
-  return token ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `a:${address ?? '?'}`;
+  return token ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `a:${addressBucket(address)}`;
 }
 
 /**
@@ -94,6 +94,8 @@ export class RequestLimiter {
  */
 export function addressBucket(address: string | undefined): string {
   if (!address) return '?';
+  // An X-Forwarded-For entry may carry a port: 1.2.3.4:5678, [2001:db8::1]:5678.
+  address = address.replace(/^\[([^\]]+)\](?::\d+)?$/, '$1').replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1];
   if (!isIPv6(address)) return address;

@@ -1,4 +1,5 @@
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { preparedQuery } from './prepared';
 
 /**
  * The nonces of the gateway's signed requests a service has accepted, shared by its replicas (and
@@ -35,7 +36,8 @@ export class SharedNonces {
       this.sweptAt = now;
       void this.ds.query(`DELETE FROM request_nonces WHERE expires_at < now()`).catch(() => undefined);
     }
-    const rows: unknown[] = await this.ds.query(`INSERT INTO request_nonces (nonce, expires_at) VALUES ($1, now() + make_interval(secs => $2)) ON CONFLICT (nonce) DO NOTHING RETURNING 1`, [
+    // A prepared statement on the pool (no TypeORM query runner): this runs for every subgraph request.
+    const rows = await preparedQuery(this.ds, `INSERT INTO request_nonces (nonce, expires_at) VALUES ($1, now() + make_interval(secs => $2::float8)) ON CONFLICT (nonce) DO NOTHING RETURNING 1 AS claimed`, [
       nonce,
       this.keepMs / 1000,
     ]);

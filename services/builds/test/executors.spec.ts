@@ -357,11 +357,17 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
       'charts/remote/Chart.yaml': `apiVersion: v2\nname: remote\nversion: 0.0.1\ndependencies:\n  - name: hello\n    version: ^0.1.0\n    repository: ${testEnv('CHART_REPO_URL')}\n`,
       // A template reading a file through a link out of the repository (see the symlinks below).
       'charts/leaky/Chart.yaml': 'apiVersion: v2\nname: leaky\nversion: 0.0.1\n',
+      'charts/relayed/Chart.yaml': 'apiVersion: v2\nname: relayed\nversion: 0.0.1\n',
       'charts/leaky/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\ndata:\n  host: {{ .Files.Get "host.txt" | quote }}\n',
       'charts/reaching/Chart.yaml': 'apiVersion: v2\nname: reaching\nversion: 0.0.1\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n  - name: inside\n    version: 1.0.0\n    repository: http://127.0.0.1:9/charts\n',
       'charts/broken/templates/deployment.yaml': 'image: {{ required "tag is required: set it with an override" .Values.tag }}\n',
       'values/staging.yaml': 'replicaCount: 4\nimage:\n  tag: "2.0.0-staging"\ncolor: green\nlib:\n  greeting: bonjour\n',
-    }, { 'charts/leaky/host.txt': outsideFile });
+    }, {
+      'charts/leaky/host.txt': outsideFile,
+      // The templates are a link to another directory of the checkout, which links out in turn.
+      'charts/relayed/templates': '../../shared',
+      'shared/leak.yaml': outsideFile,
+    });
     own = resource('rpc.environments.source-repository.resolve', { name: 'bake-fixtures', provider: 'GITLAB', url, defaultBranch: 'main', token: testEnv('GIT_TOKEN') });
   });
 
@@ -448,6 +454,9 @@ describe('bakeExecutor (helm against the chart repository and the git server)', 
     expect(result).toMatchObject({ status: 'FAILED', error: `chart charts/leaky: charts/leaky/host.txt is a symbolic link out of the repository (to ${outsideFile}): a chart may only hold its own files` });
     expect(JSON.stringify([result, h.raw])).not.toContain(`HOST-SECRET-${RUN}`);
     expect(h.lines.filter((l) => l.startsWith('$ helm template'))).toEqual([]);
+    // Through a link to a directory inside the checkout that links out from there.
+    const relayed = await bake({ template: { source: 'GIT_FILE', repositoryId: own.id, path: 'charts/relayed' } }).done;
+    expect(relayed).toMatchObject({ status: 'FAILED', error: `chart charts/relayed: shared/leak.yaml is a symbolic link out of the repository (to ${outsideFile}): a chart may only hold its own files` });
   });
 
   describe('a chart repository whose index points elsewhere', () => {

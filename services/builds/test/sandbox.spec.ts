@@ -130,5 +130,10 @@ describe('the build sandbox (BUILD_NETWORK)', () => {
 
   it('finds the base images of a Dockerfile to pull outside the sandbox', () => {
     expect(dockerfileBaseImages('ARG BASE=reg:5000/a/b:1\nFROM ${BASE} AS builder\nRUN x\nFROM --platform=linux/amd64 alpine:3 \\\n  AS final\nFROM builder\nFROM scratch\nCOPY --from=builder / /\n')).toEqual(['reg:5000/a/b:1', 'alpine:3']);
+    // As Docker reads it: a comment line ending in a backslash joins nothing (the FROM after it
+    // counts), one inside a continuation is dropped; COPY --from= and RUN --mount=from= an image
+    // count, a stage name or index does not.
+    expect(dockerfileBaseImages('FROM a:1 AS one\n# a comment \\\nFROM hidden:1\nRUN echo \\\n# dropped\n  done\nCOPY --from=one /x /x\nCOPY --chown=1 --from=copied:2 /y /y\nCOPY --from=0 /z /z\nRUN --mount=type=bind,from=mounted:3,target=/m true\n')).toEqual(['a:1', 'hidden:1', 'copied:2', 'mounted:3']);
+    expect(dockerfileBaseImages('# escape=`\nFROM base:1 AS b\nRUN echo `\n  done\nFROM `\n  other:2\n')).toEqual(['base:1', 'other:2']);
   });
 });

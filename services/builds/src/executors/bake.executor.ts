@@ -167,7 +167,7 @@ class Bake {
     if (!meta) throw new BuildFailure(`"${template.path}" on branch ${source.branch} of ${source.repo.name} is not a Helm chart directory (no Chart.yaml there): fix template.path`);
     const rel = `./${relative(ctx.workspace, dir)}`;
     // helm follows symbolic links when it loads a chart directory: none may lead out of the checkout.
-    await refuseLinksOut(source.dir, dir, `chart ${template.path}`);
+    await refuseLinksOut(source.dir, [dir], `chart ${template.path}`);
     if (meta.dependencies > 0) await this.vendorDependencies(source.dir, dir, `cannot build the dependencies of chart ${meta.name} (${template.path})`);
     return { chart: { dir: rel, name: meta.name || template.path, version: meta.version }, source };
   }
@@ -182,7 +182,7 @@ class Bake {
   private async vendorDependencies(root: string, dir: string, what: string): Promise<void> {
     const { ctx } = this;
     const chartFile = join(dir, 'Chart.yaml');
-    const doc = parseDocument(await readFile(chartFile, 'utf8'));
+    const doc = parseDocument(await readFile(chartFile, 'utf8'), { merge: true });
     const lockFile = join(dir, 'Chart.lock');
     const lock = existsSync(lockFile) ? ((parseYaml(await readFile(lockFile, 'utf8')) ?? {}) as { dependencies?: { name?: string; version?: string; repository?: string }[] }) : {};
     const deps = doc.get('dependencies');
@@ -192,8 +192,10 @@ class Bake {
       const name = String(item.get('name') ?? '');
       const repository = String(item.get('repository') ?? '').trim();
       const label = `${what}: dependency ${name || `#${i + 1}`}`;
+      if (!CHART_NAME.test(name)) throw new BuildFailure(`${label}: "${name}" is not a chart name (letters, digits, ".", "_", "-")`);
       if (/^file:\/\//i.test(repository)) {
-        inside(root, relative(root, resolve(dir, repository.slice('file://'.length))), `${label}: its repository`);
+        const local = inside(root, relative(root, resolve(dir, repository.slice('file://'.length))), `${label}: its repository`);
+        if (existsSync(local)) await refuseLinksOut(root, [local], label);
         continue;
       }
       if (/^oci:/i.test(repository)) throw new BuildFailure(`${label}: ${repository} is an OCI registry; a dependency comes from an HTTP(S) chart repository or file://`);
@@ -201,19 +203,28 @@ class Bake {
       const pinned = lock.dependencies?.find((d) => d.name === name)?.version;
       const wanted = pinned ?? (item.get('version') === undefined ? undefined : String(item.get('version')));
       const fetched = await fetchChart({ url: repository }, name, wanted, { policy: ctx.outbound, signal: ctx.signal, what: `${label} from ${repository}`, log: (l) => ctx.log.line(l) });
+      // The index names the chart it lists under this name; a different one (or a path) is refused.
+      if (fetched.name !== name) throw new BuildFailure(`${label}: the index of ${repository} lists "${fetched.name}" under ${name}`);
       const unpacked = join(ctx.workspace, 'dependencies', `${i}`);
+      const archive = join(ctx.workspace, 'dependencies', `${i}.tgz`);
       await mkdir(unpacked, { recursive: true });
-      const archive = join(unpacked, archiveName(fetched.name, fetched.version));
       await writeFile(archive, fetched.archive);
-      const untar = await runProcess('tar', ['-xzf', archive, '-C', unpacked, '--no-same-owner', '--no-same-permissions'], { signal: ctx.signal, timeoutMs: 60_000, keepOutput: true });
-      if (untar.code !== 0) throw new BuildFailure(`${label}: the archive from ${fetched.url} does not unpack: ${untar.stderr.trim().split('\n').pop()}`);
-      const chartDir = join(unpacked, fetched.name);
-      if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new BuildFailure(`${label}: the archive from ${fetched.url} holds no chart ${fetched.name}/`);
-      await refuseLinksOut(unpacked, chartDir, `${label}: the archive from ${fetched.url}`);
+      await unpackChart(archive, unpacked, `${label}: the archive from ${fetched.url}`, ctx.signal);
+      const chartDir = join(unpacked, name);
+      if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new BuildFailure(`${label}: the archive from ${fetched.url} holds no chart ${name}/`);
+      await refuseLinksOut(unpacked, [unpacked], `${label}: the archive from ${fetched.url}`);
       item.set('repository', `file://${relative(dir, chartDir)}`);
       if (pinned) item.set('version', pinned);
     }
-    await writeFile(chartFile, doc.toString());
+    const rewritten = doc.toString();
+    // What helm will read (aliases and merge keys resolved, as Go's YAML does): no URL is left.
+    const check = (parseYaml(rewritten, { merge: true, maxAliasCount: 100 }) ?? {}) as { dependencies?: { name?: unknown; repository?: unknown }[] };
+    for (const d of Array.isArray(check.dependencies) ? check.dependencies : []) {
+      if (typeof d?.repository === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(d.repository.trim()) && !/^file:\/\//i.test(d.repository.trim())) {
+        throw new BuildFailure(`${what}: dependency ${String(d.name)} names ${d.repository} in a way the bake cannot follow (a YAML alias?): write each dependency out in Chart.yaml`);
+      }
+    }
+    await writeFile(chartFile, rewritten);
     await rm(lockFile, { force: true }); // helm writes it again, for the local charts
     await this.helmStep(['dependency', 'update', `./${relative(ctx.workspace, dir)}`, '--skip-refresh'], what);
   }
@@ -236,6 +247,26 @@ class Bake {
 /** A checkout as the stage's outputs name it. */
 function described(c: Checkout): Record<string, unknown> {
   return { ...(c.refId ? { refId: c.refId } : {}), repositoryId: c.repositoryId, branch: c.branch, commit: c.commit };
+}
+
+/** A chart's name as it may be a directory of the workspace. */
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** The most a fetched chart may unpack to (a small archive can expand enormously). */
+const MAX_UNPACKED_BYTES = 100 * 1024 * 1024;
+
+/** Unpacks a chart archive into `dir` once its listing shows it fits (GNU tar: no `..`, no absolute paths). */
+async function unpackChart(archive: string, dir: string, what: string, signal: AbortSignal): Promise<void> {
+  const listed = await runProcess('tar', ['-tvzf', archive], { signal, timeoutMs: 60_000, keepOutput: true });
+  if (listed.code !== 0) throw new BuildFailure(`${what} is not a gzipped tar archive: ${listed.stderr.trim().split('\n').pop()}`);
+  let total = 0;
+  for (const line of listed.stdout.split('\n')) {
+    const size = Number(line.trim().split(/\s+/)[2]);
+    if (/^[^-dl]/.test(line)) throw new BuildFailure(`${what} holds something other than files, directories and links: ${line.trim()}`);
+    if (Number.isFinite(size)) total += size;
+  }
+  if (total > MAX_UNPACKED_BYTES) throw new BuildFailure(`${what} unpacks to ${Math.round(total / 1024 / 1024)} MiB, more than the ${MAX_UNPACKED_BYTES / 1024 / 1024} MiB a chart may`);
+  const untar = await runProcess('tar', ['-xzf', archive, '-C', dir, '--no-same-owner', '--no-same-permissions'], { signal, timeoutMs: 60_000, keepOutput: true });
+  if (untar.code !== 0) throw new BuildFailure(`${what} does not unpack: ${untar.stderr.trim().split('\n').pop()}`);
 }
 
 /** The file name of a fetched chart archive: its name and version, with nothing that could leave the directory. */

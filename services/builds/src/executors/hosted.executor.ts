@@ -81,18 +81,22 @@ export function imageReferenceHost(image: string): string | null {
  * Checks an image the pipeline names (the build image, a Dockerfile's FROM) before it is pulled:
  * a registry reference (imageReferenceProblem), whose registry is not an address of the platform's
  * own network unless OUTBOUND_ALLOW allows it, or is the stage's own image registry (set by a
- * project admin). A name that does not resolve here is left to buildah (it may go through a proxy).
+ * project admin). A name that does not resolve here is refused unless OUTBOUND_ALLOW names it.
  */
 export async function checkImageSource(image: string, what: string, registryHostOfStage: string, policy: OutboundPolicy): Promise<void> {
   const problem = imageReferenceProblem(image);
   if (problem) throw new BuildFailure(`${what} ${problem}`);
   const host = imageReferenceHost(image);
   if (!host || host === registryHostOfStage.toLowerCase()) return;
+  const url = new URL(`https://${host}`);
   try {
-    await checkOutboundUrl(new URL(`https://${host}`), policy);
+    await checkOutboundUrl(url, policy);
   } catch (err) {
-    if (err instanceof OutboundRefusedError && err.address !== null) throw new BuildFailure(`${what} ${image}: ${err.message}`);
     if (!(err instanceof OutboundRefusedError)) throw err;
+    // A name that does not resolve here is refused too (buildah would resolve it again, and might
+    // get another answer), unless the operator allows that very host:port (e.g. behind a proxy).
+    if (err.address === null && policy.hostPorts.has(`${url.hostname.toLowerCase()}:${url.port || 443}`)) return;
+    throw new BuildFailure(`${what} ${image}: ${err.message}`);
   }
 }
 

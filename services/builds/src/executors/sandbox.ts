@@ -114,27 +114,65 @@ export async function createSandbox(buildId: string, network: BuildNetwork, dns?
 }
 
 /**
- * The images a Dockerfile's FROM lines name (build-stage names and `scratch` left out, ARG
- * defaults declared before the first FROM filled in): pulled outside the sandbox before the build.
+ * The images a Dockerfile uses, read as Docker reads it: the `# escape=` directive, comment lines
+ * dropped before lines are joined, `FROM` (build-stage names and `scratch` left out, ARG defaults
+ * declared before the first FROM filled in), `COPY --from=` / `ADD --from=` and `RUN
+ * --mount=...,from=` naming an image rather than a stage. They are pulled (and checked) outside the
+ * sandbox before the build, which then only uses what is in the store.
  */
 export function dockerfileBaseImages(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  // Parser directives: comments of the form `# key=value` at the very top only.
+  let escape = '\\';
+  for (const l of lines) {
+    const directive = /^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$/.exec(l);
+    if (!directive) break;
+    if (directive[1].toLowerCase() === 'escape' && (directive[2] === '`' || directive[2] === '\\')) escape = directive[2];
+  }
+  // Comment lines go first (also inside a continuation), then continuations are joined.
+  const instructions: string[] = [];
+  let current = '';
+  for (const raw of lines) {
+    if (/^\s*#/.test(raw)) continue;
+    const trimmedEnd = raw.replace(/\s+$/, '');
+    if (trimmedEnd.endsWith(escape)) {
+      current += `${trimmedEnd.slice(0, -1)} `;
+      continue;
+    }
+    instructions.push(current + raw);
+    current = '';
+  }
+  if (current) instructions.push(current);
+
   const args: Record<string, string> = {};
   const stages = new Set<string>();
   const images: string[] = [];
   let seenFrom = false;
-  for (const raw of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
-    const line = raw.trim();
+  const fill = (ref: string) => ref.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => args[name] ?? '');
+  const use = (ref: string) => {
+    const image = fill(ref.replace(/^["']|["']$/g, ''));
+    if (image && image !== 'scratch' && !stages.has(image.toLowerCase()) && !/^\d+$/.test(image)) images.push(image);
+  };
+  for (const instruction of instructions) {
+    const line = instruction.trim();
     const arg = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?/i.exec(line);
     if (arg && !seenFrom) {
       args[arg[1]] = (arg[2] ?? '').replace(/^["']|["']$/g, '');
       continue;
     }
     const from = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (!from) continue;
-    seenFrom = true;
-    const image = from[1].replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => args[name] ?? '');
-    if (image && image !== 'scratch' && !stages.has(image.toLowerCase())) images.push(image);
-    if (from[2]) stages.add(from[2].toLowerCase());
+    if (from) {
+      seenFrom = true;
+      use(from[1]);
+      if (from[2]) stages.add(from[2].toLowerCase());
+      continue;
+    }
+    const copy = /^(?:COPY|ADD)\s+(?:--\S+\s+)*?--from=(\S+)/i.exec(line);
+    if (copy) use(copy[1]);
+    if (/^RUN\s/i.test(line)) for (const m of line.matchAll(/--mount=(\S+)/gi)) {
+      const from = /(?:^|,)from=([^,\s]+)/i.exec(m[1]);
+      if (from) use(from[1]);
+    }
   }
   return [...new Set(images)];
 }
