@@ -1,3 +1,5 @@
+import type { MessageBus } from '@pipewright/messaging';
+
 /** `${secrets.NAME}` in a stage's config (the expression evaluator leaves these for the stage's I/O). */
 const SECRET_REF = /\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g;
 
@@ -38,4 +40,16 @@ export function secretsFrom(values: Record<string, string>): Secrets {
   const fill = (text: string, json?: boolean) =>
     text.replace(SECRET_REF, (_m, name: string) => (json ? JSON.stringify(values[name]).slice(1, -1) : values[name]));
   return { values: Object.values(values), fill, mask, maskDeep };
+}
+
+/**
+ * The secrets `texts` name, asked of the environments service (`rpc.environments.secret.values`)
+ * in `projectId`; no request when they name none. A name the project has no secret for rejects
+ * with the service's NOT_FOUND QueryError, naming it.
+ */
+export async function requestSecrets(request: MessageBus['request'], projectId: string, texts: (string | undefined)[], timeoutMs?: number): Promise<Secrets> {
+  const names = secretNames(...texts);
+  if (!names.length) return NO_SECRETS;
+  const { values } = await request('rpc.environments.secret.values', { projectId, names }, timeoutMs ? { timeoutMs } : undefined);
+  return secretsFrom(values);
 }

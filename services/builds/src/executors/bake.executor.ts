@@ -92,21 +92,20 @@ class Bake {
   }
 
   /** Runs helm in the workspace with the build's own helm home. */
-  private async helm(args: string[], opts: { timeoutMs: number; input?: string; logOutput?: boolean }): Promise<ProcessResult> {
+  private async helm(args: string[], opts: { timeoutMs: number; logOutput?: boolean }): Promise<ProcessResult> {
     return runProcess(this.ctx.tools.helm, args, {
       env: this.env,
       cwd: this.ctx.workspace,
       signal: this.ctx.signal,
       timeoutMs: opts.timeoutMs,
-      input: opts.input,
       onLine: opts.logOutput === false ? undefined : (line) => line.trim() && this.ctx.log.line(line),
     });
   }
 
   /** Runs a preparatory helm command (logged with its output); fails with `what` and helm's message. */
-  private async helmStep(args: string[], what: string, input?: string): Promise<void> {
+  private async helmStep(args: string[], what: string): Promise<void> {
     this.ctx.log.line(`$ ${commandLine(args)}`);
-    const res = await this.helm(args, { timeoutMs: 10 * 60_000, input });
+    const res = await this.helm(args, { timeoutMs: 10 * 60_000 });
     if (res.aborted) throw new BuildFailure(abortReasonText(this.ctx.signal.reason));
     if (res.timedOut) throw new BuildFailure(`${what}: helm did not finish within 10 minutes`);
     if (res.code !== 0) {

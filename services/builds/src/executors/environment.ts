@@ -1,7 +1,7 @@
 import { projectOrDefault } from '@pipewright/auth';
 import type { ReplyOf } from '@pipewright/contracts';
 import { QueryError } from '@pipewright/messaging';
-import { NO_SECRETS, secretNames, secretsFrom, type Secrets } from '@pipewright/platform';
+import { requestSecrets, type Secrets } from '@pipewright/platform';
 import { BuildFailure, type ExecutorContext } from './executor';
 
 type Kind = 'source-repository' | 'build-tool' | 'image-registry' | 'chart-repository';
@@ -34,22 +34,22 @@ export async function resolveResource<K extends Kind>(ctx: ExecutorContext, kind
   return resource;
 }
 
+/** A `${secrets.NAME}` the build's project has no secret for (the others: the service did not answer). */
+export class SecretMissing extends BuildFailure {}
+
 /**
  * The values of the secrets `texts` name (`${secrets.NAME}`), asked of the environments service in
  * the build's project, each masked in the build's log at once. A name the project has no secret for
- * fails the build naming the config `field` to fix.
+ * fails the build (SecretMissing) naming the config `field` to fix.
  */
 export async function resolveSecrets(ctx: ExecutorContext, field: string, ...texts: string[]): Promise<Secrets> {
-  const names = secretNames(...texts);
-  if (!names.length) return NO_SECRETS;
-  let values: Record<string, string>;
+  let secrets: Secrets;
   try {
-    ({ values } = await ctx.request('rpc.environments.secret.values', { projectId: projectOrDefault(ctx.command.projectId), names }, { timeoutMs: 5000 }));
+    secrets = await requestSecrets(ctx.request, projectOrDefault(ctx.command.projectId), texts, 5000);
   } catch (err) {
-    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new BuildFailure(`${field}: ${err.message}`);
+    if (err instanceof QueryError && err.code === 'NOT_FOUND') throw new SecretMissing(`${field}: ${err.message}`);
     throw new BuildFailure(`cannot read the secrets ${field} names: the environments service did not answer (${(err as Error).message})`);
   }
-  const secrets = secretsFrom(values);
   for (const value of secrets.values) ctx.log.secret(value);
   return secrets;
 }

@@ -1,7 +1,7 @@
 import type { stageDefinitions } from '@pipewright/contracts';
 import { NO_SECRETS, type Secrets } from '@pipewright/platform';
 import type { z } from 'zod';
-import { resolveResource, resolveSecrets } from './environment';
+import { resolveResource, resolveSecrets, SecretMissing } from './environment';
 import { abortReasonText, BuildFailure, isHandOver, stageConfig, type BuildExecutor, type BuildResult, type ExecutorContext } from './executor';
 import { Backoff, JenkinsClient, JenkinsHttpError, JenkinsNetworkError, wait } from './jenkins-client';
 import { ConsoleLines } from './jenkins-console';
@@ -100,7 +100,7 @@ class JenkinsBuild {
       } catch (err) {
         if (!(err instanceof BuildFailure)) throw err;
         lastError = err;
-        if (/does not exist|has no secret/.test(err.message)) break;
+        if (err instanceof SecretMissing) break;
         await wait(1000 * 2 ** (attempt - 1), this.ctx.signal);
       }
     }
