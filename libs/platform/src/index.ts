@@ -14,3 +14,4 @@ export * from './project-deletion';
 export * from './arguments';
 export * from './outbound';
 export * from './secret-values';
+export * from './secret-box';

@@ -1,6 +1,6 @@
 import { serviceConfigSchema } from '@pipewright/platform';
 import { z } from 'zod';
-import { SecretBox } from './secrets/secret-box';
+import { SecretBox } from '@pipewright/platform';
 
 /** The environments service's environment variables (validated at boot). */
 export const configSchema = serviceConfigSchema

@@ -3,7 +3,7 @@ import { isUuid, type EnvironmentKind } from '@pipewright/contracts';
 import { DataSource, In } from 'typeorm';
 import { KINDS } from '../kinds';
 import type { KindDefinition } from '../kinds/kind';
-import type { SecretBox } from '../secrets/secret-box';
+import type { SecretBox } from '@pipewright/platform';
 import { SECRET_BOX } from '../tokens';
 import { ResourceEntity } from './resource.entity';
 import { openSecrets } from './resource-secrets';

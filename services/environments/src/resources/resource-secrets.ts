@@ -1,6 +1,6 @@
 import type { KindDefinition, Settings } from '../kinds/kind';
 import { secretAad } from '../secrets/rotation';
-import type { SecretBox } from '../secrets/secret-box';
+import type { SecretBox } from '@pipewright/platform';
 import type { ResourceEntity } from './resource.entity';
 
 /** Splits validated settings into plain config and sealed secrets (bound to the row and field). */

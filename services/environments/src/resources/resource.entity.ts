@@ -1,6 +1,6 @@
 import type { EnvironmentKind } from '@pipewright/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { SealedSecret } from '../secrets/secret-box';
+import type { SealedSecret } from '@pipewright/platform';
 
 /**
  * One environment resource of any kind. Plain settings live in `config`; credentials live only in

@@ -12,7 +12,7 @@ import type { Config } from '../config';
 import { pluralLabel, type KindDefinition } from '../kinds/kind';
 import { ProbeFailure } from '../probes/http-probe';
 import type { ProbeResult } from '../probes/probe-result.model';
-import type { SecretBox } from '../secrets/secret-box';
+import type { SecretBox } from '@pipewright/platform';
 import { ResourceEntity } from './resource.entity';
 import { openSecrets, sealSecrets } from './resource-secrets';
 import { validateInput } from './resource-validation';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { ResourceEntity } from '../resources/resource.entity';
-import type { SecretBox } from './secret-box';
+import type { SecretBox } from '@pipewright/platform';
 
 /** The additional data that binds a sealed value to its row and field. */
 export const secretAad = (id: string, field: string) => `${id}:${field}`;
