@@ -7,5 +7,6 @@ export * from './projects';
 export * from './query-errors';
 export * from './roles';
 export * from './subjects';
+export * from './triggers';
 export * from './validation';
 export * from './stages';

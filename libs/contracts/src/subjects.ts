@@ -29,9 +29,10 @@ import {
   projectUsageReplySchema,
   projectUsageRequestSchema,
 } from './projects';
+import { runStartRefusedSchema, runStartSchema } from './triggers';
 
 /** The services of the platform; each owns the subjects that carry its name. */
-export const serviceNameSchema = z.enum(['projects', 'environments', 'pipelines', 'executions', 'builds']);
+export const serviceNameSchema = z.enum(['projects', 'environments', 'pipelines', 'executions', 'builds', 'triggers']);
 export type ServiceName = z.infer<typeof serviceNameSchema>;
 
 
@@ -120,6 +121,12 @@ export const subjects = {
   'rpc.pipelines.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('pipelines'), at: isoDate })),
   'rpc.executions.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('executions'), at: isoDate })),
   'rpc.builds.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('builds'), at: isoDate })),
+  'rpc.triggers.ping': query(z.object({ from: z.string() }), z.object({ service: z.literal('triggers'), at: isoDate })),
+  'rpc.triggers.project.usage': query(projectUsageRequestSchema, projectUsageReplySchema),
+
+  /** A trigger's delivery starts a run (sent by triggers through its outbox; executions makes the run once). */
+  'cmd.executions.run.start.v1': command(runStartSchema),
+  'evt.executions.run.start-refused.v1': event(runStartRefusedSchema),
 } as const;
 
 export type Subjects = typeof subjects;

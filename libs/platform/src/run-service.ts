@@ -13,6 +13,8 @@ export interface RunServiceOptions<S extends z.ZodType<ServiceConfig, z.ZodTypeD
   service: string;
   configSchema: S;
   module: (config: z.infer<S>) => DynamicModule;
+  /** Runs before the body parsers are mounted, e.g. to take a route's raw body (webhooks) first. */
+  beforeBodyParsers?: (app: NestExpressApplication, config: z.infer<S>) => void;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function runService<S extends z.ZodType<ServiceConfig, z.ZodTypeDef
     const config = loadConfig(opts.configSchema);
     const logger = new JsonLogger(opts.service, config.LOG_LEVEL);
     const app = await NestFactory.create<NestExpressApplication>(opts.module(config), { logger, abortOnError: false, bodyParser: false, rawBody: true });
+    opts.beforeBodyParsers?.(app, config);
     // The gateway accepts 4 MB; a subgraph must too, so an oversized field is refused by validation
     // (BAD_USER_INPUT naming it) rather than by the body parser.
     app.useBodyParser('json', { limit: '4mb' });
