@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { assertProjectAccess } from '@pipewright/auth';
-import { isUuid, parseMessage, subjects, type Identity, type PipelineSnapshot, type RunStatus } from '@pipewright/contracts';
+import { isUuid, parseMessage, subjects, type Identity, type PipelineSnapshot, type RunStatus, type RunTrigger } from '@pipewright/contracts';
 import { preparedQuery } from '@pipewright/persistence';
 import { MessageBus, QueryError } from '@pipewright/messaging';
 import { DomainError } from '@pipewright/platform';
@@ -18,6 +18,14 @@ export interface ParentStage {
   refId: string;
   attempt: number;
   generation: number;
+}
+
+/** A run a trigger's delivery starts: its id (chosen by the triggers service), project, starting artifacts and what started it. */
+export interface TriggeredRun {
+  runId: string;
+  projectId: string;
+  artifacts: Record<string, unknown>;
+  trigger: RunTrigger;
 }
 
 /**
@@ -48,7 +56,7 @@ export class RunFactory {
    * needs DEVELOPER (or ADMIN) there; a child run (RUN_PIPELINE) must be of a pipeline in its
    * parent's project, and is refused with FORBIDDEN otherwise.
    */
-  async create(pipelineId: string, parameters: unknown, revision: number | null, by: Identity, parent?: ParentStage): Promise<RunEntity> {
+  async create(pipelineId: string, parameters: unknown, revision: number | null, by: Identity, parent?: ParentStage, triggered?: TriggeredRun): Promise<RunEntity> {
     if (!isUuid(pipelineId)) throw new DomainError('NOT_FOUND', `no pipeline with id "${pipelineId}"`, { field: 'pipelineId' });
     let snapshot: PipelineSnapshot;
     try {
@@ -64,9 +72,13 @@ export class RunFactory {
         { field: 'pipelineId', projectId: snapshot.projectId },
       );
     }
-    if (!parent) assertProjectAccess(by, snapshot.projectId, 'write', `run pipeline "${snapshot.document.name}"`);
+    if (triggered && snapshot.projectId !== triggered.projectId) {
+      throw new DomainError('FORBIDDEN', `pipeline "${snapshot.document.name}" (${pipelineId}) is in project ${snapshot.projectId}, not in the trigger's project ${triggered.projectId}`, { field: 'pipelineId' });
+    }
+    // A trigger's run is checked when the trigger is saved (DEVELOPER there) and made for its creator.
+    if (!parent && !triggered) assertProjectAccess(by, snapshot.projectId, 'write', `run pipeline "${snapshot.document.name}"`);
     const values = resolveParameters(snapshot.document.parameters, parameters);
-    const id = parent ? childRunIdOf({ runId: parent.runId, refId: parent.refId, attempt: parent.attempt, generation: parent.generation }) : randomUUID();
+    const id = parent ? childRunIdOf({ runId: parent.runId, refId: parent.refId, attempt: parent.attempt, generation: parent.generation }) : (triggered?.runId ?? randomUUID());
     // Everything but the run's number is made before the database is asked: the pipeline's
     // counter row is locked from the statement that takes the next number until the commit, so
     // that statement is the whole write (no JavaScript runs while other runs of the pipeline wait).
@@ -80,13 +92,14 @@ export class RunFactory {
       status: 'QUEUED' as RunStatus,
       parameters: values,
       snapshot: snapshot.document,
-      artifacts: {},
+      artifacts: triggered?.artifacts ?? {},
       sequence: 1,
       version: 0,
       reason: null,
       parentRunId: parent?.runId ?? null,
       parentRefId: parent?.refId ?? null,
       createdBy: by.sub,
+      trigger: triggered?.trigger ?? null,
       createdAt: new Date(),
       startedAt: null,
       finishedAt: null,
@@ -107,6 +120,16 @@ export class RunFactory {
       run.number = number;
       return run;
     };
+    if (triggered) {
+      // The trigger chose the id: a repeated command (a redelivery) finds its run and makes none.
+      try {
+        return await insert(this.ds);
+      } catch (err) {
+        const existing = (err as { code?: string }).code === '23505' ? await this.get(id) : null;
+        if (existing) return existing;
+        throw err;
+      }
+    }
     if (!parent) return insert(this.ds);
     return this.ds.transaction(async (tx) => {
       // Under the parent's lock: a child is created only while the stage attempt that asks for it

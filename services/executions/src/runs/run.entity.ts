@@ -1,4 +1,4 @@
-import type { PipelineDocument, RunStatus, StageStatus } from '@pipewright/contracts';
+import type { PipelineDocument, RunStatus, RunTrigger, StageStatus } from '@pipewright/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'runs' })
@@ -24,6 +24,8 @@ export class RunEntity {
   @Column({ name: 'parent_run_id', type: 'uuid', nullable: true }) parentRunId!: string | null;
   @Column({ name: 'parent_ref_id', type: 'text', nullable: true }) parentRefId!: string | null;
   @Column({ name: 'created_by', type: 'text' }) createdBy!: string;
+  /** The trigger (and its delivery) that started the run; null when a person or a parent run did. */
+  @Column({ type: 'jsonb', nullable: true }) trigger!: RunTrigger | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt!: Date | null;

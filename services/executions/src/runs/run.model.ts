@@ -1,5 +1,5 @@
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { runStatusSchema, stageStatusSchema, type RunStatus as RunStatusValue, type StageStatus as StageStatusValue } from '@pipewright/contracts';
+import { runStatusSchema, stageStatusSchema, triggerTypeSchema, type RunStatus as RunStatusValue, type StageStatus as StageStatusValue, type TriggerType as TriggerTypeValue } from '@pipewright/contracts';
 import GraphQLJSON from 'graphql-type-json';
 
 /** GraphQL enums built from the contracts' status lists, so the two never drift apart. */
@@ -12,6 +12,17 @@ registerEnumType(RunStatus, { name: 'RunStatus' });
 export const StageStatus = enumOf(stageStatusSchema.options);
 export type StageStatus = StageStatusValue;
 registerEnumType(StageStatus, { name: 'StageStatus' });
+
+export const TriggerType = enumOf(triggerTypeSchema.options);
+registerEnumType(TriggerType, { name: 'TriggerType' });
+
+@ObjectType({ description: 'The trigger that started a run, and its delivery.' })
+export class RunTrigger {
+  @Field(() => TriggerType) type!: TriggerTypeValue;
+  @Field(() => ID) triggerId!: string;
+  @Field(() => ID) deliveryId!: string;
+  @Field({ description: 'e.g. "push to main by alice: abc1234".' }) summary!: string;
+}
 
 export enum Decision {
   CONTINUE = 'CONTINUE',
@@ -80,6 +91,7 @@ export class Run {
   @Field(() => Int, { description: 'The sequence number of the last event about this run.' }) sequence!: number;
   @Field(() => ID, { nullable: true }) parentRunId!: string | null;
   @Field() createdBy!: string;
+  @Field(() => RunTrigger, { nullable: true, description: 'What started it when a trigger did; null when a person or a parent run did.' }) trigger!: RunTrigger | null;
   @Field() createdAt!: Date;
   @Field(() => Date, { nullable: true }) startedAt!: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;

@@ -48,6 +48,7 @@ export function toRun(r: RunEntity, stages: StageRunEntity[]): Run {
     sequence: r.sequence,
     parentRunId: r.parentRunId,
     createdBy: r.createdBy,
+    trigger: r.trigger ?? null,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,

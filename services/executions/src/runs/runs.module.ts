@@ -11,13 +11,14 @@ import { RunFactory } from './run-factory';
 import { RunService } from './run.service';
 import { RunsResponder } from './runs.responder';
 import { ProjectCleanup } from './project-cleanup';
+import { TriggerRuns } from './trigger-runs';
 
 @Module({})
 export class RunsModule {
   static register(config: Config): DynamicModule {
     return {
       module: RunsModule,
-      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunFactory, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder, ProjectCleanup],
+      providers: [{ provide: EXECUTIONS_CONFIG, useValue: config }, RunFactory, RunService, ChildRuns, Engine, Retention, BuildEvents, RunResolver, ProjectRunsResolver, RunsResponder, ProjectCleanup, TriggerRuns],
     };
   }
 }
