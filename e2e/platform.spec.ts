@@ -26,7 +26,7 @@ describe('the platform through the gateway', () => {
     }
   });
 
-  it('composes a supergraph that holds all five subgraphs', async () => {
+  it('composes a supergraph that holds all six subgraphs', async () => {
     const token = await platform.token({ roles: ['VIEWER'] });
     const res = await gql<{ __schema: { queryType: { fields: { name: string }[] } } }>(
       platform.gatewayUrl,

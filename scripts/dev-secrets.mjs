@@ -25,5 +25,10 @@ export function devSecrets() {
     secrets.SECRETS_KEYS = `dev1:${randomBytes(32).toString('base64')}`;
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
+  if (!secrets.TRIGGERS_SECRETS_KEYS) {
+    // The key that seals the triggers' webhook secrets and tokens (triggers service).
+    secrets.TRIGGERS_SECRETS_KEYS = `dev1:${randomBytes(32).toString('base64')}`;
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }

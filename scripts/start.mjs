@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: builds (the console too, when its sources changed), starts PostgreSQL and NATS when none are configured, runs the five services,
+// `npm start`: builds (the console too, when its sources changed), starts PostgreSQL and NATS when none are configured, runs the six services,
 // a development OpenID provider and the gateway, and prints the gateway URL and how to sign in.
 // Ctrl-C stops everything it started.
 //   DATABASE_URL  a PostgreSQL server URL; each service uses its own database on it
@@ -29,6 +29,7 @@ const SERVICES = [
   ['pipelines', 4102],
   ['executions', 4103],
   ['builds', 4104],
+  ['triggers', 4106],
 ];
 const children = [];
 const cleanups = [];
@@ -225,7 +226,9 @@ try {
     const own =
       service === 'environments'
         ? { SECRETS_KEYS: process.env.SECRETS_KEYS ?? secrets.SECRETS_KEYS }
-        : service === 'builds'
+        : service === 'triggers'
+          ? { SECRETS_KEYS: process.env.TRIGGERS_SECRETS_KEYS ?? secrets.TRIGGERS_SECRETS_KEYS, PUBLIC_URL: process.env.PUBLIC_URL ?? `http://127.0.0.1:${gatewayPort}` }
+          : service === 'builds'
           ? buildTools()
           : service === 'projects' && oidc
             ? { PROJECT_MEMBERS_BOOTSTRAP: process.env.PROJECT_MEMBERS_BOOTSTRAP ?? DEV_MEMBERS }

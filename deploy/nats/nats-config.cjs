@@ -41,7 +41,7 @@ const PRINCIPALS = {
   projects: {
     events: ['evt.projects.>'],
     answers: ['rpc.projects.>'],
-    requests: ['rpc.builds.project.usage', 'rpc.environments.project.usage', 'rpc.executions.project.usage', 'rpc.pipelines.project.usage'],
+    requests: ['rpc.builds.project.usage', 'rpc.environments.project.usage', 'rpc.executions.project.usage', 'rpc.pipelines.project.usage', 'rpc.triggers.project.usage'],
     streams: 'manage',
   },
   environments: {
@@ -70,7 +70,10 @@ const PRINCIPALS = {
       'rpc.pipelines.pipeline.snapshot',
       'rpc.projects.project.exists',
     ],
-    durables: { EVENTS: { 'executions-build-finished': 'evt.builds.build.finished.v1', 'executions-project-deleted': 'evt.projects.project.changed.v1' } },
+    durables: {
+      EVENTS: { 'executions-build-finished': 'evt.builds.build.finished.v1', 'executions-project-deleted': 'evt.projects.project.changed.v1' },
+      COMMANDS: { 'executions-run-start': 'cmd.executions.run.start.v1' },
+    },
     streams: 'create',
   },
   builds: {
@@ -87,6 +90,23 @@ const PRINCIPALS = {
       'rpc.projects.project.exists',
     ],
     durables: { COMMANDS: { 'builds-start': 'cmd.builds.build.start.v1', 'builds-cancel': 'cmd.builds.build.cancel.v1' } },
+    streams: 'create',
+  },
+  // Triggers start runs through executions' command, follow runs' ends (PIPELINE triggers) and
+  // asks for an image registry's address and credentials (IMAGE_PUSH: its host, polling its tags).
+  triggers: {
+    events: ['evt.triggers.>'],
+    commands: ['cmd.executions.run.start.v1'],
+    answers: ['rpc.triggers.>'],
+    requests: ['rpc.pipelines.pipeline.snapshot', 'rpc.environments.exists', 'rpc.environments.image-registry.resolve', 'rpc.projects.project.exists'],
+    durables: {
+      EVENTS: {
+        'triggers-run-ended': 'evt.executions.run.status-changed.v1',
+        'triggers-run-refused': 'evt.executions.run.start-refused.v1',
+        'triggers-pipeline-changed': 'evt.pipelines.pipeline.changed.v1',
+        'triggers-project-deleted': 'evt.projects.project.changed.v1',
+      },
+    },
     streams: 'create',
   },
   // The gateway reads events and live logs and asks projects who a caller is; nothing else.

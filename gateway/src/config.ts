@@ -14,6 +14,8 @@ export const configSchema = z
     EXECUTIONS_URL: httpUrl('http://127.0.0.1:4103/graphql').default('http://127.0.0.1:4103/graphql'),
     BUILDS_URL: httpUrl('http://127.0.0.1:4104/graphql').default('http://127.0.0.1:4104/graphql'),
     PROJECTS_URL: httpUrl('http://127.0.0.1:4105/graphql').default('http://127.0.0.1:4105/graphql'),
+    /** The triggers subgraph; its /hooks/* also take the deliveries the gateway's /hooks/* forwards. */
+    TRIGGERS_URL: httpUrl('http://127.0.0.1:4106/graphql').default('http://127.0.0.1:4106/graphql'),
     /** A supergraph composed at build time; without it the gateway introspects the subgraphs. */
     SUPERGRAPH_PATH: z.string().optional(),
     /** How often introspection recomposes (development); 0 turns it off. */
@@ -90,7 +92,7 @@ export type GatewayConfig = z.infer<typeof configSchema>;
 
 export const loadGatewayConfig = (env: Record<string, string | undefined> = process.env) => loadConfig(configSchema, env);
 
-export const SUBGRAPHS = ['projects', 'environments', 'pipelines', 'executions', 'builds'] as const;
+export const SUBGRAPHS = ['projects', 'environments', 'pipelines', 'executions', 'builds', 'triggers'] as const;
 
 export function subgraphList(c: GatewayConfig) {
   return [
@@ -99,5 +101,6 @@ export function subgraphList(c: GatewayConfig) {
     { name: 'pipelines', url: c.PIPELINES_URL },
     { name: 'executions', url: c.EXECUTIONS_URL },
     { name: 'builds', url: c.BUILDS_URL },
+    { name: 'triggers', url: c.TRIGGERS_URL },
   ];
 }

@@ -17,6 +17,7 @@ import { subgraphList, type GatewayConfig } from './config';
 import { BuildLogs } from './build-logs';
 import { mountConsole } from './console';
 import { clientAddress, queryLimitRules, RateLimiter, RequestLimiter } from './limits';
+import { mountHooks } from './hooks';
 import { RunUpdates } from './run-updates';
 import { subgraphFetcher, type Fetcher } from './subgraph-fetcher';
 import { attachWebSocketServer, type LiveGraph } from './websocket';
@@ -135,6 +136,7 @@ export async function startGateway(config: GatewayConfig, log = new JsonLogger('
     next(err);
   });
 
+  mountHooks(app, config, rate, addressOf);
   mountConsole(app, config);
 
   const subscriptionQueries = new Counter({

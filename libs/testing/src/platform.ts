@@ -6,7 +6,7 @@ import { connectTestNats, deleteStreams, natsEnv, testNats, uniquePrefix, type N
 import { freePort, startProcess, waitForHttpOk, type RunningProcess } from './processes';
 import { testOutboundAllow } from './test-env';
 
-export const SERVICE_NAMES = ['projects', 'environments', 'pipelines', 'executions', 'builds'] as const;
+export const SERVICE_NAMES = ['projects', 'environments', 'pipelines', 'executions', 'builds', 'triggers'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface TestPlatform {
@@ -38,7 +38,7 @@ export interface TestPlatform {
 }
 
 /**
- * Starts the five services and the gateway from their built entry points, as `npm start` does, on
+ * Starts the six services and the gateway from their built entry points, as `npm start` does, on
  * free ports, with fresh databases and a unique NATS prefix. `stop()` ends them and drops it all.
  */
 /** Claims of a test token, and a way to mint one the gateway accepts (the HS256 dev secret by default). */
@@ -90,6 +90,7 @@ export async function startPlatform(
     pipelines: { ...serviceEnv.pipelines },
     executions: { ...serviceEnv.executions },
     builds: { ...serviceEnv.builds },
+    triggers: { SECRETS_KEYS: `t1:${randomBytes(32).toString('base64')}`, ...serviceEnv.triggers },
   };
   const nats = options.nats ?? testNats();
   const common = { OUTBOUND_ALLOW: testOutboundAllow(options.outbound), NATS_PREFIX: prefix, INTERNAL_SECRET: internalSecret, LOG_LEVEL: 'warn', ...extraEnv };
@@ -110,6 +111,9 @@ export async function startPlatform(
     }
   };
   try {
+    // The gateway's port first: hook URLs (the triggers service's PUBLIC_URL) name it.
+    const gatewayPort = await freePort();
+    own.triggers.PUBLIC_URL ??= `http://127.0.0.1:${gatewayPort}`;
     for (const service of SERVICE_NAMES) {
       const port = await freePort();
       const db = `${prefix}_${service}`;
@@ -136,7 +140,6 @@ export async function startPlatform(
       }
     }
     await Promise.all(extra);
-    const gatewayPort = await freePort();
     const gateway = startProcess('gateway/dist/main.js', {
       ...natsEnv(nats, 'gateway'),
       ...common,

@@ -23,6 +23,7 @@ const USAGE_SUBJECTS = [
   ['pipelines', 'rpc.pipelines.project.usage'],
   ['executions', 'rpc.executions.project.usage'],
   ['builds', 'rpc.builds.project.usage'],
+  ['triggers', 'rpc.triggers.project.usage'],
 ] as const;
 
 /** Projects: create, read, update, delete (refused while other services hold anything of it). */
