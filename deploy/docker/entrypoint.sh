@@ -3,7 +3,7 @@
 #   (no arguments)          start the component named by $SERVICE
 #   healthcheck [live|ready] exit 0 when its /health/<live|ready> answers 2xx, else 1
 #   any other command       run it instead (e.g. `sh` to look around)
-# SERVICE: gateway | environments | pipelines | executions | builds (default: gateway).
+# SERVICE: gateway | environments | pipelines | executions | builds | triggers (default: gateway).
 # PORT defaults to the component's usual port: 4000, 4101, 4102, 4103, 4104.
 set -eu
 
@@ -17,6 +17,7 @@ case "$SERVICE" in
   pipelines)    default_port=4102 ;;
   executions)   default_port=4103 ;;
   builds)       default_port=4104 ;;
+  triggers)     default_port=4106 ;;
   *)            default_port= ;;
 esac
 
@@ -26,7 +27,7 @@ else
   main="$APP_ROOT/services/$SERVICE/dist/main.js"
 fi
 if [ ! -f "$main" ]; then
-  echo "pipewright: unknown SERVICE \"$SERVICE\" (no $main); use gateway, environments, pipelines, executions or builds" >&2
+  echo "pipewright: unknown SERVICE \"$SERVICE\" (no $main); use gateway, environments, pipelines, executions, builds or triggers" >&2
   exit 64
 fi
 
