@@ -1,7 +1,8 @@
-import { useCallback, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ProjectRole } from '../gql/graphql';
+import { CopyField } from '../ui/CopyField';
 import { fieldErrors } from '../ui/errors';
 import { FieldError, fieldErrorId } from '../ui/FieldError';
 import { Modal } from '../ui/Modal';
@@ -238,35 +239,13 @@ function CreateToken({ projectId, onCancel, onCreated }: { projectId: string; on
 
 /** The new token, this once: a read-only field to copy from. */
 function CreatedToken({ name, token, onDone }: { name: string; token: string; onDone: () => void }) {
-  const ref = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
-  const copy = async () => {
-    ref.current?.select();
-    try {
-      await navigator.clipboard.writeText(token);
-      setCopied('yes');
-    } catch {
-      setCopied(document.execCommand?.('copy') ? 'yes' : 'failed');
-    }
-  };
   return (
-    <section className="panel token-once" aria-label="New token">
+    <section className="panel once-panel" aria-label="New token">
       <h2 className="panel-title">Token “{name}” created</h2>
       <p className="once-note" id="token-once-note">
         This token is shown only now. Copy it and keep it somewhere safe: Pipewright stores only its hash and cannot show it again.
       </p>
-      <div className="field">
-        <label htmlFor="token-value">Token</label>
-        <div className="token-value">
-          <input id="token-value" ref={ref} type="text" readOnly value={token} onFocus={(e) => e.target.select()} aria-describedby="token-once-note" spellCheck={false} />
-          <button type="button" onClick={() => void copy()}>
-            Copy
-          </button>
-        </div>
-        <span className="hint" role="status">
-          {copied === 'yes' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Could not copy: select the text and copy it yourself.' : 'Use it as a Bearer token: authorization: Bearer <token>'}
-        </span>
-      </div>
+      <CopyField id="token-value" label="Token" value={token} describedBy="token-once-note" hint="Use it as a Bearer token: authorization: Bearer <token>" />
       <div className="actions">
         <button type="button" onClick={onDone}>
           Done

@@ -14,6 +14,8 @@ export const TERMINAL_STAGE_STATUSES: readonly string[] = ['SUCCEEDED', 'FAILED'
 export const runUrl = (slug: string, runId: string, stage?: string | null) => `/p/${slug}/runs/${runId}${stage ? `?stage=${encodeURIComponent(stage)}` : ''}`;
 export const runsUrl = (slug: string, pipelineId?: string | null) => `/p/${slug}/runs${pipelineId ? `?pipeline=${encodeURIComponent(pipelineId)}` : ''}`;
 export const editorUrl = (slug: string, pipelineId: string, stage?: string | null) => `/p/${slug}/pipelines/${pipelineId}${stage ? `?stage=${encodeURIComponent(stage)}` : ''}`;
+/** A pipeline's Triggers tab with one trigger's details and deliveries open. */
+export const triggerUrl = (slug: string, pipelineId: string, triggerId: string) => `/p/${slug}/pipelines/${pipelineId}?tab=triggers&trigger=${encodeURIComponent(triggerId)}`;
 export const buildUrl = (slug: string, buildId: string) => `/p/${slug}/builds/${buildId}`;
 export const stageBuildsUrl = (slug: string, pipelineId: string, refId: string) => `/p/${slug}/builds?pipeline=${encodeURIComponent(pipelineId)}&stage=${encodeURIComponent(refId)}`;
 

@@ -68,7 +68,7 @@ describe('PipelineEditor', () => {
   it('builds Source → Build → Judgement → Webhook, shows the server problem at its field, and saves', async () => {
     const saves = setup();
     await screen.findByRole('tab', { name: 'Stages' });
-    expect(screen.getAllByRole('tab').map((t) => t.textContent)).toEqual(['Stages', 'Parameters', 'YAML', 'Revisions', 'Settings']);
+    expect(screen.getAllByRole('tab').map((t) => t.textContent)).toEqual(['Stages', 'Parameters', 'Triggers', 'YAML', 'Revisions', 'Settings']);
     await addStage('Source (GitHub)');
     const repo = screen.getByLabelText('Repository') as HTMLSelectElement;
     await waitFor(() => expect(Array.from(repo.options, (o) => o.text)).toContain(resourceName('SOURCE_REPOSITORY')));

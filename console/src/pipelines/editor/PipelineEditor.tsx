@@ -11,6 +11,7 @@ import { Empty, ErrorState, Loading, MutationError, errorMessage } from '../../u
 import { fromPipeline, sameDraft, splitErrors, toInput, type DraftPipeline, type DraftStage, type SplitErrors, type StageTypeInfo } from '../draft';
 import { PipelineEditorQuery, PipelineSaveMutation, PipelineStageTypesQuery } from '../operations';
 import '../pipelines.css';
+import { TriggersTab } from '../triggers/TriggersTab';
 import { ParametersTab } from './ParametersTab';
 import { RevisionsTab } from './RevisionsTab';
 import { SettingsTab } from './SettingsTab';
@@ -20,6 +21,7 @@ import { YamlTab } from './YamlTab';
 const TABS = [
   { id: 'stages', label: 'Stages' },
   { id: 'parameters', label: 'Parameters' },
+  { id: 'triggers', label: 'Triggers' },
   { id: 'yaml', label: 'YAML' },
   { id: 'revisions', label: 'Revisions' },
   { id: 'settings', label: 'Settings' },
@@ -144,6 +146,7 @@ function Editor({ loaded, stageTypes }: { loaded: PipelineEditorFieldsFragment; 
     stages: Object.values(errors.stages).reduce((n, e) => n + Object.keys(e).length, 0),
     parameters: Object.values(errors.parameters).reduce((n, e) => n + Object.keys(e).length, 0),
     settings: Object.keys(errors.pipeline).length,
+    triggers: 0,
     yaml: 0,
     revisions: 0,
   };
@@ -153,7 +156,7 @@ function Editor({ loaded, stageTypes }: { loaded: PipelineEditorFieldsFragment; 
     const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i - 1 + TABS.length) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
     if (next < 0) return;
     e.preventDefault();
-    setParam({ tab: TABS[next].id === 'stages' ? null : TABS[next].id, stage: null });
+    setParam({ tab: TABS[next].id === 'stages' ? null : TABS[next].id, stage: null, trigger: null });
     tabRefs.current[TABS[next].id]?.focus();
   };
 
@@ -212,7 +215,7 @@ function Editor({ loaded, stageTypes }: { loaded: PipelineEditorFieldsFragment; 
             aria-selected={tab === t.id}
             aria-controls={`pipeline-panel-${t.id}`}
             tabIndex={tab === t.id ? 0 : -1}
-            onClick={() => setParam({ tab: t.id === 'stages' ? null : t.id, stage: null })}
+            onClick={() => setParam({ tab: t.id === 'stages' ? null : t.id, stage: null, trigger: null })}
           >
             {t.label}
             {tabProblems[t.id] > 0 && (
@@ -237,6 +240,7 @@ function Editor({ loaded, stageTypes }: { loaded: PipelineEditorFieldsFragment; 
           />
         )}
         {tab === 'parameters' && <ParametersTab parameters={draft.parameters} onChange={(parameters) => setDraft((d) => ({ ...d, parameters }))} errors={errors.parameters} readOnly={readOnly} />}
+        {tab === 'triggers' && <TriggersTab pipelineId={loaded.id} parameters={base.pipeline.parameters} readOnly={readOnly} />}
         {tab === 'yaml' && (
           <YamlTab
             pipelineId={loaded.id}

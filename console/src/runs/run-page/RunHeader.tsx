@@ -5,6 +5,7 @@ import { useProject } from '../../projects/ProjectContext';
 import { durationBetween, useNow } from '../../ui/run-graph';
 import { MutationError } from '../../ui/states';
 import { ConfirmDialog } from '../ConfirmDialog';
+import { RunTrigger } from '../RunTrigger';
 import { ACTIVE_RUN_STATUSES, editorUrl, formatTime, runUrl, runsUrl } from '../format';
 import type { RunFields } from './model';
 import { RunPageCancelRun } from './queries';
@@ -114,6 +115,14 @@ export function RunHeader({ run }: { run: RunFields }) {
             <Parameters parameters={run.parameters} />
           </dd>
         </div>
+        {run.trigger && (
+          <div className="runs-facts-full">
+            <dt>Trigger</dt>
+            <dd>
+              <RunTrigger trigger={run.trigger} slug={project.slug} pipelineId={run.pipelineId} />
+            </dd>
+          </div>
+        )}
         {run.reason && (
           <div className="runs-facts-full">
             <dt>Reason</dt>

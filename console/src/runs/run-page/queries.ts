@@ -14,6 +14,12 @@ export const RunPageRunFields = graphql(`
     reason
     sequence
     parentRunId
+    trigger {
+      type
+      triggerId
+      deliveryId
+      summary
+    }
     createdBy
     createdAt
     startedAt

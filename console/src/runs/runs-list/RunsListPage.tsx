@@ -9,6 +9,7 @@ import { durationBetween, useNow } from '../../ui/run-graph';
 import { Empty, ErrorState, Loading, errorMessage } from '../../ui/states';
 import { ACTIVE_RUN_STATUSES, RUN_STATUSES, editorUrl, formatTime, runUrl, runsUrl } from '../format';
 import { RunPipelineButton } from '../RunPipelineButton';
+import { RunTrigger } from '../RunTrigger';
 import { applyDelivery, emptyLive, rowsOf, type LiveRows, type RunRow } from './liveRows';
 import { RunsListPipelineQuery, RunsListQuery, RunsListRunsUpdated } from './queries';
 
@@ -42,6 +43,7 @@ function RunsTable({ rows, showPipeline }: { rows: RunRow[]; showPipeline: boole
           <th scope="col">Started</th>
           <th scope="col">Duration</th>
           <th scope="col">Created by</th>
+          <th scope="col">Trigger</th>
         </tr>
       </thead>
       <tbody>
@@ -66,6 +68,7 @@ function RunsTable({ rows, showPipeline }: { rows: RunRow[]; showPipeline: boole
               <Duration run={r} />
             </td>
             <td>{r.createdBy}</td>
+            <td>{r.trigger ? <RunTrigger trigger={r.trigger} /> : <span className="muted">—</span>}</td>
           </tr>
         ))}
       </tbody>

@@ -13,6 +13,7 @@ const run = (n: number, over: Partial<RunRow> = {}): RunRow => ({
   createdBy: 'alice',
   startedAt: null,
   finishedAt: null,
+  trigger: null,
   ...over,
 });
 

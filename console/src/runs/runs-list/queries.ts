@@ -13,6 +13,12 @@ export const RunsListRunFields = graphql(`
     createdBy
     startedAt
     finishedAt
+    trigger {
+      type
+      triggerId
+      deliveryId
+      summary
+    }
   }
 `);
 
