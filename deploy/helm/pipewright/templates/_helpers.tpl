@@ -1,6 +1,6 @@
 {{/* The five subgraph services; the gateway is the sixth component. */}}
 {{- define "pipewright.services" -}}
-projects environments pipelines executions builds
+projects environments pipelines executions builds triggers
 {{- end -}}
 
 {{- define "pipewright.name" -}}
