@@ -45,6 +45,7 @@ describe('malformed arguments through the gateway', () => {
   let projectId: string;
   let pipelineId: string;
   let runId: string;
+  let triggerId: string;
 
   const call = (query: string, variables?: Record<string, unknown>) => gql<Record<string, unknown>>(platform.gatewayUrl, query, { token, variables });
   const ok = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
@@ -70,6 +71,14 @@ describe('malformed arguments through the gateway', () => {
     runId = (await ok<{ runPipeline: { id: string } }>(`mutation($p: ID!) { runPipeline(pipelineId: $p) { id } }`, { p: pipelineId })).runPipeline.id;
     await ok(`mutation($p: ID!) { createApiToken(input: { projectId: $p, name: "ci", roles: [VIEWER] }) { token } }`, { p: projectId });
     await ok(`mutation($p: ID!) { createSourceRepository(input: { projectId: $p, name: "app", provider: GITHUB, url: "https://github.com/acme/app" }) { id } }`, { p: projectId });
+    // Two triggers (Pipeline.triggers pages) and a delivery (Trigger.deliveries).
+    const hook = await ok<{ createTrigger: { trigger: { id: string; hookUrl: string }; secret: string } }>(`mutation($p: ID!) { createTrigger(input: { pipelineId: $p, type: WEBHOOK, name: "hook", config: {} }) { trigger { id hookUrl } secret } }`, { p: pipelineId });
+    await ok(`mutation($p: ID!) { createTrigger(input: { pipelineId: $p, type: CRON, name: "nightly", config: { expression: "0 0 3 * * *" } }) { trigger { id } } }`, { p: pipelineId });
+    triggerId = hook.createTrigger.trigger.id;
+    for (const n of [1, 2]) {
+      const sent = await fetch(hook.createTrigger.trigger.hookUrl, { method: 'POST', headers: { authorization: `Bearer ${hook.createTrigger.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+      expect(sent.status).toBe(202);
+    }
   });
   afterAll(async () => {
     await platform?.stop();
@@ -78,11 +87,13 @@ describe('malformed arguments through the gateway', () => {
   /** Every connection field of the schema, as a query taking `$after` (on a project for Project's). */
   function lists(): { name: string; query: string; variables: Record<string, unknown> }[] {
     const found = types.flatMap((t) => (t.kind === 'OBJECT' && !t.name.startsWith('__') ? (t.fields ?? []).filter((f) => named(f.type).endsWith('Connection')).map((f) => ({ on: t.name, field: f })) : []));
-    const elsewhere = found.filter((l) => l.on !== 'Query' && l.on !== 'Project').map((l) => `${l.on}.${l.field.name}`);
+    // Lists on an entity are reached through its lookup by id: project(id), pipeline(id), trigger(id).
+    const holders: Record<string, [string, () => string]> = { Project: ['project', () => projectId], Pipeline: ['pipeline', () => pipelineId], Trigger: ['trigger', () => triggerId] };
+    const elsewhere = found.filter((l) => l.on !== 'Query' && !(l.on in holders)).map((l) => `${l.on}.${l.field.name}`);
     // A list on another type needs a way to reach one here.
     expect(elsewhere).toEqual([]);
     return found.map(({ on, field }) => {
-      const known: Record<string, [string, string, unknown]> = { id: ['$id', 'ID!', pipelineId], projectId: ['$p', 'ID', projectId] };
+      const known: Record<string, [string, string, unknown]> = { id: ['$id', 'ID!', pipelineId], projectId: ['$p', 'ID', projectId], pipelineId: ['$pipeline', 'ID!', pipelineId] };
       const args = field.args.filter((a) => a.name in known && (a.name === 'projectId' || required(a)));
       const missing = field.args.filter((a) => required(a) && !(a.name in known));
       expect(missing.map((a) => `${on}.${field.name}(${a.name})`)).toEqual([]);
@@ -91,7 +102,8 @@ describe('malformed arguments through the gateway', () => {
       const variables = Object.fromEntries(args.map((a) => [known[a.name][0].slice(1), known[a.name][2]]));
       const select = `${field.name}(first: 1, ${passed}) { totalCount pageInfo { endCursor } }`;
       if (on === 'Query') return { name: field.name, query: `query(${declared.map(([v, t]) => `${v}: ${t}`).join(', ')}) { ${select} }`, variables };
-      return { name: `Project.${field.name}`, query: `query($after: String, $project: ID!) { project(id: $project) { ${select} } }`, variables: { project: projectId } };
+      const [lookup, id] = holders[on];
+      return { name: `${on}.${field.name}`, query: `query($after: String, $holder: ID!) { ${lookup}(id: $holder) { ${select} } }`, variables: { holder: id() } };
     });
   }
 
@@ -119,14 +131,15 @@ describe('malformed arguments through the gateway', () => {
     for (const list of lists()) {
       const first = await call(list.query, { ...list.variables, after: null });
       expect(first.errors).toBeUndefined();
-      const page = (list.name.startsWith('Project.') ? (first.data!.project as Record<string, unknown>)[list.name.slice(8)] : first.data![list.name]) as { pageInfo: { endCursor: string | null } };
+      const [on, field] = list.name.includes('.') ? list.name.split('.') : [null, list.name];
+      const page = (on ? (first.data![on[0].toLowerCase() + on.slice(1)] as Record<string, unknown>)[field] : first.data![list.name]) as { pageInfo: { endCursor: string | null } };
       if (!page.pageInfo.endCursor) continue;
       const next = await call(list.query, { ...list.variables, after: page.pageInfo.endCursor });
       expect({ list: list.name, errors: next.errors }).toEqual({ list: list.name, errors: undefined });
       paged.push(list.name);
     }
     // created_at+id, name+id, key and revision cursors, each read back by a list that wrote one.
-    expect(paged).toEqual(expect.arrayContaining(['runs', 'Project.apiTokens', 'pipelines', 'sourceRepositories', 'projects', 'Project.members', 'pipelineRevisions']));
+    expect(paged).toEqual(expect.arrayContaining(['runs', 'Project.apiTokens', 'pipelines', 'sourceRepositories', 'projects', 'Project.members', 'pipelineRevisions', 'triggers', 'Pipeline.triggers', 'Trigger.deliveries']));
   });
 
   /**
@@ -189,6 +202,14 @@ describe('malformed arguments through the gateway', () => {
     { covers: ['Mutation.updateStage.refId'], query: `mutation { updateStage(pipelineId: "${pipelineId}", refId: "nope", stage: ${STAGE}, expectedRevision: 1) { id } }`, answer: 'NOT_FOUND' },
     { covers: ['Mutation.removeStage.pipelineId', 'Mutation.removeStage.refId', 'Mutation.removeStage.expectedRevision'], query: `mutation { removeStage(pipelineId: "nope", refId: "gate", expectedRevision: 1) { id } }`, answer: { bad: 'pipelineId' } },
     { covers: ['Mutation.moveStage.pipelineId', 'Mutation.moveStage.refId', 'Mutation.moveStage.expectedRevision'], query: `mutation { moveStage(pipelineId: "nope", refId: "gate", index: 0, expectedRevision: 1) { id } }`, answer: { bad: 'pipelineId' } },
+    // triggers
+    { covers: ['Query.trigger.id'], query: `{ trigger(id: "nope") { id } }`, answer: 'null' },
+    { covers: ['Query.triggers.pipelineId'], query: `{ triggers(pipelineId: "nope") { totalCount } }`, answer: { bad: 'pipelineId' } },
+    { covers: ['Mutation.createTrigger.input.pipelineId'], query: `mutation { createTrigger(input: { pipelineId: "nope", type: WEBHOOK, name: "x", config: {} }) { secret } }`, answer: { bad: 'input.pipelineId' } },
+    { covers: ['Mutation.updateTrigger.id'], query: `mutation { updateTrigger(id: "nope", input: { enabled: false }) { id } }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.deleteTrigger.id'], query: `mutation { deleteTrigger(id: "nope") }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.rotateTriggerSecret.id'], query: `mutation { rotateTriggerSecret(id: "nope") { secret } }`, answer: { bad: 'id' } },
+    { covers: ['Mutation.redeliverTriggerDelivery.id'], query: `mutation { redeliverTriggerDelivery(id: "nope") { id } }`, answer: { bad: 'id' } },
     // projects
     { covers: ['Query.project.id'], query: `{ project(id: "nope") { id } }`, answer: 'null' },
     { covers: ['Mutation.updateProject.id'], query: `mutation { updateProject(id: "nope", input: { name: "x" }) { id } }`, answer: { bad: 'id' } },
@@ -234,8 +255,8 @@ describe('malformed arguments through the gateway', () => {
       seen.push({ query, code: res.errors?.[0]?.extensions?.code ?? res.errors?.[0]?.message ?? 'no error' });
     }
     expect(seen).toEqual(seen.map((s) => ({ query: s.query, code: 'NOT_FOUND' })));
-    // update, delete and test of 6 kinds; 9 of pipelines; 6 of projects.
-    expect(checked).toHaveLength(6 * 3 + 9 + 6);
+    // update, delete and test of 6 kinds; 9 of pipelines; 6 of projects; update and delete of triggers.
+    expect(checked).toHaveLength(6 * 3 + 9 + 6 + 2);
   });
 
   it("answers a service's own error code as its GraphQL code, telling the code as the reason", async () => {

@@ -22,6 +22,8 @@ describe('projects: ownership and access across every service', () => {
     runId: string;
     buildId: string;
     apiTokenId: string;
+    triggerId: string;
+    deliveryId: string;
   }
 
   const call = <T = Record<string, unknown>>(who: string, query: string, variables?: Record<string, unknown>) => gql<T>(platform.gatewayUrl, query, { token: tokens[who], variables });
@@ -79,6 +81,14 @@ describe('projects: ownership and access across every service', () => {
     p.buildId = builds.edges[0].node.id;
     const token = await ok<{ createApiToken: { apiToken: { id: string } } }>(admin, `mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { apiToken { id } } }`, { i: { projectId: p.id, name: `${p.slug}-deploy-bot`, roles: ['VIEWER'] } });
     p.apiTokenId = token.createApiToken.apiToken.id;
+    // A trigger with a delivery (a generic webhook, sent to its hook URL with its token).
+    const trigger = await ok<{ createTrigger: { trigger: { id: string; hookUrl: string }; secret: string } }>(dev, `mutation($i: CreateTriggerInput!) { createTrigger(input: $i) { trigger { id hookUrl } secret } }`, {
+      i: { pipelineId: p.pipelineId, type: 'WEBHOOK', name: `${p.slug}-hook`, config: { constraints: [{ path: '$.go', equals: 'yes' }] } },
+    });
+    p.triggerId = trigger.createTrigger.trigger.id;
+    const sent = await fetch(trigger.createTrigger.trigger.hookUrl, { method: 'POST', headers: { authorization: `Bearer ${trigger.createTrigger.secret}`, 'content-type': 'application/json' }, body: '{"go":"no"}' });
+    expect(sent.status).toBe(202);
+    p.deliveryId = ((await sent.json()) as { deliveries: { id: string }[] }).deliveries[0].id;
   }
 
   beforeAll(async () => {
@@ -230,9 +240,9 @@ describe('projects: ownership and access across every service', () => {
       expect(mutations.length).toBeGreaterThan(30);
 
       // What a project-scoped argument names, by the thing a mutation acts on (its name after the verb).
-      const ids: Record<string, string> = { Project: A.id, Pipeline: A.pipelineId, PipelineRevision: A.pipelineId, Stage: A.pipelineId, Run: A.runId, ApiToken: A.apiTokenId, ...A.resources };
+      const ids: Record<string, string> = { Project: A.id, Pipeline: A.pipelineId, PipelineRevision: A.pipelineId, Stage: A.pipelineId, Run: A.runId, ApiToken: A.apiTokenId, Trigger: A.triggerId, TriggerDelivery: A.deliveryId, ...A.resources };
       const idFor = (mutation: string) => {
-        const noun = mutation.replace(/^(create|update|delete|test|restore|revoke|remove|set|add|move|import|cancel|restart|run)/, '');
+        const noun = mutation.replace(/^(create|update|delete|test|restore|revoke|remove|set|add|move|import|cancel|restart|run|rotate|redeliver)/, '');
         return ids[noun] ?? ids[Object.keys(ids).find((k) => noun.startsWith(k)) ?? ''] ?? A.id;
       };
       const byName: Record<string, unknown> = {
@@ -373,7 +383,7 @@ describe('projects: ownership and access across every service', () => {
   it("refuses to delete a project while any service holds something of it, saying what", async () => {
     const res = await call('bella', `mutation($id: ID!) { deleteProject(id: $id) }`, { id: B.id });
     expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
-    for (const held of ['1 pipelines', '1 runs', '1 builds', '1 deploymentTargets']) expect(res.errors![0].message).toContain(held);
+    for (const held of ['1 pipelines', '1 runs', '1 builds', '1 deploymentTargets', '1 triggers']) expect(res.errors![0].message).toContain(held);
     forbidden(await call('adam', `mutation($id: ID!) { deleteProject(id: $id, force: true) }`, { id: B.id }));
   });
 
@@ -383,12 +393,12 @@ describe('projects: ownership and access across every service', () => {
     await populate(C, 'cora', 'cora');
     expect((await ok<{ deleteProject: string }>('root', `mutation($id: ID!) { deleteProject(id: $id, force: true) }`, { id: C.id })).deleteProject).toBe(C.id);
     const gone = await waitFor('the services to clear what team-c held', async () => {
-      const res = await ok<{ run: { status: string; reason: string | null }; pipeline: unknown; deploymentTarget: unknown; sourceRepository: unknown }>(
+      const res = await ok<{ run: { status: string; reason: string | null }; pipeline: unknown; deploymentTarget: unknown; sourceRepository: unknown; trigger: unknown }>(
         'root',
-        `query($r: ID!, $p: ID!, $t: ID!, $s: ID!) { run(id: $r) { status reason } pipeline(id: $p) { id } deploymentTarget(id: $t) { id } sourceRepository(id: $s) { id } }`,
-        { r: C.runId, p: C.pipelineId, t: C.resources.DeploymentTarget, s: C.resources.SourceRepository },
+        `query($r: ID!, $p: ID!, $t: ID!, $s: ID!, $tr: ID!) { run(id: $r) { status reason } pipeline(id: $p) { id } deploymentTarget(id: $t) { id } sourceRepository(id: $s) { id } trigger(id: $tr) { id } }`,
+        { r: C.runId, p: C.pipelineId, t: C.resources.DeploymentTarget, s: C.resources.SourceRepository, tr: C.triggerId },
       );
-      return res.run.status === 'CANCELED' && !res.pipeline && !res.deploymentTarget && !res.sourceRepository ? res : undefined;
+      return res.run.status === 'CANCELED' && !res.pipeline && !res.deploymentTarget && !res.sourceRepository && !res.trigger ? res : undefined;
     });
     expect(gone.run.reason).toMatch(/project "team-c" was deleted/);
   });

@@ -16,6 +16,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'p
  */
 export function mountHooks(app: express.Express, config: GatewayConfig, rate: RequestLimiter, addressOf: (req: IncomingMessage) => string | undefined) {
   const target = new URL(config.TRIGGERS_URL);
+  // The triggers service's /hooks, beside its /graphql (under the same path prefix, if any).
+  const prefix = target.pathname.replace(/\/graphql\/?$/, '').replace(/\/+$/, '');
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   app.post('/hooks/:id', (req, res) => {
     const address = addressOf(req);
@@ -27,7 +29,7 @@ export function mountHooks(app: express.Express, config: GatewayConfig, rate: Re
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     if (address) headers['x-forwarded-for'] = address;
     const upstream = send(
-      { protocol: target.protocol, hostname: target.hostname, port: target.port, method: 'POST', path: `/hooks/${encodeURIComponent(String(req.params.id))}`, headers, timeout: 30_000 },
+      { protocol: target.protocol, hostname: target.hostname, port: target.port, method: 'POST', path: `${prefix}/hooks/${encodeURIComponent(String(req.params.id))}`, headers, timeout: 30_000 },
       (answer) => {
         res.status(answer.statusCode ?? 502);
         for (const h of ['content-type', 'retry-after']) if (answer.headers[h]) res.set(h, String(answer.headers[h]));
@@ -40,13 +42,22 @@ export function mountHooks(app: express.Express, config: GatewayConfig, rate: Re
       else res.destroy();
     });
     let size = 0;
+    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > config.MAX_REQUEST_BYTES) {
+      if (size > config.MAX_REQUEST_BYTES && !tooLarge) {
+        tooLarge = true;
+        req.unpipe(upstream);
         upstream.destroy();
-        if (!res.headersSent) res.status(413).json({ error: `the body is larger than the gateway allows (${config.MAX_REQUEST_BYTES} bytes, MAX_REQUEST_BYTES)` });
-        req.destroy();
+        // The answer first; the connection is closed once it is sent (the rest of the body is not read).
+        if (!res.headersSent) res.status(413).set('connection', 'close').json({ error: `the body is larger than the gateway allows (${config.MAX_REQUEST_BYTES} bytes, MAX_REQUEST_BYTES)` });
+        res.on('finish', () => req.destroy());
       }
+    });
+    // A sender that goes away mid-request: the forwarded request goes too.
+    req.on('aborted', () => upstream.destroy());
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
   });

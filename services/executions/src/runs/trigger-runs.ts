@@ -31,6 +31,8 @@ export class TriggerRuns implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async start(c: PayloadOf<'cmd.executions.run.start.v1'>): Promise<void> {
+    // A repeat of a command whose run was made (a redelivery): nothing to do, whatever changed since.
+    if (await this.factory.get(c.runId)) return;
     try {
       await this.factory.create(c.pipelineId, c.parameters, null, { sub: c.by, roles: [], projects: [], via: 'system' }, undefined, { runId: c.runId, projectId: c.projectId, artifacts: c.artifacts, trigger: c.trigger });
     } catch (err) {

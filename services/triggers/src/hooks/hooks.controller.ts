@@ -10,6 +10,9 @@ import { verifyDelivery } from './verify';
 /** The provider headers kept with a delivery (what it is and who sent it; never a secret). */
 const KEPT_HEADERS = ['content-type', 'user-agent', 'x-github-event', 'x-github-delivery', 'x-github-hook-id', 'x-gitlab-event', 'x-gitlab-event-uuid', 'x-gitlab-instance', 'idempotency-key', 'x-delivery-id'];
 
+/** The most events one registry notification may carry. */
+const MAX_REGISTRY_EVENTS = 500;
+
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** What the provider calls the event: GitHub's X-GitHub-Event, GitLab's X-Gitlab-Event in GitHub's words. */
@@ -63,7 +66,12 @@ export class HooksController {
     const base = { triggerId: trigger.id, projectId: trigger.projectId, headers, event } as const;
     const providerId = (one(req.headers['x-github-delivery']) ?? one(req.headers['x-gitlab-event-uuid']) ?? one(req.headers['idempotency-key']) ?? one(req.headers['x-delivery-id']) ?? null)?.slice(0, 200) ?? null;
     const refuse = async (status: number, reason: string) => {
-      await this.ds.transaction((tx) => storeDelivery(tx, { ...base, dedupeKey: null, providerDeliveryId: providerId, payload: null, status: 'REJECTED', reason }));
+      // Recorded (without the payload), but at most one every few seconds per trigger: whoever knows
+      // a trigger's id can send bad deliveries, and must not fill its history or the table.
+      await this.ds.transaction(async (tx) => {
+        const recent = await tx.query(`SELECT 1 FROM trigger_deliveries WHERE trigger_id = $1 AND status = 'REJECTED' AND payload IS NULL AND received_at > now() - interval '5 seconds' LIMIT 1`, [trigger.id]);
+        if (!recent.length) await storeDelivery(tx, { ...base, dedupeKey: null, providerDeliveryId: providerId, payload: null, status: 'REJECTED', reason });
+      });
       this.log.warn({ message: 'a hook delivery was refused', triggerId: trigger.id, status, reason });
       res.status(status).json({ error: reason });
     };
@@ -81,20 +89,29 @@ export class HooksController {
     if (trigger.type === 'IMAGE_PUSH') {
       // A registry notification carries a batch of events: each image (manifest) push with a tag is a delivery of its own.
       const events = Array.isArray((payload as { events?: unknown })?.events) ? (payload as { events: unknown[] }).events : [];
+      if (events.length > MAX_REGISTRY_EVENTS) return refuse(413, `a notification of ${events.length} events; at most ${MAX_REGISTRY_EVENTS} are taken at once (lower the endpoint's batch in the registry's notifications settings)`);
       for (const e of events) {
-        const ev = e as { id?: unknown; action?: unknown; target?: { tag?: unknown; mediaType?: unknown } };
-        if (ev?.action !== 'push' || typeof ev.target?.tag !== 'string' || typeof ev.id !== 'string') continue;
-        deliveries.push({ ...base, dedupeKey: `registry:${ev.id}`, providerDeliveryId: ev.id.slice(0, 200), payload: e, status, reason });
+        const ev = e as { id?: unknown; action?: unknown; target?: { tag?: unknown; digest?: unknown } };
+        if (ev?.action !== 'push' || typeof ev.target?.tag !== 'string' || typeof ev.target.digest !== 'string' || typeof ev.id !== 'string') continue;
+        // Keyed by what was pushed: a repeated event, or the same image found by a poll, starts nothing twice.
+        deliveries.push({ ...base, dedupeKey: `image:${ev.target.tag}@${ev.target.digest}`.slice(0, 500), providerDeliveryId: ev.id.slice(0, 200), payload: e, status, reason });
       }
       if (!deliveries.length) return void res.status(200).json({ deliveries: [], note: 'no image push with a tag in this notification: nothing to do' });
     } else {
       deliveries.push({ ...base, dedupeKey: providerId ? `provider:${providerId}` : null, providerDeliveryId: providerId, payload, status, reason });
     }
-    const stored = await this.ds.transaction(async (tx) => {
-      const out = [];
-      for (const d of deliveries) out.push(await storeDelivery(tx, d));
-      return out;
-    });
+    let stored: { id: string; duplicate: boolean }[];
+    try {
+      stored = await this.ds.transaction(async (tx) => {
+        const out = [];
+        for (const d of deliveries) out.push(await storeDelivery(tx, d));
+        return out;
+      });
+    } catch (err) {
+      // PostgreSQL's JSON holds no \u0000 and no lone surrogate (invalid text, 22P05 / 22021).
+      if (['22P05', '22021', '22P02'].includes((err as { code?: string }).code ?? '')) return refuse(400, 'the payload holds text that cannot be stored (\\u0000 or a lone surrogate)');
+      throw err;
+    }
     const fresh = stored.some((s) => !s.duplicate);
     res.status(fresh ? 202 : 200).json({
       deliveries: stored.map((s) => ({ id: s.id, duplicate: s.duplicate })),

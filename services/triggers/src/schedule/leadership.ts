@@ -38,11 +38,19 @@ export class Leadership {
       if (this.leading && this.client) {
         await this.client.query('SELECT 1');
       } else {
-        const client = new Client(clientConfigOf(this.ds));
+        // A check that gets no answer (a half-open connection) fails, rather than waiting for ever.
+        const client = new Client({ ...clientConfigOf(this.ds), query_timeout: Math.max(5_000, this.retryMs * 3) });
         client.on('error', (err) => this.lost(client, err));
         client.on('end', () => this.lost(client));
-        await client.connect();
-        const [{ locked }] = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LEADER_LOCK])).rows;
+        let locked = false;
+        try {
+          await client.connect();
+          locked = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LEADER_LOCK])).rows[0].locked;
+        } catch (err) {
+          client.removeAllListeners('end');
+          await client.end().catch(() => undefined);
+          throw err;
+        }
         if (locked && !this.stopped) {
           this.client = client;
           this.leading = true;

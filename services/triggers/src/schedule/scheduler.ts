@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { listTags, parseImageReference } from '@pipewright/kube';
+import { isLoopbackRegistry, listTags, parseImageReference, registryApiHost } from '@pipewright/kube';
 import { MessageBus } from '@pipewright/messaging';
 import { leaseOwner, WakeLoop } from '@pipewright/persistence';
 import { outboundFetch } from '@pipewright/platform';
@@ -57,6 +57,7 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly leadership: Leadership;
   private loop?: WakeLoop;
   private retentionAt = 0;
+  private polling = false;
   private readonly instance = leaseOwner('triggers');
 
   constructor(
@@ -90,23 +91,48 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private async pass(): Promise<void> {
     if (!this.leadership.leading) return;
-    const now = new Date();
     let nextAt = Infinity;
-    const due: { id: string; type: string }[] = await this.ds.query(
-      `SELECT id, type FROM triggers WHERE enabled AND (type = 'CRON' OR (type = 'IMAGE_PUSH' AND (config->>'pollIntervalSeconds')::int > 0))`,
+    const due: { id: string; type: string; polled_at: Date | null; every: number | null }[] = await this.ds.query(
+      `SELECT id, type, polled_at, (config->>'pollIntervalSeconds')::int AS every FROM triggers
+       WHERE enabled AND (type = 'CRON' OR (type = 'IMAGE_PUSH' AND (config->>'pollIntervalSeconds')::int > 0))`,
     );
-    for (const { id, type } of due) {
+    // Schedules first, each against the clock as it is when it is looked at: nothing slow runs in between.
+    for (const { id } of due.filter((t) => t.type === 'CRON')) {
       if (!this.leadership.leading) return;
       try {
-        const next = type === 'CRON' ? await this.fireSchedule(id, now) : await this.poll(id, now);
+        const next = await this.fireSchedule(id, new Date());
         if (next) nextAt = Math.min(nextAt, next.getTime());
       } catch (err) {
-        this.log.warn({ message: `trigger ${id}: ${type === 'CRON' ? 'the schedule' : 'the tag poll'} failed; it is tried again`, error: (err as Error).message });
+        this.log.warn({ message: `trigger ${id}: the schedule failed; it is tried again`, error: (err as Error).message });
         nextAt = Math.min(nextAt, Date.now() + 5_000);
       }
     }
+    // Polls take as long as the registries do: they run beside the schedules, never in their way.
+    const polls = due.filter((t) => t.type === 'IMAGE_PUSH');
+    const pollAt = (t: (typeof polls)[number]) => (t.polled_at ? new Date(t.polled_at).getTime() + (t.every ?? 0) * 1000 : 0);
+    const duePolls = polls.filter((t) => pollAt(t) <= Date.now());
+    for (const t of polls) nextAt = Math.min(nextAt, Math.max(pollAt(t), Date.now() + 1_000));
+    if (duePolls.length && !this.polling) {
+      this.polling = true;
+      void this.pollAll(duePolls.map((t) => t.id)).finally(() => {
+        this.polling = false;
+        this.loop?.wake();
+      });
+    }
     if (Date.now() - this.retentionAt > 3_600_000) await this.retention();
     if (Number.isFinite(nextAt)) this.loop?.wake(Math.max(0, nextAt - Date.now()));
+  }
+
+  private async pollAll(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      if (!this.leadership.leading) return;
+      try {
+        await this.poll(id, new Date());
+      } catch (err) {
+        this.log.warn({ message: `trigger ${id}: the tag poll failed; it is tried again at its next interval`, error: (err as Error).message });
+        await this.ds.query(`UPDATE triggers SET polled_at = now() WHERE id = $1`, [id]).catch(() => undefined);
+      }
+    }
   }
 
   /** Fires what is due of one schedule; answers when it is next due. */
@@ -148,22 +174,28 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
     const guarded = (async (input: string | URL | Request, init?: RequestInit) =>
       outboundFetch(String(input instanceof Request ? input.url : input), { method: init?.method, headers: init?.headers as Record<string, string>, signal: init?.signal ?? undefined }, policy)) as typeof fetch;
     const tags = (await listTags(image, { credentials: async () => credentials, insecure: () => registry.insecure || registry.url.startsWith('http://'), fetch: guarded })).filter((tag) => matches(config.tag, tag));
-    const seen: Record<string, string> = {};
-    for (const tag of tags.slice(0, 500)) {
-      const digest = await manifestDigest(guarded, registry.url, config.repository, tag, credentials, registry.insecure);
-      if (digest) seen[tag] = digest;
-    }
+    const digests: Record<string, string | null> = {};
+    for (const tag of tags.slice(0, 500)) digests[tag] = await manifestDigest(guarded, image.registry, config.repository, tag, credentials, registry.insecure || registry.url.startsWith('http://'));
+    const failed = Object.values(digests).filter((d) => d === null).length;
+    if (failed) this.log.warn({ message: `trigger "${t.name}": the digest of ${failed} of ${tags.length} tag(s) could not be read; they keep what the last poll saw`, triggerId: t.id });
     await this.ds.transaction(async (tx) => {
       const [row]: { poll_state: Record<string, string> | null }[] = await tx.query(`SELECT poll_state FROM triggers WHERE id = $1 FOR UPDATE`, [t.id]);
       if (!row) return;
       const before = row.poll_state;
-      if (before) {
-        for (const [tag, digest] of Object.entries(seen)) {
-          if (before[tag] === digest) continue;
-          const event = { id: `poll:${tag}@${digest}`, action: 'push', target: { repository: config.repository, tag, digest }, source: 'poll' };
-          await storeDelivery(tx, { triggerId: t.id, projectId: t.projectId, dedupeKey: `poll:${tag}@${digest}`, providerDeliveryId: null, event: 'image_push', payload: event, receivedAt: now });
+      const seen: Record<string, string> = {};
+      for (const [tag, digest] of Object.entries(digests)) {
+        // A tag whose digest could not be read now is neither new nor changed: it keeps what was seen.
+        // ('' marks a tag seen whose digest is not known yet: it is learnt, not taken for new, once read.)
+        if (digest === null) {
+          seen[tag] = before?.[tag] ?? '';
+          continue;
         }
+        seen[tag] = digest;
+        if (!before || before[tag] === digest || before[tag] === '') continue;
+        const event = { id: `poll:${tag}@${digest}`, action: 'push', target: { repository: config.repository, tag, digest }, source: 'poll' };
+        await storeDelivery(tx, { triggerId: t.id, projectId: t.projectId, dedupeKey: `image:${tag}@${digest}`.slice(0, 500), providerDeliveryId: null, event: 'image_push', payload: event, receivedAt: now });
       }
+      // The first poll learns what is there (only the tags it could read: the others are learnt later, not taken for new).
       await tx.query(`UPDATE triggers SET poll_state = $2, polled_at = $3 WHERE id = $1`, [t.id, JSON.stringify(seen), now.toISOString()]);
     });
     return new Date(now.getTime() + everyMs);
@@ -177,8 +209,8 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
 }
 
 /** The digest a tag points at (HEAD of its manifest, Docker-Content-Digest). */
-async function manifestDigest(fetch: typeof globalThis.fetch, url: string, repository: string, tag: string, credentials: { username: string; password: string } | null, insecure: boolean): Promise<string | null> {
-  const base = /^[a-z]+:\/\//i.test(url) ? url.replace(/\/+$/, '') : `${insecure ? 'http' : 'https'}://${url}`;
+async function manifestDigest(fetch: typeof globalThis.fetch, registryHost: string, repository: string, tag: string, credentials: { username: string; password: string } | null, insecure: boolean): Promise<string | null> {
+  const base = `${insecure || isLoopbackRegistry(registryHost) ? 'http' : 'https'}://${registryApiHost(registryHost)}`;
   const headers: Record<string, string> = {
     accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
   };

@@ -123,6 +123,8 @@ function started(templates: Record<string, string>, scope: Record<string, unknow
 
 function fromGit(trigger: TriggerView, stored: StoredEvent, config: GitPushConfig | GitTagConfig): Interpretation {
   if (stored.event === 'ping') return ignored('a ping (the provider checking the hook): nothing to start');
+  // Only pushes (GitHub's `push`; GitLab's push and tag push hooks): other events may carry a ref too.
+  if (stored.event !== 'push' && stored.event !== 'tag_push') return ignored(`a "${stored.event}" event: this trigger starts on pushes (send only push events to its hook)`);
   const push = gitPushOf(stored.payload);
   if (!push) return ignored(`a "${stored.event}" event is not a push of a branch or a tag`);
   const wanted = trigger.type === 'GIT_PUSH' ? 'branch' : 'tag';

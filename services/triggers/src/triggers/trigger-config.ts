@@ -62,11 +62,15 @@ export const cronConfigSchema = z.object({
   parameters,
 }).strict().superRefine((c, ctx) => {
   try {
+    new Intl.DateTimeFormat('en', { timeZone: c.timezone });
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['timezone'], message: 'is not a time zone (an IANA name, e.g. Europe/Berlin or UTC)' });
+    return;
+  }
+  try {
     new Cron(c.expression, { timezone: c.timezone, paused: true });
   } catch (err) {
-    const message = (err as Error).message;
-    const tz = /time ?zone|invalid time/i.test(message);
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: [tz ? 'timezone' : 'expression'], message: tz ? `is not a time zone (an IANA name, e.g. Europe/Berlin): ${message}` : `is not a cron expression (e.g. "0 */5 * * * *"): ${message}` });
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['expression'], message: `is not a cron expression (e.g. "0 */5 * * * *"): ${(err as Error).message}` });
   }
 });
 

@@ -94,10 +94,27 @@ export class TriggerService {
       else {
         const upstream = await this.snapshot(upstreamId, 'input.config.pipelineId');
         if (upstream.projectId !== pipeline.projectId) problems.push({ field: 'input.config.pipelineId', message: `is a pipeline of another project; a PIPELINE trigger may only follow pipelines of its own project` });
+        // Pipelines that start each other when they end would run for ever: refuse the trigger that closes the loop.
+        else if (await this.startsAgain(pipeline.pipelineId, upstreamId, ownId)) {
+          problems.push({ field: 'input.config.pipelineId', message: `"${upstream.document.name}" is itself started (through PIPELINE triggers) when "${pipeline.document.name}" ends: the two would start each other for ever` });
+        }
       }
     }
-    void ownId;
     if (problems.length) throw DomainError.badInput(problems);
+  }
+
+  /** Whether a run of `from` ending starts, through PIPELINE triggers (but `ownId`), a run of `target`. */
+  private async startsAgain(from: string, target: string, ownId: string | null): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      `WITH RECURSIVE reach(p) AS (
+         SELECT $1::uuid
+         UNION
+         SELECT t.pipeline_id FROM triggers t JOIN reach r ON t.type = 'PIPELINE' AND t.config->>'pipelineId' = r.p::text AND ($3::uuid IS NULL OR t.id <> $3::uuid)
+       )
+       SELECT 1 FROM reach WHERE p = $2::uuid LIMIT 1`,
+      [from, target, ownId],
+    );
+    return rows.length > 0;
   }
 
   private checkName(name: string): string {

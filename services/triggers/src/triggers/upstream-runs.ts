@@ -10,9 +10,10 @@ import type { UpstreamEvent } from './events';
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'STOPPED']);
 
 /**
- * PIPELINE triggers: each run that ends is a delivery for the triggers that follow its pipeline
- * (one per run: `run:<id>`, so a redelivered event starts nothing twice). A pipeline deleted takes
- * its triggers with it.
+ * PIPELINE triggers: each end of a run is a delivery for the triggers that follow its pipeline
+ * (one per end: `run:<id>:<event sequence>`, so a redelivered event starts nothing twice, and a run
+ * restarted after it ended counts again when it ends again). A pipeline deleted takes its triggers
+ * with it.
  */
 @Injectable()
 export class UpstreamRuns implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -51,7 +52,7 @@ export class UpstreamRuns implements OnApplicationBootstrap, OnApplicationShutdo
     const event: UpstreamEvent = { runId: e.runId, pipelineId: e.pipelineId, pipelineName: await this.pipelineName(e.pipelineId), number: e.number, status: e.status };
     await this.ds.transaction(async (tx) => {
       for (const f of followers) {
-        await storeDelivery(tx, { triggerId: f.id, projectId: f.project_id, dedupeKey: `run:${e.runId}`, providerDeliveryId: e.runId, event: 'pipeline', payload: event });
+        await storeDelivery(tx, { triggerId: f.id, projectId: f.project_id, dedupeKey: `run:${e.runId}:${e.sequence}`, providerDeliveryId: e.runId, event: 'pipeline', payload: event });
       }
     });
   }
