@@ -21,7 +21,7 @@ import {
   type TestPlatform,
   type TokenMinter,
 } from '@pipewright/testing';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -430,6 +430,52 @@ describe('the web console in Chromium', () => {
       .filter((m) => m.type === 'subscribe' && m.payload?.query?.includes('runUpdated'));
     expect(resubscribed.map((m) => m.payload!.variables)).toContainEqual(expect.objectContaining({ runId, afterSequence: shownSequence }));
     await watcher.context.close();
+  });
+
+  it('adds a GIT_PUSH trigger in the Triggers tab, shows its secret once; a signed push starts a run that shows the trigger', async () => {
+    const { page } = developer;
+    const stages = [{ refId: 'wait', name: 'Wait', type: 'JUDGEMENT', config: { description: 'ship?', options: ['ship'] } }];
+    const pipelineId = (await api<{ createPipeline: { id: string } }>('developer', 'mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id } }', { i: { name: unique('triggered'), stages } })).createPipeline.id;
+    await page.goto(`${base}/p/default/pipelines/${pipelineId}`);
+    await page.getByRole('tab', { name: 'Triggers' }).click();
+    await page.getByRole('button', { name: 'New trigger' }).click();
+    const form = page.getByRole('form', { name: 'New trigger' });
+    await form.getByLabel('Type', { exact: true }).selectOption('GIT_PUSH');
+    await form.getByLabel('Name', { exact: true }).fill('push-main');
+    await form.getByLabel('Repository', { exact: true }).selectOption({ label: names.repo });
+    await form.getByLabel('Branches 1', { exact: true }).fill('main');
+    await form.getByRole('button', { name: 'Create trigger' }).click();
+    const once = page.getByRole('region', { name: 'Hook URL and secret' });
+    const hookUrl = await once.getByLabel('Hook URL', { exact: true }).inputValue();
+    const secret = await once.getByLabel('Secret', { exact: true }).inputValue();
+    expect(hookUrl).toMatch(new RegExp(`^${base}/hooks/[0-9a-f-]{36}$`));
+    expect(secret.length).toBeGreaterThanOrEqual(40);
+    await shot(page, 'trigger-secret-shown-once');
+    await once.getByRole('button', { name: 'Done' }).click();
+    await once.waitFor({ state: 'detached' });
+    await page.getByRole('table', { name: 'Triggers' }).getByRole('row', { name: /push-main/ }).waitFor();
+    expect(await page.getByText(secret).count()).toBe(0);
+
+    // GitHub's push event, signed with the secret, through the gateway's /hooks.
+    const sha = randomBytes(20).toString('hex');
+    const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, created: false, deleted: false, head_commit: { id: sha, message: 'ship the shop' }, commits: [], pusher: { name: 'alice' }, repository: { name: 'shop', clone_url: testEnv('GIT_SAMPLE_REPO_URL') } });
+    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature }, body });
+    expect(res.status).toBe(202);
+
+    await page.getByRole('button', { name: 'Details of push-main' }).click();
+    const history = page.getByRole('region', { name: 'Deliveries of push-main' });
+    const runLink = history.getByRole('link', { name: /^Run #1 / });
+    for (let i = 0; !(await runLink.count()); i++) {
+      // The list does not refresh by itself: ask again until the delivery is processed (bounded).
+      if (i > 60) throw new Error('the delivery did not start a run');
+      await history.getByRole('button', { name: 'Refresh' }).click();
+      await history.getByText(/STARTED|PENDING/).first().waitFor();
+    }
+    await shot(page, 'pipeline-triggers');
+    await runLink.click();
+    await page.getByText(`GIT_PUSH: push to main by alice: ${sha.slice(0, 7)} ship the shop`).waitFor();
+    await shot(page, 'run-started-by-trigger');
   });
 
   it('creates an API token, shows it once, and revokes it; the other pages are kept as screenshots', async () => {
