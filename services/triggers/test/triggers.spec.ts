@@ -38,6 +38,10 @@ describe('triggers', () => {
     )).trigger.deliveries.edges.map((e) => e.node);
   const processed = (triggerId: string, deliveryId: string) =>
     waitFor(`delivery ${deliveryId} to be processed`, async () => (await deliveries(triggerId)).find((x) => x.id === deliveryId && x.outcome !== 'PENDING'), 60_000);
+  const gqlErrors = async (query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    return ((await res.json()) as { errors?: { extensions: Record<string, unknown> }[] }).errors?.[0]?.extensions;
+  };
   /** The run a delivery started: executions makes it from the command the delivery put in the outbox. */
   const runOf = (runId: string) => waitFor(`run ${runId} to exist`, async () => (await d.read(runId)) ?? undefined, 60_000);
   const runsOf = async (pipelineId: string) =>
@@ -137,6 +141,43 @@ describe('triggers', () => {
     expect(history.find((h) => h.outcome === 'REJECTED')).toMatchObject({ runId: null, canRedeliver: false, reason: expect.stringMatching(/X-Hub-Signature-256/) });
   });
 
+  it('GitLab: a push hook with its token starts a run once per event UUID; disabled, it records IGNORED; a run executions refuses is REJECTED, and redelivered once fixed', async () => {
+    const pipelineId = await d.pipeline(judged, [{ name: 'commit' }, { name: 'env', required: true }]);
+    // `env` is required and not mapped: executions refuses the run, and the delivery says why.
+    const t = await createTrigger({ pipelineId, type: 'GIT_PUSH', name: 'gitlab', config: { repositoryId, branches: ['main'], parameters: { commit: '${git.sha}' } } });
+    const sha = 'd'.repeat(40);
+    const payload = { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, checkout_sha: sha, user_username: 'jdoe', project: { git_http_url: repo.url }, commits: [{ id: sha, message: 'from gitlab', added: [], modified: ['README.md'], removed: [] }] };
+    const send = (uuid: string, token = t.secret!) =>
+      fetch(t.trigger.hookUrl!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': uuid, 'x-gitlab-token': token }, body: JSON.stringify(payload) });
+    expect((await send(randomUUID(), 'not-the-token')).status).toBe(401);
+    const uuid = randomUUID();
+    const first = await send(uuid);
+    expect(first.status).toBe(202);
+    const id = ((await first.json()) as { deliveries: { id: string }[] }).deliveries[0].id;
+    const refused = await waitFor('executions to refuse the run', async () => (await deliveries(t.trigger.id)).find((x) => x.id === id && x.outcome === 'REJECTED'), 60_000);
+    expect(refused).toMatchObject({ providerDeliveryId: uuid, canRedeliver: true, reason: expect.stringMatching(/^the run was not started: .*env/) });
+    expect(await runsOf(pipelineId)).toEqual([]);
+    expect((await send(uuid)).status).toBe(200);
+
+    // Fixed (env mapped), then redelivered: a new delivery of the same event starts the run.
+    await d.ok(`mutation($id: ID!, $c: JSON!) { updateTrigger(id: $id, input: { config: $c }) { id } }`, { id: t.trigger.id, c: { repositoryId, branches: ['main'], parameters: { commit: '${git.sha}', env: 'staging' } } });
+    const again = (await d.ok<{ redeliverTriggerDelivery: Delivery & { redeliveryOf: string } }>(`mutation($id: ID!) { redeliverTriggerDelivery(id: $id) { id outcome reason runId summary providerDeliveryId event canRedeliver redeliveryOf } }`, { id })).redeliverTriggerDelivery;
+    expect(again).toMatchObject({ outcome: 'PENDING', redeliveryOf: id, providerDeliveryId: uuid });
+    const started = await processed(t.trigger.id, again.id);
+    expect(started.outcome).toBe('STARTED');
+    const run = await runOf(started.runId!);
+    expect(run.parameters).toEqual({ commit: sha, env: 'staging' });
+    expect(run.trigger?.summary).toBe('push to main by jdoe: ddddddd from gitlab');
+
+    // Disabled: a delivery is recorded as IGNORED, nothing starts.
+    await d.ok(`mutation($id: ID!) { updateTrigger(id: $id, input: { enabled: false }) { enabled } }`, { id: t.trigger.id });
+    const off = await send(randomUUID());
+    expect(off.status).toBe(202);
+    const offId = ((await off.json()) as { deliveries: { id: string }[] }).deliveries[0].id;
+    expect((await deliveries(t.trigger.id)).find((x) => x.id === offId)).toMatchObject({ outcome: 'IGNORED', reason: 'the trigger is disabled', runId: null });
+    expect((await runsOf(pipelineId)).map((r) => r.id)).toEqual([run.id]);
+  });
+
   it('refuses a config that names nothing of the pipeline, with the field to fix', async () => {
     const pipelineId = await d.pipeline(judged, [{ name: 'commit' }]);
     const res = await fetch(platform.gatewayUrl, {
@@ -191,30 +232,39 @@ describe('triggers', () => {
     }
   });
 
-  it('a PIPELINE trigger starts B when A succeeds, not when A is stopped', async () => {
-    const a = await d.pipeline(judged);
+  it('a PIPELINE trigger starts B when A succeeds, not when A fails', async () => {
+    // A: a judgement, then (only when its value is "fail") a webhook to an address nothing may call, which fails the run.
+    const a = await d.pipeline([
+      { refId: 'wait', name: 'Wait', type: 'JUDGEMENT', config: { description: 'how?', options: ['ok', 'fail'] } },
+      { refId: 'gate', name: 'Gate', type: 'PRECONDITION', dependsOn: ['wait'], config: { judgementRefId: 'wait', values: ['fail'], mode: 'MATCHED' } },
+      { refId: 'boom', name: 'Boom', type: 'WEBHOOK', dependsOn: ['gate'], config: { method: 'GET', url: 'http://127.0.0.1:9/refused' } },
+    ]);
     const b = await d.pipeline(judged, [{ name: 'upstream' }]);
     const t = await createTrigger({ pipelineId: b, type: 'PIPELINE', name: 'after A', config: { pipelineId: a, statuses: ['SUCCEEDED'], parameters: { upstream: '${event.runId}' } } });
     expect(t.trigger.hookUrl).toBeNull();
     expect(t.secret).toBeNull();
-    const judge = (runId: string, decision: string) => d.ok(`mutation($r: ID!) { judge(runId: $r, refId: "wait", decision: ${decision}, value: "go") { status } }`, { r: runId });
+    const judge = (runId: string, value: string) => d.ok(`mutation($r: ID!, $v: String) { judge(runId: $r, refId: "wait", decision: CONTINUE, value: $v) { status } }`, { r: runId, v: value });
 
     const ok = await d.start(a);
     await d.reach(ok.id, ['WAITING']);
-    await judge(ok.id, 'CONTINUE');
-    await d.reach(ok.id, ['SUCCEEDED']);
+    await judge(ok.id, 'ok');
+    expect((await d.reach(ok.id)).status).toBe('SUCCEEDED');
     const started = await waitFor('B to start after A succeeded', async () => (await deliveries(t.trigger.id)).find((x) => x.outcome === 'STARTED'), 60_000);
     const bRun = await runOf(started.runId!);
     expect(bRun.parameters.upstream).toBe(ok.id);
     expect(bRun.trigger?.summary).toMatch(/^pipeline "triggers-.*" run #1 SUCCEEDED$/);
 
-    const stopped = await d.start(a);
-    await d.reach(stopped.id, ['WAITING']);
-    await judge(stopped.id, 'STOP');
-    await d.reach(stopped.id, ['STOPPED']);
-    const ignored = await waitFor('the stopped run to be seen', async () => (await deliveries(t.trigger.id)).find((x) => x.outcome === 'IGNORED'), 60_000);
-    expect(ignored.reason).toMatch(/run #2 of pipeline "triggers-.*" ended STOPPED; this trigger starts on SUCCEEDED/);
+    const failing = await d.start(a);
+    await d.reach(failing.id, ['WAITING']);
+    await judge(failing.id, 'fail');
+    expect((await d.reach(failing.id)).status).toBe('FAILED');
+    const ignored = await waitFor('the failed run to be seen', async () => (await deliveries(t.trigger.id)).find((x) => x.outcome === 'IGNORED'), 60_000);
+    expect(ignored.reason).toMatch(/run #2 of pipeline "triggers-.*" ended FAILED; this trigger starts on SUCCEEDED/);
     expect((await runsOf(b)).map((r) => r.id)).toEqual([bRun.id]);
+
+    // B following A while A follows B would start each other for ever: refused, naming the field.
+    const loop = await gqlErrors(`mutation($i: CreateTriggerInput!) { createTrigger(input: $i) { trigger { id } } }`, { i: { pipelineId: a, type: 'PIPELINE', name: 'after B', config: { pipelineId: b } } });
+    expect(loop).toMatchObject({ code: 'BAD_USER_INPUT', problems: [{ field: 'input.config.pipelineId', message: expect.stringMatching(/would start each other for ever/) }] });
   });
 
   it('SIGKILL of the triggers service right after it answered 202: the run still starts, once', async () => {
