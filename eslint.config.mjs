@@ -4,7 +4,7 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default [
-  { ignores: ['console/src/gql/**', 'test-output/**', '**/dist/**', '**/node_modules/**', 'deploy/testenv/.state/**', '.nx/**', '.pipewright/**', 'deploy/helm/**'] },
+  { ignores: ['console/src/gql/**', 'test-output/**', '**/dist/**', '**/node_modules/**', 'deploy/testenv/.state/**', '.nx/**', '.pipewright/**', 'deploy/helm/pipewright/**'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {

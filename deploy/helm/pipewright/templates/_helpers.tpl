@@ -1,4 +1,4 @@
-{{/* The five subgraph services; the gateway is the sixth component. */}}
+{{/* The six subgraph services; the gateway is the seventh component. */}}
 {{- define "pipewright.services" -}}
 projects environments pipelines executions builds triggers
 {{- end -}}
@@ -101,4 +101,17 @@ app.kubernetes.io/component: {{ .component }}
 {{- $repo := $img.repository | default .root.Values.image.repository -}}
 {{- $tag := $img.tag | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
 {{- printf "%s:%s" $repo (toString $tag) -}}
+{{- end -}}
+
+{{- define "pipewright.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "pipewright.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether a component's replicas are set by an HorizontalPodAutoscaler. Context: the component's values. */}}
+{{- define "pipewright.autoscaled" -}}
+{{- if and .autoscaling .autoscaling.enabled }}true{{ end -}}
 {{- end -}}
