@@ -17,7 +17,7 @@ describe('the platform through the gateway', () => {
     await platform?.stop();
   });
 
-  it('reaches each of the five subgraphs in one query, forwarding the caller', async () => {
+  it('reaches each of the six subgraphs in one query, forwarding the caller', async () => {
     const token = await platform.token({ sub: 'alice', roles: ['DEVELOPER'] });
     const res = await gql<Record<string, { service: string; viewer: { sub: string; roles: string[] } }>>(platform.gatewayUrl, INFO_QUERY, { token });
     expect(res.errors).toBeUndefined();

@@ -87,7 +87,7 @@ function createApollo(config: GatewayConfig, drain: ApolloServerPlugin, log: Jso
 
 /**
  * Starts the gateway: health and metrics at once, /graphql (HTTP and graphql-ws) as soon as the
- * five subgraphs compose. Until then it retries with backoff and /health/ready answers 503.
+ * six subgraphs compose. Until then it retries with backoff and /health/ready answers 503.
  */
 export async function startGateway(config: GatewayConfig, log = new JsonLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
   if (config.OIDC_ISSUER && (config.JWT_SECRET || config.JWT_JWKS_URL)) {
