@@ -8,3 +8,4 @@ CREATE DATABASE pipewright_pipelines;
 CREATE DATABASE pipewright_executions;
 CREATE DATABASE pipewright_builds;
 CREATE DATABASE pipewright_projects;
+CREATE DATABASE pipewright_triggers;
