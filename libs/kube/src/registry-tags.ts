@@ -48,23 +48,18 @@ async function registryErrorText(res: Response): Promise<string> {
   return text.trim().slice(0, 200);
 }
 
-/**
- * Lists every tag of a repository through the Docker Registry HTTP API v2 (`GET /v2/<name>/tags/list`),
- * following `Link` pagination, answering a `Basic` or `Bearer` challenge with the credentials
- * (anonymous bearer tokens need none).
- */
-export async function listTags(image: ImageReference, access: RegistryAccess = {}): Promise<string[]> {
+/** A registry API client for one repository: requests answered a `Basic` or `Bearer` challenge once, then carry its authorization. */
+async function registryClient(image: ImageReference, access: RegistryAccess) {
   const doFetch = access.fetch ?? fetch;
   const host = registryApiHost(image.registry);
   const scheme = isLoopbackRegistry(image.registry) || (await access.insecure?.(image.registry)) ? 'http' : 'https';
-  const repo = `${image.registry}/${image.path}`;
   const timeoutMs = access.timeoutMs ?? 30_000;
   // Set by the 401 challenge (a closure writes them, so they live in an object).
   const auth: { header: string | null; user: string | null } = { header: null, user: null };
 
-  const get = async (url: string, headers: Record<string, string> = {}): Promise<Response> => {
+  const get = async (url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> => {
     try {
-      return await doFetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+      return await doFetch(url, { method, headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
@@ -104,16 +99,36 @@ export async function listTags(image: ImageReference, access: RegistryAccess = {
     throw new KubeError(`registry ${image.registry} answered 401 with a challenge this client does not speak (WWW-Authenticate: ${header ?? 'none'})`, { status: 401, reason: 'Unauthorized' });
   };
 
+  return {
+    base: `${scheme}://${host}/v2/${image.path}`,
+    auth,
+    /** A request that answers the registry's first 401 challenge and is sent again with its authorization. */
+    async request(url: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+      const send = () => get(url, { ...opts.headers, ...(auth.header ? { authorization: auth.header } : {}) }, opts.method);
+      let res = await send();
+      if (res.status === 401 && !auth.header) {
+        await authenticate(res);
+        res = await send();
+      }
+      return res;
+    },
+  };
+}
+
+/**
+ * Lists every tag of a repository through the Docker Registry HTTP API v2 (`GET /v2/<name>/tags/list`),
+ * following `Link` pagination, answering a `Basic` or `Bearer` challenge with the credentials
+ * (anonymous bearer tokens need none).
+ */
+export async function listTags(image: ImageReference, access: RegistryAccess = {}): Promise<string[]> {
+  const client = await registryClient(image, access);
+  const repo = `${image.registry}/${image.path}`;
   const tags: string[] = [];
-  let url: string | null = `${scheme}://${host}/v2/${image.path}/tags/list?n=1000`;
+  let url: string | null = `${client.base}/tags/list?n=1000`;
   for (let page = 0; url && page < 1000; page++) {
-    let res = await get(url, auth.header ? { authorization: auth.header } : {});
-    if (res.status === 401 && !auth.header) {
-      await authenticate(res);
-      res = await get(url, { authorization: auth.header! });
-    }
+    const res = await client.request(url);
     if (res.status === 401 || res.status === 403) {
-      const who = auth.user ? `the credentials of user ${auth.user}` : 'anonymous access';
+      const who = client.auth.user ? `the credentials of user ${client.auth.user}` : 'anonymous access';
       throw new KubeError(`registry ${image.registry} refused ${who} to list the tags of ${image.path}: HTTP ${res.status} ${await registryErrorText(res)}`, { status: res.status, reason: res.status === 401 ? 'Unauthorized' : 'Forbidden' });
     }
     if (res.status === 404) {
@@ -127,4 +142,25 @@ export async function listTags(image: ImageReference, access: RegistryAccess = {
     url = nextLink(res.headers.get('link'), url);
   }
   return tags;
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/**
+ * The digest each tag points at (`HEAD /v2/<name>/manifests/<tag>`, `Docker-Content-Digest`), under
+ * one authorization; null for a tag whose manifest could not be read.
+ */
+export async function tagDigests(image: ImageReference, tags: string[], access: RegistryAccess = {}): Promise<Record<string, string | null>> {
+  const client = await registryClient(image, access);
+  const out: Record<string, string | null> = {};
+  for (const tag of tags) {
+    const res = await client.request(`${client.base}/manifests/${encodeURIComponent(tag)}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES } });
+    out[tag] = res.ok ? res.headers.get('docker-content-digest') : null;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { isLoopbackRegistry, listTags, parseImageReference, registryApiHost } from '@pipewright/kube';
+import { listTags, parseImageReference, tagDigests } from '@pipewright/kube';
 import { MessageBus } from '@pipewright/messaging';
 import { leaseOwner, WakeLoop } from '@pipewright/persistence';
 import { outboundFetch } from '@pipewright/platform';
@@ -173,9 +173,9 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
     // The registry's URL is the user's: every request goes through the outbound guard.
     const guarded = (async (input: string | URL | Request, init?: RequestInit) =>
       outboundFetch(String(input instanceof Request ? input.url : input), { method: init?.method, headers: init?.headers as Record<string, string>, signal: init?.signal ?? undefined }, policy)) as typeof fetch;
-    const tags = (await listTags(image, { credentials: async () => credentials, insecure: () => registry.insecure || registry.url.startsWith('http://'), fetch: guarded })).filter((tag) => matches(config.tag, tag));
-    const digests: Record<string, string | null> = {};
-    for (const tag of tags.slice(0, 500)) digests[tag] = await manifestDigest(guarded, image.registry, config.repository, tag, credentials, registry.insecure || registry.url.startsWith('http://'));
+    const access = { credentials: async () => credentials, insecure: () => registry.insecure || registry.url.startsWith('http://'), fetch: guarded };
+    const tags = (await listTags(image, access)).filter((tag) => matches(config.tag, tag));
+    const digests = await tagDigests(image, tags.slice(0, 500), access);
     const failed = Object.values(digests).filter((d) => d === null).length;
     if (failed) this.log.warn({ message: `trigger "${t.name}": the digest of ${failed} of ${tags.length} tag(s) could not be read; they keep what the last poll saw`, triggerId: t.id });
     await this.ds.transaction(async (tx) => {
@@ -206,16 +206,4 @@ export class Scheduler implements OnApplicationBootstrap, OnApplicationShutdown 
     if (!this.config.TRIGGER_DELIVERY_RETENTION_DAYS) return;
     await this.ds.query(`DELETE FROM trigger_deliveries WHERE received_at < now() - $1::int * interval '1 day' AND status <> 'PENDING'`, [this.config.TRIGGER_DELIVERY_RETENTION_DAYS]);
   }
-}
-
-/** The digest a tag points at (HEAD of its manifest, Docker-Content-Digest). */
-async function manifestDigest(fetch: typeof globalThis.fetch, registryHost: string, repository: string, tag: string, credentials: { username: string; password: string } | null, insecure: boolean): Promise<string | null> {
-  const base = `${insecure || isLoopbackRegistry(registryHost) ? 'http' : 'https'}://${registryApiHost(registryHost)}`;
-  const headers: Record<string, string> = {
-    accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
-  };
-  if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-  const res = await fetch(`${base}/v2/${repository}/manifests/${encodeURIComponent(tag)}`, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) return null;
-  return res.headers.get('docker-content-digest');
 }

@@ -47,6 +47,12 @@ export function toTrigger(service: TriggerService, t: TriggerEntity): Trigger & 
 }
 
 
+/** A pipeline's triggers as a connection (`triggers(pipelineId)` and `Pipeline.triggers`). */
+async function triggerPage(service: TriggerService, pipelineId: string, page: { first?: number; after?: string }, ctx: RequestContext) {
+  const found = await service.list(pipelineId, page, ctx.identity);
+  return { ...found, edges: found.edges.map((e) => ({ cursor: e.cursor, node: toTrigger(service, e.node) })) };
+}
+
 /** Triggers' queries and mutations: each a call into TriggerService, which checks access in the pipeline's project. */
 @Resolver(() => Trigger)
 export class TriggerResolver {
@@ -68,8 +74,7 @@ export class TriggerResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ) {
-    const page = await this.service.list(pipelineId, { first, after }, ctx.identity);
-    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toTrigger(this.service, e.node) })) };
+    return triggerPage(this.service, pipelineId, { first, after }, ctx);
   }
 
   @ResolveField(() => TriggerDeliveryConnection, { description: 'Newest first.' })
@@ -137,8 +142,7 @@ export class PipelineTriggersResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ) {
-    const page = await this.service.list(pipeline.id, { first, after }, ctx.identity);
-    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toTrigger(this.service, e.node) })) };
+    return triggerPage(this.service, pipeline.id, { first, after }, ctx);
   }
 
   @ResolveReference()

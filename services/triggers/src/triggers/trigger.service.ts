@@ -214,36 +214,25 @@ export class TriggerService {
     const { first, after } = pageArgs(page.first, page.after, cursorShapes.nameId);
     if (!isUuid(pipelineId)) throw DomainError.badInput([{ field: 'pipelineId', message: `must be a pipeline id (got "${pipelineId.slice(0, 80)}")` }]);
     const readable = readableProjects(by);
-    const params: unknown[] = [pipelineId, readable === 'all' ? null : readable];
-    const scope = `pipeline_id = $1 AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[]))`;
-    let where = scope;
-    if (after) {
-      params.push(after[0], after[1]);
-      where += ` AND (lower(name), id) > ($3, $4::uuid)`;
-    }
-    const repo = this.ds.getRepository(TriggerEntity);
-    const ids: { id: string }[] = await this.ds.query(`SELECT id FROM triggers WHERE ${where} ORDER BY lower(name), id LIMIT ${first + 1}`, params);
-    const rows = ids.length ? await repo.find({ where: ids.map((r) => ({ id: r.id })) }) : [];
-    rows.sort((a, b) => ids.findIndex((r) => r.id === a.id) - ids.findIndex((r) => r.id === b.id));
-    const [{ count }] = await this.ds.query(`SELECT count(*)::int AS count FROM triggers WHERE ${scope}`, params.slice(0, 2));
-    return connectionOf(rows, first, after, count, (t) => [t.name.toLowerCase(), t.id]);
+    const base = () => {
+      const q = this.ds.getRepository(TriggerEntity).createQueryBuilder('t').where('t.pipeline_id = :pipelineId', { pipelineId });
+      if (readable !== 'all') q.andWhere('t.project_id = ANY(:readable)', { readable });
+      return q;
+    };
+    const rows = base().orderBy('lower(t.name)').addOrderBy('t.id').limit(first + 1);
+    if (after) rows.andWhere('(lower(t.name), t.id) > (:n, :i)', { n: after[0], i: after[1] });
+    const [found, totalCount] = await Promise.all([rows.getMany(), base().getCount()]);
+    return connectionOf(found, first, after, totalCount, (t) => [t.name.toLowerCase(), t.id]);
   }
 
   /** A trigger's deliveries, newest first. */
   async deliveries(trigger: TriggerEntity, page: { first?: number | null; after?: string | null }): Promise<Connection<DeliveryEntity>> {
     const { first, after } = pageArgs(page.first, page.after, cursorShapes.createdAtId);
-    const params: unknown[] = [trigger.id];
-    let where = 'trigger_id = $1';
-    if (after) {
-      params.push(after[0], after[1]);
-      where += ` AND (received_at, id) < ($2::timestamptz, $3::uuid)`;
-    }
-    const repo = this.ds.getRepository(DeliveryEntity);
-    const ids: { id: string }[] = await this.ds.query(`SELECT id FROM trigger_deliveries WHERE ${where} ORDER BY received_at DESC, id DESC LIMIT ${first + 1}`, params);
-    const rows = ids.length ? await repo.find({ where: ids.map((r) => ({ id: r.id })) }) : [];
-    rows.sort((a, b) => ids.findIndex((r) => r.id === a.id) - ids.findIndex((r) => r.id === b.id));
-    const [{ count }] = await this.ds.query(`SELECT count(*)::int AS count FROM trigger_deliveries WHERE trigger_id = $1`, [trigger.id]);
-    return connectionOf(rows, first, after, count, (d) => [d.receivedAt.toISOString(), d.id]);
+    const base = () => this.ds.getRepository(DeliveryEntity).createQueryBuilder('d').where('d.trigger_id = :id', { id: trigger.id });
+    const rows = base().orderBy('d.received_at', 'DESC').addOrderBy('d.id', 'DESC').limit(first + 1);
+    if (after) rows.andWhere('(d.received_at, d.id) < (:at, :i)', { at: after[0], i: after[1] });
+    const [found, totalCount] = await Promise.all([rows.getMany(), base().getCount()]);
+    return connectionOf(found, first, after, totalCount, (d) => [d.receivedAt.toISOString(), d.id]);
   }
 
   nextFireAt(t: TriggerEntity): Date | null {
